@@ -1,0 +1,12 @@
+/**
+ * Forward-only migrations, in order. Listed explicitly (not read from a directory at run time) so
+ * they are embedded in the compiled binary; a test checks this list matches the files in sql/.
+ */
+import m0001 from '../../sql/0001_user_goal_progress.sql' with { type: 'text' };
+
+export interface Migration {
+  readonly version: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ version: '0001_user_goal_progress', sql: m0001 }];

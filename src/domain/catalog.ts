@@ -1,0 +1,47 @@
+import type { Challenge, Goal } from './types.ts';
+
+/**
+ * The loaded configuration indexed for the lookups every request and event needs.
+ * Built once at start-up; configuration is immutable while the process runs.
+ */
+export interface Catalog {
+  /** In configuration order: list responses keep this order. */
+  readonly challenges: readonly Challenge[];
+  readonly challengeById: ReadonlyMap<string, Challenge>;
+  readonly goalById: ReadonlyMap<string, Goal>;
+  /** Goals `/initialize` assigns, in configuration order. */
+  readonly defaultGoals: readonly Goal[];
+  /** Goals every login event advances. */
+  readonly loginGoals: readonly Goal[];
+  /** Statistic goals by stat code. */
+  readonly statisticGoalsByStatCode: ReadonlyMap<string, readonly Goal[]>;
+}
+
+export function createCatalog(challenges: readonly Challenge[]): Catalog {
+  const challengeById = new Map<string, Challenge>();
+  const goalById = new Map<string, Goal>();
+  const statisticGoalsByStatCode = new Map<string, Goal[]>();
+  const defaultGoals: Goal[] = [];
+  const loginGoals: Goal[] = [];
+  for (const challenge of challenges) {
+    challengeById.set(challenge.challengeId, challenge);
+    for (const goal of challenge.goals) {
+      goalById.set(goal.goalId, goal);
+      if (goal.defaultAssigned) defaultGoals.push(goal);
+      if (goal.eventSource === 'login') {
+        loginGoals.push(goal);
+      } else {
+        const sameStat = statisticGoalsByStatCode.get(goal.requirement.statCode);
+        if (sameStat) sameStat.push(goal);
+        else statisticGoalsByStatCode.set(goal.requirement.statCode, [goal]);
+      }
+    }
+  }
+  return { challenges, challengeById, goalById, defaultGoals, loginGoals, statisticGoalsByStatCode };
+}
+
+/** The goal, only when it belongs to the named challenge (a goal id under the wrong challenge is unknown). */
+export function findGoalInChallenge(catalog: Catalog, challengeId: string, goalId: string): Goal | undefined {
+  const goal = catalog.goalById.get(goalId);
+  return goal?.challengeId === challengeId ? goal : undefined;
+}

@@ -1,0 +1,124 @@
+/**
+ * The closed set of error codes. The code is the contract: clients branch on it, and the HTTP and
+ * gRPC adapters map it to a transport status through exhaustive tables (`http/error-status.ts`).
+ * The gRPC status number is also carried in REST error bodies because the original's clients read it.
+ */
+export const ERROR_CODES = [
+  'INVALID_REQUEST',
+  'PAYLOAD_TOO_LARGE',
+  'UNAUTHENTICATED',
+  'NOT_FOUND',
+  'CHALLENGE_NOT_FOUND',
+  'GOAL_NOT_FOUND',
+  'GOAL_NOT_ACTIVE',
+  'GOAL_NOT_COMPLETED',
+  'GOAL_ALREADY_CLAIMED',
+  'PREREQUISITES_NOT_MET',
+  'REWARD_GRANT_FAILED',
+  'RESOURCE_EXHAUSTED',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** gRPC status numbers (grpc/status.proto). Kept here so the domain does not import a transport. */
+export const GRPC_STATUS = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+
+export type GrpcStatusNumber = (typeof GRPC_STATUS)[keyof typeof GRPC_STATUS];
+
+/** Which gRPC status each code stands for; REST bodies carry it as `code`, the gRPC port returns it. */
+export const GRPC_STATUS_OF = {
+  INVALID_REQUEST: GRPC_STATUS.INVALID_ARGUMENT,
+  PAYLOAD_TOO_LARGE: GRPC_STATUS.RESOURCE_EXHAUSTED,
+  UNAUTHENTICATED: GRPC_STATUS.UNAUTHENTICATED,
+  NOT_FOUND: GRPC_STATUS.NOT_FOUND,
+  CHALLENGE_NOT_FOUND: GRPC_STATUS.NOT_FOUND,
+  GOAL_NOT_FOUND: GRPC_STATUS.NOT_FOUND,
+  GOAL_NOT_ACTIVE: GRPC_STATUS.FAILED_PRECONDITION,
+  GOAL_NOT_COMPLETED: GRPC_STATUS.FAILED_PRECONDITION,
+  GOAL_ALREADY_CLAIMED: GRPC_STATUS.ALREADY_EXISTS,
+  PREREQUISITES_NOT_MET: GRPC_STATUS.FAILED_PRECONDITION,
+  REWARD_GRANT_FAILED: GRPC_STATUS.INTERNAL,
+  RESOURCE_EXHAUSTED: GRPC_STATUS.RESOURCE_EXHAUSTED,
+  UNAVAILABLE: GRPC_STATUS.UNAVAILABLE,
+  INTERNAL: GRPC_STATUS.INTERNAL,
+} as const satisfies Record<ErrorCode, GrpcStatusNumber>;
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly code: ErrorCode;
+  readonly details: readonly unknown[];
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: readonly unknown[] }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options?.details ?? [];
+  }
+}
+
+export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
+
+export const invalidRequest = (message: string, details?: readonly unknown[]) =>
+  new AppError('INVALID_REQUEST', message, details ? { details } : undefined);
+
+export const unauthenticated = (message = 'A valid bearer token is required (Authorization: Bearer <JWT>)') =>
+  new AppError('UNAUTHENTICATED', message);
+
+export const challengeNotFound = (challengeId: string) =>
+  new AppError('CHALLENGE_NOT_FOUND', `Challenge '${challengeId}' not found`);
+
+export const goalNotFound = (goalId: string, challengeId: string) =>
+  new AppError('GOAL_NOT_FOUND', `Goal '${goalId}' not found in challenge '${challengeId}'`);
+
+export const goalNotActive = (goalId: string, challengeId: string) =>
+  new AppError(
+    'GOAL_NOT_ACTIVE',
+    `Goal '${goalId}' must be active to claim its reward. Activate it first via PUT /v1/challenges/${challengeId}/goals/${goalId}/active with {"isActive": true}`,
+  );
+
+export const goalNotCompleted = (goalId: string, status: string) =>
+  new AppError(
+    'GOAL_NOT_COMPLETED',
+    `Goal '${goalId}' is not completed (status: ${status}). Progress is applied as events arrive; try again once it is completed`,
+  );
+
+export const goalAlreadyClaimed = (goalId: string, claimedAt: string) =>
+  new AppError(
+    'GOAL_ALREADY_CLAIMED',
+    claimedAt === ''
+      ? `Reward for goal '${goalId}' is already being claimed`
+      : `Reward for goal '${goalId}' has already been claimed (claimed_at: ${claimedAt})`,
+  );
+
+export const prerequisitesNotMet = (goalId: string, missing: readonly string[]) =>
+  new AppError(
+    'PREREQUISITES_NOT_MET',
+    `Prerequisites of goal '${goalId}' are not completed: ${missing.map((id) => `'${id}'`).join(', ')}`,
+    { details: missing.map((goalId) => ({ prerequisite: goalId })) },
+  );
+
+export const rewardGrantFailed = (goalId: string, cause: unknown) =>
+  new AppError(
+    'REWARD_GRANT_FAILED',
+    `The reward backend did not grant the reward for goal '${goalId}'; the goal is still claimable, try again later`,
+    { cause },
+  );

@@ -1,0 +1,71 @@
+/** The challenge configuration model and the per-player progress vocabulary shared by every layer. */
+
+export const EVENT_SOURCES = ['login', 'statistic'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
+
+/**
+ * How events move a goal's progress:
+ * - `absolute`: progress is the stat's latest value (login goals count logins);
+ * - `increment`: +1 per matching event, at most once per UTC day when `daily` is set;
+ * - `daily`: the first matching event of a UTC day completes the goal; it reopens at 00:00 UTC.
+ */
+export const GOAL_TYPES = ['absolute', 'increment', 'daily'] as const;
+export type GoalType = (typeof GOAL_TYPES)[number];
+
+export const REWARD_TYPES = ['ITEM', 'WALLET'] as const;
+export type RewardType = (typeof REWARD_TYPES)[number];
+
+export const GOAL_STATUSES = ['not_started', 'in_progress', 'completed', 'claimed'] as const;
+export type GoalStatus = (typeof GOAL_STATUSES)[number];
+
+export interface Requirement {
+  readonly statCode: string;
+  readonly operator: '>=';
+  readonly targetValue: number;
+}
+
+export interface Reward {
+  readonly type: RewardType;
+  /** AGS item id for ITEM rewards, currency code for WALLET rewards. */
+  readonly rewardId: string;
+  readonly quantity: number;
+}
+
+export interface Goal {
+  readonly goalId: string;
+  /** Filled from the parent challenge; goal ids are unique across all challenges. */
+  readonly challengeId: string;
+  readonly name: string;
+  readonly description: string;
+  readonly type: GoalType;
+  /** Only meaningful for `increment` goals: at most one increment per UTC day. */
+  readonly daily: boolean;
+  readonly eventSource: EventSource;
+  readonly defaultAssigned: boolean;
+  readonly requirement: Requirement;
+  readonly reward: Reward;
+  readonly prerequisites: readonly string[];
+}
+
+export interface Challenge {
+  readonly challengeId: string;
+  readonly name: string;
+  readonly description: string;
+  readonly goals: readonly Goal[];
+}
+
+/** One stored `user_goal_progress` row, as the domain sees it. Timestamps are UTC instants. */
+export interface ProgressRow {
+  readonly userId: string;
+  readonly goalId: string;
+  readonly challengeId: string;
+  readonly progress: number;
+  readonly status: GoalStatus;
+  readonly isActive: boolean;
+  readonly assignedAt: Date | null;
+  readonly expiresAt: Date | null;
+  readonly completedAt: Date | null;
+  readonly claimedAt: Date | null;
+  /** UTC day (YYYY-MM-DD) of the last event counted for per-day goals (`daily`, `increment`+`daily`). */
+  readonly progressDay: string | null;
+}
