@@ -1,0 +1,13 @@
+export { createAuthenticator } from './authenticator.ts';
+export { DEV_TOKEN_ISSUER, generateDevSecret, type MintDevTokenOptions, mintDevToken } from './dev-token.ts';
+export { DEFAULT_MOCK_USER_ID, MOCK_USER_HEADER } from './mock.ts';
+export type {
+  Authenticate,
+  AuthenticatedUser,
+  AuthMode,
+  AuthOptions,
+  DevAuthOptions,
+  JwksAuthOptions,
+  MockAuthOptions,
+  RejectListener,
+} from './types.ts';
