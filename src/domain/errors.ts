@@ -122,3 +122,9 @@ export const rewardGrantFailed = (goalId: string, cause: unknown) =>
     `The reward backend did not grant the reward for goal '${goalId}'; the goal is still claimable, try again later`,
     { cause },
   );
+
+export const payloadTooLarge = (limitBytes: number) =>
+  new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${limitBytes} bytes`);
+
+export const routeNotFound = (method: string, path: string) =>
+  new AppError('NOT_FOUND', `No route for ${method} ${path}; see /swagger for the API`);
