@@ -1,0 +1,166 @@
+/**
+ * The service's settings, read once from the environment into a frozen object. The only reader of
+ * process.env; every other module receives its slice as a parameter. Accepts the original's
+ * variable names where they mean the same thing.
+ */
+export type AuthMode = 'jwks' | 'dev' | 'mock';
+export type RewardMode = 'mock' | 'ags' | 'webhook';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export interface ServiceConfig {
+  /** Unset: start an embedded PostgreSQL under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly dbPoolMax: number;
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  /** URL prefix for every route, '' or '/something' without a trailing slash. */
+  readonly basePath: string;
+  readonly challengeConfigPath: string;
+  readonly namespace: string;
+  readonly auth: {
+    readonly mode: AuthMode;
+    readonly jwksUrl: string | undefined;
+    /** Dev-mode HS256 secret; undefined means "generate one at start and print it". */
+    readonly devSecret: string | undefined;
+    readonly clockToleranceSeconds: number;
+  };
+  readonly rewards: {
+    readonly mode: RewardMode;
+    readonly mockLatency: string;
+    readonly agsBaseUrl: string | undefined;
+    readonly agsClientId: string | undefined;
+    readonly agsClientSecret: string | undefined;
+    readonly webhookUrl: string | undefined;
+    readonly webhookSecret: string | undefined;
+    readonly timeoutMs: number;
+  };
+  readonly logLevel: LogLevel;
+  readonly shutdownTimeoutMs: number;
+}
+
+export class EnvironmentError extends Error {
+  override readonly name = 'EnvironmentError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function readServiceConfig(env: Env): ServiceConfig {
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const abBaseUrl = read('AB_BASE_URL')?.replace(/\/+$/, '');
+  const authMode = readAuthMode(read);
+  const jwksUrl = read('JWKS_URL') ?? (abBaseUrl ? `${abBaseUrl}/iam/v3/oauth/jwks` : undefined);
+  if (authMode === 'jwks' && !jwksUrl) {
+    throw new EnvironmentError(
+      'AUTH_MODE=jwks needs JWKS_URL or AB_BASE_URL (the JWKS is {AB_BASE_URL}/iam/v3/oauth/jwks)',
+    );
+  }
+  const rewardMode = readRewardMode(read);
+  const rewards = {
+    mode: rewardMode,
+    mockLatency: read('MOCK_REWARD_LATENCY_MS') ?? '0',
+    agsBaseUrl: abBaseUrl,
+    agsClientId: read('AB_CLIENT_ID'),
+    agsClientSecret: read('AB_CLIENT_SECRET'),
+    webhookUrl: read('REWARD_WEBHOOK_URL'),
+    webhookSecret: read('REWARD_WEBHOOK_SECRET'),
+    timeoutMs: readInt(read, 'REWARD_TIMEOUT_MS', 10_000, 100, 120_000),
+  };
+  if (rewardMode === 'ags' && !(rewards.agsBaseUrl && rewards.agsClientId && rewards.agsClientSecret)) {
+    throw new EnvironmentError('REWARD_MODE=ags needs AB_BASE_URL, AB_CLIENT_ID and AB_CLIENT_SECRET');
+  }
+  if (rewardMode === 'webhook' && !(rewards.webhookUrl && rewards.webhookSecret)) {
+    throw new EnvironmentError('REWARD_MODE=webhook needs REWARD_WEBHOOK_URL and REWARD_WEBHOOK_SECRET');
+  }
+  return Object.freeze({
+    databaseUrl: read('DATABASE_URL') ?? databaseUrlFromParts(read),
+    dataDir: read('DATA_DIR') ?? '.data',
+    dbPoolMax: readInt(read, 'DB_POOL_MAX', 20, 1, 1000),
+    httpPort: readInt(read, 'HTTP_PORT', 8000, 0, 65_535),
+    grpcPort: readInt(read, 'GRPC_PORT', 6565, 0, 65_535),
+    basePath: readBasePath(read('BASE_PATH')),
+    challengeConfigPath: read('CHALLENGE_CONFIG_PATH') ?? 'config/challenges.json',
+    namespace: readNamespace(read('AB_NAMESPACE') ?? 'accelbyte'),
+    auth: Object.freeze({
+      mode: authMode,
+      jwksUrl,
+      devSecret: read('DEV_JWT_SECRET'),
+      clockToleranceSeconds: readInt(read, 'AUTH_CLOCK_SKEW_SECONDS', 30, 0, 600),
+    }),
+    rewards: Object.freeze(rewards),
+    logLevel: readLogLevel(read('LOG_LEVEL')),
+    shutdownTimeoutMs: readInt(read, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+  });
+}
+
+type Read = (name: string) => string | undefined;
+
+function readAuthMode(read: Read): AuthMode {
+  const explicit = read('AUTH_MODE')?.toLowerCase();
+  if (explicit !== undefined) {
+    if (explicit === 'jwks' || explicit === 'dev' || explicit === 'mock') return explicit;
+    throw new EnvironmentError(`AUTH_MODE must be jwks, dev or mock (got '${explicit}')`);
+  }
+  // The original's switch: auth disabled means "trust the x-mock-user-id header".
+  if (read('PLUGIN_GRPC_SERVER_AUTH_ENABLED')?.toLowerCase() === 'false') return 'mock';
+  return 'dev';
+}
+
+function readRewardMode(read: Read): RewardMode {
+  const explicit = read('REWARD_MODE')?.toLowerCase();
+  const legacy = read('REWARD_CLIENT_MODE')?.toLowerCase();
+  const mode = explicit ?? (legacy === 'real' ? 'ags' : legacy) ?? 'mock';
+  if (mode === 'mock' || mode === 'ags' || mode === 'webhook') return mode;
+  throw new EnvironmentError(`REWARD_MODE must be mock, ags or webhook (got '${mode}')`);
+}
+
+function readInt(read: Read, name: string, fallback: number, min: number, max: number): number {
+  const text = read(name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new EnvironmentError(`${name} must be an integer from ${min} to ${max} (got '${text}')`);
+  }
+  return value;
+}
+
+function readBasePath(text: string | undefined): string {
+  if (text === undefined || text === '/') return '';
+  if (!text.startsWith('/') || /[?#\s]/.test(text)) {
+    throw new EnvironmentError(
+      `BASE_PATH must start with '/' and be a plain path, e.g. /challenge (got '${text}')`,
+    );
+  }
+  return text.replace(/\/+$/, '');
+}
+
+function readNamespace(text: string): string {
+  if (text.length > 100) throw new EnvironmentError('AB_NAMESPACE must be at most 100 characters');
+  return text;
+}
+
+function readLogLevel(text: string | undefined): LogLevel {
+  const level = (text ?? 'info').toLowerCase();
+  const levels: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+  const found = levels.find((candidate) => candidate === level);
+  if (!found) throw new EnvironmentError(`LOG_LEVEL must be one of ${levels.join(', ')} (got '${text}')`);
+  return found;
+}
+
+/** The original's DB_HOST/DB_PORT/… variables, used when DATABASE_URL is not given. */
+function databaseUrlFromParts(read: Read): string | undefined {
+  const host = read('DB_HOST');
+  if (!host) return undefined;
+  const url = new URL('postgres://localhost');
+  url.hostname = host;
+  url.port = read('DB_PORT') ?? '5432';
+  url.username = read('DB_USER') ?? 'postgres';
+  url.password = read('DB_PASSWORD') ?? '';
+  url.pathname = `/${read('DB_NAME') ?? 'challenge_service'}`;
+  const sslMode = read('DB_SSLMODE') ?? read('DB_SSL_MODE');
+  if (sslMode) url.searchParams.set('sslmode', sslMode);
+  return url.toString();
+}

@@ -1,0 +1,161 @@
+/** Reads and assignment writes on `user_goal_progress`. Event-driven progress writes live in the flush. */
+import type { ProgressRow } from '../domain/types.ts';
+import type { Db } from './client.ts';
+
+interface RawRow {
+  user_id: string;
+  goal_id: string;
+  challenge_id: string;
+  progress: number;
+  status: ProgressRow['status'];
+  is_active: boolean;
+  assigned_at: Date | null;
+  expires_at: Date | null;
+  completed_at: Date | null;
+  claimed_at: Date | null;
+  progress_day: string | null;
+}
+
+const toRow = (raw: RawRow): ProgressRow => ({
+  userId: raw.user_id,
+  goalId: raw.goal_id,
+  challengeId: raw.challenge_id,
+  progress: raw.progress,
+  status: raw.status,
+  isActive: raw.is_active,
+  assignedAt: raw.assigned_at,
+  expiresAt: raw.expires_at,
+  completedAt: raw.completed_at,
+  claimedAt: raw.claimed_at,
+  progressDay: raw.progress_day,
+});
+
+/** Column list shared by every read, so a row always maps the same way. */
+const COLUMNS = (db: Db) =>
+  db`user_id, goal_id, challenge_id, progress, status, is_active, assigned_at, expires_at,
+     completed_at, claimed_at, progress_day::text as progress_day`;
+
+/** All of a player's rows (active and inactive): one primary-key range read. */
+export async function getUserProgress(db: Db, userId: string): Promise<ProgressRow[]> {
+  const rows = await db<RawRow[]>`select ${COLUMNS(db)} from user_goal_progress where user_id = ${userId}`;
+  return rows.map(toRow);
+}
+
+/** A player's active rows only, served by the partial index on active rows. */
+export async function getActiveUserProgress(db: Db, userId: string): Promise<ProgressRow[]> {
+  const rows = await db<RawRow[]>`
+    select ${COLUMNS(db)} from user_goal_progress where user_id = ${userId} and is_active`;
+  return rows.map(toRow);
+}
+
+/** One row locked for the rest of the transaction (claims serialise on it). */
+export async function lockProgressRow(
+  db: Db,
+  userId: string,
+  goalId: string,
+): Promise<ProgressRow | undefined> {
+  const rows = await db<RawRow[]>`
+    select ${COLUMNS(db)} from user_goal_progress
+    where user_id = ${userId} and goal_id = ${goalId}
+    for update`;
+  const row = rows[0];
+  return row ? toRow(row) : undefined;
+}
+
+export interface Assignment {
+  readonly goalId: string;
+  readonly challengeId: string;
+}
+
+/**
+ * Creates active, not-started rows for the assignments the player has no row for, and returns the
+ * goal ids this call created. Concurrent calls never both create (and so never both report) a row.
+ */
+export async function insertAssignments(
+  db: Db,
+  userId: string,
+  namespace: string,
+  assignments: readonly Assignment[],
+  now: Date,
+): Promise<string[]> {
+  if (assignments.length === 0) return [];
+  const goalIds = assignments.map((assignment) => assignment.goalId);
+  const challengeIds = assignments.map((assignment) => assignment.challengeId);
+  const rows = await db<{ goal_id: string }[]>`
+    insert into user_goal_progress as t
+      (user_id, goal_id, challenge_id, namespace, progress, status, is_active, assigned_at, created_at, updated_at)
+    select ${userId}, goal_id, challenge_id, ${namespace}, 0, 'not_started', true, ${now}, ${now}, ${now}
+    from unnest(${goalIds}::text[], ${challengeIds}::text[]) as a(goal_id, challenge_id)
+    order by goal_id
+    on conflict (user_id, goal_id) do nothing
+    returning goal_id`;
+  return rows.map((row) => row.goal_id);
+}
+
+export interface ActiveState {
+  readonly isActive: boolean;
+  readonly assignedAt: Date | null;
+}
+
+/**
+ * Activates or deactivates one goal for a player. Activation creates the row when missing
+ * (progress 0, not started) or flips the flag keeping progress, and sets `assigned_at`;
+ * deactivation keeps `assigned_at` and progress.
+ */
+export async function setGoalActive(
+  db: Db,
+  input: {
+    userId: string;
+    namespace: string;
+    goalId: string;
+    challengeId: string;
+    isActive: boolean;
+    now: Date;
+  },
+): Promise<ActiveState> {
+  const { userId, namespace, goalId, challengeId, isActive, now } = input;
+  const assignedAt = isActive ? now : null;
+  const rows = await db<{ is_active: boolean; assigned_at: Date | null }[]>`
+    insert into user_goal_progress as t
+      (user_id, goal_id, challenge_id, namespace, progress, status, is_active, assigned_at, created_at, updated_at)
+    values (${userId}, ${goalId}, ${challengeId}, ${namespace}, 0, 'not_started', ${isActive}, ${assignedAt}, ${now}, ${now})
+    on conflict (user_id, goal_id) do update set
+      is_active = excluded.is_active,
+      assigned_at = case when excluded.is_active then excluded.assigned_at else t.assigned_at end,
+      updated_at = excluded.updated_at
+    returning is_active, assigned_at`;
+  const row = rows[0];
+  if (!row) throw new Error('upsert returned no row');
+  return { isActive: row.is_active, assignedAt: row.assigned_at };
+}
+
+/** Marks a completed goal claimed; false when the row was not `completed` any more. */
+export async function markClaimed(db: Db, userId: string, goalId: string, now: Date): Promise<boolean> {
+  const rows = await db`
+    update user_goal_progress set status = 'claimed', claimed_at = ${now}, updated_at = ${now}
+    where user_id = ${userId} and goal_id = ${goalId} and status = 'completed'
+    returning 1`;
+  return rows.length === 1;
+}
+
+/** Writes a progress row's event-driven state; for tests and tools that set up progress directly. */
+export async function writeProgressState(
+  db: Db,
+  input: {
+    userId: string;
+    goalId: string;
+    progress: number;
+    status: ProgressRow['status'];
+    completedAt: Date | null;
+    claimedAt?: Date | null;
+    progressDay?: string | null;
+    now: Date;
+  },
+): Promise<void> {
+  await db`
+    update user_goal_progress set
+      progress = ${input.progress}, status = ${input.status}, completed_at = ${input.completedAt},
+      claimed_at = ${input.claimedAt ?? null}, progress_day = ${input.progressDay ?? null}::date,
+      updated_at = ${input.now}
+    where user_id = ${input.userId} and goal_id = ${input.goalId}`;
+}

@@ -1,0 +1,111 @@
+/**
+ * The HTTP API as an Elysia app. Built here, never listening here: main.ts listens, tests call
+ * `app.handle(request)`. Routes are thin adapters over the services.
+ */
+import { swagger } from '@elysiajs/swagger';
+import { Elysia } from 'elysia';
+import type { Authenticate } from '../auth/index.ts';
+import { AppError, routeNotFound } from '../domain/errors.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { ChallengeQueries } from '../services/challenge-queries.ts';
+import type { ClaimReward } from '../services/claim-reward.ts';
+import type { GoalAssignment } from '../services/goal-assignment.ts';
+import { asAppError, errorResponse, internalError, validationError } from './error-response.ts';
+import { checkDeclaredLength, readJsonBody } from './request-body.ts';
+import { challengeRoutes } from './routes/challenges.ts';
+import { goalRoutes } from './routes/goals.ts';
+import { operationRoutes } from './routes/operations.ts';
+
+export interface AppDeps {
+  readonly basePath: string;
+  readonly authenticate: Authenticate;
+  readonly queries: ChallengeQueries;
+  readonly assignment: GoalAssignment;
+  readonly claimReward: ClaimReward;
+  /** Resolves when the database answers; rejects (or times out) otherwise. */
+  readonly checkDatabase: () => Promise<void>;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+interface RequestMeta {
+  readonly id: string;
+  readonly startedAt: number;
+}
+
+export function createApp(deps: AppDeps) {
+  const { logger, metrics } = deps;
+  // Per-request facts kept beside the request, so error and after-response hooks see them even
+  // when a request fails before any handler runs.
+  const meta = new WeakMap<Request, RequestMeta>();
+  const requestIdOf = (request: Request) => meta.get(request)?.id ?? 'unknown';
+
+  return new Elysia({ prefix: deps.basePath })
+    .onRequest(({ request, set }) => {
+      const incoming = request.headers.get('x-request-id');
+      const id = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+      meta.set(request, { id, startedAt: performance.now() });
+      set.headers['x-request-id'] = id;
+      checkDeclaredLength(request);
+    })
+    .onParse(({ request }) => readJsonBody(request))
+    .onError(({ code, error, request, path, set }) => {
+      const requestId = requestIdOf(request);
+      let appError = asAppError(error);
+      if (!appError && code === 'NOT_FOUND') appError = routeNotFound(request.method, path);
+      if (!appError && code === 'VALIDATION' && 'all' in error) {
+        const issues = error.all.map((issue) => ({
+          path: 'path' in issue ? String(issue.path) : '',
+          message: 'summary' in issue && issue.summary ? String(issue.summary) : String(issue.message),
+        }));
+        appError = validationError(error.type === 'query' ? 'query' : 'request body', issues);
+      }
+      if (!appError && code === 'PARSE')
+        appError = new AppError('INVALID_REQUEST', 'Request body is not valid JSON');
+      if (!appError) {
+        logger.error({ err: error, requestId, method: request.method, path }, 'unexpected error');
+        appError = internalError();
+      } else if (appError.code === 'UNAUTHENTICATED') {
+        logger.debug({ requestId, path }, 'unauthenticated request');
+      }
+      const response = errorResponse(appError, requestId);
+      set.status = response.status;
+      return response;
+    })
+    .onAfterResponse(({ request, route, set, responseValue }) => {
+      const started = meta.get(request)?.startedAt;
+      const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200);
+      const labels = { method: request.method, route: route || 'unmatched', status: String(status) };
+      metrics.httpRequests.inc(labels);
+      if (started !== undefined) {
+        const seconds = (performance.now() - started) / 1000;
+        metrics.httpDuration.observe(labels, seconds);
+        logger.debug({ requestId: requestIdOf(request), ...labels, ms: seconds * 1000 }, 'request');
+      }
+    })
+    .use(
+      swagger({
+        path: '/swagger',
+        exclude: ['/swagger', '/swagger/json'],
+        documentation: {
+          info: {
+            title: 'Challenge Service API',
+            version: '1.0.0',
+            description:
+              'Player challenges: goals, progress from game events, reward claims. Compatible with AccelByte Extend Challenge.',
+          },
+          components: {
+            securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+          },
+        },
+      }),
+    )
+    .use(operationRoutes(deps))
+    .use(challengeRoutes(deps))
+    .use(goalRoutes(deps));
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,44 @@
+import { Elysia, t } from 'elysia';
+import { AppError } from '../../domain/errors.ts';
+import type { Metrics } from '../../metrics.ts';
+import { documented } from '../schemas.ts';
+
+const HEALTH_TIMEOUT_MS = 2_000;
+
+export function operationRoutes(deps: { checkDatabase: () => Promise<void>; metrics: Metrics }) {
+  return new Elysia()
+    .get(
+      '/healthz',
+      async () => {
+        try {
+          await withTimeout(deps.checkDatabase(), HEALTH_TIMEOUT_MS);
+        } catch (cause) {
+          throw new AppError('UNAVAILABLE', 'database connectivity check failed', { cause });
+        }
+        return { status: 'healthy' };
+      },
+      {
+        detail: {
+          summary: 'Health check (no auth): 503 when PostgreSQL does not answer',
+          tags: ['operations'],
+          responses: documented(t.Object({ status: t.Literal('healthy') }), [503]),
+        },
+      },
+    )
+    .get(
+      '/metrics',
+      async () =>
+        new Response(await deps.metrics.registry.metrics(), {
+          headers: { 'content-type': deps.metrics.registry.contentType },
+        }),
+      { detail: { summary: 'Prometheus metrics (no auth)', tags: ['operations'] } },
+    );
+}
+
+function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,88 @@
+/**
+ * `bun start`: reads the environment, starts the service, prints where everything is, and shuts
+ * down in order on SIGTERM/SIGINT (exit 0 when everything closed within SHUTDOWN_TIMEOUT_MS).
+ */
+import { ConfigError } from './config/challenge-config.ts';
+import { EnvironmentError, readServiceConfig, type ServiceConfig } from './config/service-config.ts';
+import { createLogger, type Logger } from './log.ts';
+import { type RunningService, startService } from './service.ts';
+
+async function main(): Promise<void> {
+  let config: ServiceConfig;
+  try {
+    config = readServiceConfig(process.env);
+  } catch (error) {
+    return exitWithConfigError(error);
+  }
+  const logger = createLogger(config.logLevel);
+  let service: RunningService;
+  try {
+    service = await startService(config, logger);
+  } catch (error) {
+    if (error instanceof ConfigError) return exitWithConfigError(error);
+    logger.fatal({ err: error }, 'service failed to start');
+    process.exit(1);
+  }
+  printBanner(config, service);
+  logger.info({ http: service.httpUrl, database: service.databaseSource }, 'service started');
+  handleSignals(service, config, logger);
+}
+
+function handleSignals(service: RunningService, config: ServiceConfig, logger: Logger): void {
+  let signalled = false;
+  const shutdown = async (signal: string) => {
+    if (signalled) return;
+    signalled = true;
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown did not finish in time');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    try {
+      await service.stop();
+      clearTimeout(deadline);
+      logger.info('shutdown complete');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function printBanner(config: ServiceConfig, service: RunningService): void {
+  const base = service.httpUrl;
+  const lines = [
+    '',
+    `Challenge service is ready (${service.catalog.challenges.length} challenges from ${config.challengeConfigPath})`,
+    `  API       ${base}/v1/challenges`,
+    `  Swagger   ${base}/swagger`,
+    `  Metrics   ${base}/metrics`,
+    `  Health    ${base}/healthz`,
+    `  Database  ${service.databaseSource}`,
+    `  Auth      ${service.authDescription}`,
+    `  Rewards   ${config.rewards.mode}`,
+  ];
+  if (config.auth.mode === 'dev') {
+    lines.push(
+      '',
+      '  Get a token:   bun run cli token --user alice',
+      `  Then:          curl -H "Authorization: Bearer $(bun run --silent cli token --user alice)" ${base}/v1/challenges`,
+    );
+  }
+  if (config.auth.mode === 'mock') {
+    lines.push('', `  Mock auth:     curl -H "x-mock-user-id: alice" ${base}/v1/challenges`);
+  }
+  console.log(`${lines.join('\n')}\n`);
+}
+
+function exitWithConfigError(error: unknown): never {
+  const message =
+    error instanceof ConfigError || error instanceof EnvironmentError ? error.message : String(error);
+  console.error(`Configuration error: ${message}`);
+  process.exit(1);
+}
+
+await main();

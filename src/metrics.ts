@@ -1,0 +1,43 @@
+/** The service's Prometheus metrics, on one explicit registry. The only importer of prom-client. */
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly claims: Counter<'outcome'>;
+  readonly rewardGrants: Counter<'mode' | 'outcome'>;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'challenge_' });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'challenge_http_requests_total',
+      help: 'HTTP requests by method, route pattern and status code',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'challenge_http_request_duration_seconds',
+      help: 'HTTP request latency by method, route pattern and status code',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    claims: new Counter({
+      name: 'challenge_claims_total',
+      help: 'Claim requests by outcome (claimed, rejected by a claim rule, grant_failed)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    rewardGrants: new Counter({
+      name: 'challenge_reward_grant_attempts_total',
+      help: 'Reward backend attempts by mode and outcome (granted, retry, failed)',
+      labelNames: ['mode', 'outcome'],
+      registers: [registry],
+    }),
+  };
+}

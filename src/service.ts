@@ -1,0 +1,192 @@
+/**
+ * Composition root: builds every dependency explicitly, in order, and owns the shutdown order.
+ * main.ts adds process concerns (environment, signals, banner); tests start it in-process.
+ */
+import { join } from 'node:path';
+import { type Authenticate, createAuthenticator } from './auth/index.ts';
+import { loadChallengeConfig } from './config/challenge-config.ts';
+import type { ServiceConfig } from './config/service-config.ts';
+import { createPool, type Pool, warmUp } from './db/client.ts';
+import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './db/embedded-postgres.ts';
+import { migrate } from './db/migrate.ts';
+import { MIGRATIONS } from './db/migrations.ts';
+import { loadOrCreateDevSecret } from './dev-secret.ts';
+import { type Catalog, createCatalog } from './domain/catalog.ts';
+import { createApp } from './http/app.ts';
+import { MAX_BODY_BYTES } from './http/request-body.ts';
+import type { Logger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { createRewardGranter } from './rewards/create-granter.ts';
+import { parseLatencyRange } from './rewards/mock-granter.ts';
+import type { RewardGranter } from './rewards/reward-granter.ts';
+import { createChallengeQueries } from './services/challenge-queries.ts';
+import { createClaimReward } from './services/claim-reward.ts';
+import { createGoalAssignment } from './services/goal-assignment.ts';
+
+export interface RunningService {
+  readonly httpUrl: string;
+  readonly httpPort: number;
+  readonly databaseSource: string;
+  readonly authDescription: string;
+  readonly catalog: Catalog;
+  /** Stop accepting, finish in-flight requests, close the pool, stop an embedded database. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface ServiceOverrides {
+  /** Replaces the reward backend (tests). */
+  readonly granter?: RewardGranter;
+  readonly metrics?: Metrics;
+  readonly clock?: () => Date;
+}
+
+export async function startService(
+  config: ServiceConfig,
+  logger: Logger,
+  overrides: ServiceOverrides = {},
+): Promise<RunningService> {
+  const clock = overrides.clock ?? (() => new Date());
+  const catalog = createCatalog(loadChallengeConfig(config.challengeConfigPath));
+  const metrics = overrides.metrics ?? createMetrics();
+
+  let embedded: EmbeddedPostgresHandle | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    const dataDir = join(config.dataDir, 'pg');
+    logger.info({ dataDir }, 'DATABASE_URL is not set: starting embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres({ dataDir, database: 'challenge_service', persistent: true });
+    databaseUrl = embedded.url;
+  }
+  const pool = createPool({ url: databaseUrl, maxConnections: config.dbPoolMax });
+  try {
+    await warmUp(pool);
+    const applied = await migrate(pool, MIGRATIONS);
+    if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
+  } catch (error) {
+    await pool.end({ timeout: 1 });
+    await embedded?.stop();
+    throw error;
+  }
+
+  const { authenticate, authDescription } = buildAuthenticator(config, logger);
+  const granter = overrides.granter ?? buildGranter(config, metrics);
+  const app = createApp({
+    basePath: config.basePath,
+    authenticate,
+    queries: createChallengeQueries({ db: pool, catalog, clock }),
+    assignment: createGoalAssignment({ db: pool, catalog, namespace: config.namespace, clock }),
+    claimReward: createClaimReward({
+      pool,
+      catalog,
+      namespace: config.namespace,
+      granter,
+      // The lease must outlive the granter's whole retry budget, or a slow grant could be taken over.
+      leaseMs: config.rewards.timeoutMs * 2 + 5_000,
+      clock,
+      onOutcome: (outcome) => metrics.claims.inc({ outcome }),
+    }),
+    checkDatabase: async () => void (await pool`select 1`),
+    metrics,
+    logger,
+  });
+  app.listen({ port: config.httpPort, hostname: '0.0.0.0', maxRequestBodySize: MAX_BODY_BYTES * 4 });
+  const server = app.server;
+  if (!server) throw new Error('HTTP server did not start');
+  const httpPort = server.port ?? config.httpPort;
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await server.stop(false);
+      await closePool(pool);
+      await embedded?.stop();
+    })();
+    return stopping;
+  };
+
+  return {
+    httpUrl: `http://localhost:${httpPort}${config.basePath}`,
+    httpPort,
+    databaseSource: embedded ? `embedded PostgreSQL (${join(config.dataDir, 'pg')})` : 'DATABASE_URL',
+    authDescription,
+    catalog,
+    stop,
+  };
+}
+
+async function closePool(pool: Pool): Promise<void> {
+  await pool.end({ timeout: 5 });
+}
+
+function buildAuthenticator(
+  config: ServiceConfig,
+  logger: Logger,
+): { authenticate: Authenticate; authDescription: string } {
+  const onReject = (reason: string) => logger.info({ reason }, 'request rejected: unauthenticated');
+  const { auth, namespace } = config;
+  switch (auth.mode) {
+    case 'jwks': {
+      const jwksUrl = auth.jwksUrl ?? '';
+      return {
+        authenticate: createAuthenticator({
+          mode: 'jwks',
+          jwksUrl,
+          namespace,
+          clockToleranceSeconds: auth.clockToleranceSeconds,
+          onReject,
+        }),
+        authDescription: `jwks (${jwksUrl})`,
+      };
+    }
+    case 'dev': {
+      const { secret, source } = loadOrCreateDevSecret(config.dataDir, auth.devSecret);
+      return {
+        authenticate: createAuthenticator({
+          mode: 'dev',
+          secret,
+          namespace,
+          clockToleranceSeconds: auth.clockToleranceSeconds,
+          onReject,
+        }),
+        authDescription: `dev HS256, secret from ${source}`,
+      };
+    }
+    case 'mock':
+      logger.warn(
+        'AUTH_MODE=mock: requests are NOT authenticated; the user id is taken from the x-mock-user-id header. Never use this in production.',
+      );
+      return {
+        authenticate: createAuthenticator({ mode: 'mock' }),
+        authDescription: 'mock (x-mock-user-id header, NO AUTH)',
+      };
+  }
+}
+
+function buildGranter(config: ServiceConfig, metrics: Metrics): RewardGranter {
+  const { rewards } = config;
+  const hooks = {
+    onAttempt: (outcome: 'granted' | 'retry' | 'failed') =>
+      metrics.rewardGrants.inc({ mode: rewards.mode, outcome }),
+  };
+  const retry = { maxAttempts: 4, initialDelayMs: 200, maxDelayMs: 2_000, totalTimeoutMs: rewards.timeoutMs };
+  switch (rewards.mode) {
+    case 'mock':
+      return createRewardGranter({ mode: 'mock', latencyMs: parseLatencyRange(rewards.mockLatency) }, hooks);
+    case 'ags':
+      return createRewardGranter(
+        {
+          mode: 'ags',
+          baseUrl: rewards.agsBaseUrl ?? '',
+          clientId: rewards.agsClientId ?? '',
+          clientSecret: rewards.agsClientSecret ?? '',
+          retry,
+        },
+        hooks,
+      );
+    case 'webhook':
+      return createRewardGranter(
+        { mode: 'webhook', url: rewards.webhookUrl ?? '', secret: rewards.webhookSecret ?? '', retry },
+        hooks,
+      );
+  }
+}

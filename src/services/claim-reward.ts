@@ -1,0 +1,117 @@
+/**
+ * Claiming a completed goal's reward. Three steps so that no row lock or pool connection is held
+ * while the reward backend works (it may take seconds):
+ *   1. short transaction: lock the progress row, apply the claim rules, reserve the claim in the ledger;
+ *   2. grant the reward with the reservation's stable idempotency key, outside any transaction;
+ *   3. short transaction: record the grant and mark the row claimed.
+ * Concurrent claims of one goal serialise on the row lock in step 1; all but the first find the
+ * reservation and get GOAL_ALREADY_CLAIMED. If the process dies between 2 and 3, the reservation's
+ * lease runs out and the next claim repeats the grant with the same idempotency key.
+ */
+
+import type { Pool } from '../db/client.ts';
+import { getUserProgress, lockProgressRow, markClaimed } from '../db/progress-rows.ts';
+import { type ClaimKey, recordGrant, releaseClaim, reserveClaim } from '../db/reward-claims.ts';
+import { type Catalog, findGoalInChallenge } from '../domain/catalog.ts';
+import { decideClaim } from '../domain/claim-rules.ts';
+import { challengeNotFound, goalAlreadyClaimed, goalNotFound, rewardGrantFailed } from '../domain/errors.ts';
+import { viewProgress } from '../domain/progress-view.ts';
+import { formatTimestamp } from '../domain/time.ts';
+import type { GoalStatus } from '../domain/types.ts';
+import type { RewardGranter } from '../rewards/reward-granter.ts';
+import { rewardJson } from './goal-json.ts';
+
+export interface ClaimResponse {
+  readonly goalId: string;
+  readonly status: 'claimed';
+  readonly reward: ReturnType<typeof rewardJson>;
+  readonly claimedAt: string;
+}
+
+export type ClaimOutcome = 'claimed' | 'rejected' | 'grant_failed';
+
+export interface ClaimDeps {
+  readonly pool: Pool;
+  readonly catalog: Catalog;
+  readonly namespace: string;
+  readonly granter: RewardGranter;
+  /** How long a reservation stays owned by its request; longer than the granter's total retry budget. */
+  readonly leaseMs: number;
+  readonly clock: () => Date;
+  readonly onOutcome?: (outcome: ClaimOutcome) => void;
+}
+
+export type ClaimReward = (userId: string, challengeId: string, goalId: string) => Promise<ClaimResponse>;
+
+export function createClaimReward(deps: ClaimDeps): ClaimReward {
+  const { pool, catalog, namespace, granter, clock } = deps;
+  const report = deps.onOutcome ?? (() => {});
+
+  return async (userId, challengeId, goalId) => {
+    if (!catalog.challengeById.has(challengeId)) throw challengeNotFound(challengeId);
+    const goal = findGoalInChallenge(catalog, challengeId, goalId);
+    if (!goal) throw goalNotFound(goalId, challengeId);
+
+    let reservation: { key: ClaimKey; leaseToken: string; idempotencyKey: string };
+    try {
+      reservation = await pool.begin(async (tx) => {
+        const now = clock();
+        const row = await lockProgressRow(tx, userId, goalId);
+        const view = viewProgress(goal, row, now);
+        const others = goal.prerequisites.length > 0 ? await getUserProgress(tx, userId) : [];
+        const statusOf = (id: string): GoalStatus => {
+          const prerequisite = catalog.goalById.get(id);
+          const prerequisiteRow = others.find((other) => other.goalId === id);
+          return prerequisite ? viewProgress(prerequisite, prerequisiteRow, now).status : 'not_started';
+        };
+        const { period } = decideClaim(goal, view, row !== undefined, statusOf);
+        const key = { userId, goalId, period };
+        const reserved = await reserveClaim(tx, key, {
+          challengeId,
+          namespace,
+          reward: goal.reward,
+          now,
+          leaseMs: deps.leaseMs,
+        });
+        if (reserved.kind === 'in_progress') throw goalAlreadyClaimed(goalId, '');
+        if (reserved.kind === 'granted') {
+          // Ledger says granted but the row was not marked: finish the bookkeeping, still a repeat claim.
+          await markClaimed(tx, userId, goalId, reserved.grantedAt);
+          throw goalAlreadyClaimed(goalId, formatTimestamp(reserved.grantedAt));
+        }
+        return { key, leaseToken: reserved.leaseToken, idempotencyKey: reserved.idempotencyKey };
+      });
+    } catch (error) {
+      report('rejected');
+      throw error;
+    }
+
+    try {
+      await granter.grant({
+        userId,
+        namespace,
+        challengeId,
+        goalId,
+        reward: goal.reward,
+        idempotencyKey: reservation.idempotencyKey,
+      });
+    } catch (error) {
+      await releaseClaim(pool, reservation.key, reservation.leaseToken);
+      report('grant_failed');
+      throw rewardGrantFailed(goalId, error);
+    }
+
+    const claimedAt = clock();
+    await pool.begin(async (tx) => {
+      await recordGrant(tx, reservation.key, reservation.leaseToken, claimedAt);
+      await markClaimed(tx, userId, goalId, claimedAt);
+    });
+    report('claimed');
+    return {
+      goalId,
+      status: 'claimed',
+      reward: rewardJson(goal.reward),
+      claimedAt: formatTimestamp(claimedAt),
+    };
+  };
+}

@@ -1,0 +1,127 @@
+import type { Db } from '../db/client.ts';
+import { getUserProgress, insertAssignments, setGoalActive } from '../db/progress-rows.ts';
+import { type Catalog, findGoalInChallenge } from '../domain/catalog.ts';
+import { challengeNotFound, goalNotFound } from '../domain/errors.ts';
+import { viewProgress } from '../domain/progress-view.ts';
+import { formatTimestamp } from '../domain/time.ts';
+import type { Goal, ProgressRow } from '../domain/types.ts';
+import { requirementJson, rewardJson } from './goal-json.ts';
+
+export interface InitializeResponse {
+  readonly assignedGoals: readonly ReturnType<typeof assignedGoalJson>[];
+  readonly newAssignments: number;
+  readonly totalActive: number;
+}
+
+export interface SetActiveResponse {
+  readonly challengeId: string;
+  readonly goalId: string;
+  readonly isActive: boolean;
+  readonly assignedAt: string;
+  readonly message: string;
+}
+
+export interface GoalAssignment {
+  /**
+   * Assigns the default goals the player has no row for (also defaults added to the configuration
+   * since the last call; a default the player deactivated keeps its row and so stays deactivated).
+   * A returning player with nothing new costs one primary-key range read.
+   */
+  initialize(userId: string): Promise<InitializeResponse>;
+  setActive(
+    userId: string,
+    challengeId: string,
+    goalId: string,
+    isActive: boolean,
+  ): Promise<SetActiveResponse>;
+}
+
+export function createGoalAssignment(deps: {
+  db: Db;
+  catalog: Catalog;
+  namespace: string;
+  clock: () => Date;
+}): GoalAssignment {
+  const { db, catalog, namespace, clock } = deps;
+  return {
+    async initialize(userId) {
+      const now = clock();
+      let rows = await getUserProgress(db, userId);
+      const owned = new Set(rows.map((row) => row.goalId));
+      const missing = catalog.defaultGoals.filter((goal) => !owned.has(goal.goalId));
+      let created: string[] = [];
+      if (missing.length > 0) {
+        created = await insertAssignments(db, userId, namespace, missing, now);
+        // A concurrent call created some of them: read them back rather than guess their state.
+        rows =
+          created.length === missing.length
+            ? [...rows, ...created.map((goalId) => newRow(userId, goalId, catalog, now))]
+            : await getUserProgress(db, userId);
+      }
+      const byGoal = new Map(rows.map((row) => [row.goalId, row]));
+      const assignedGoals: ReturnType<typeof assignedGoalJson>[] = [];
+      for (const challenge of catalog.challenges) {
+        for (const goal of challenge.goals) {
+          const row = byGoal.get(goal.goalId);
+          if (row?.isActive) assignedGoals.push(assignedGoalJson(goal, row, now));
+        }
+      }
+      return { assignedGoals, newAssignments: created.length, totalActive: assignedGoals.length };
+    },
+
+    async setActive(userId, challengeId, goalId, isActive) {
+      if (!catalog.challengeById.has(challengeId)) throw challengeNotFound(challengeId);
+      const goal = findGoalInChallenge(catalog, challengeId, goalId);
+      if (!goal) throw goalNotFound(goalId, challengeId);
+      const state = await setGoalActive(db, {
+        userId,
+        namespace,
+        goalId,
+        challengeId,
+        isActive,
+        now: clock(),
+      });
+      return {
+        challengeId,
+        goalId,
+        isActive: state.isActive,
+        assignedAt: formatTimestamp(state.assignedAt),
+        message: isActive ? 'Goal activated successfully' : 'Goal deactivated successfully',
+      };
+    },
+  };
+}
+
+function newRow(userId: string, goalId: string, catalog: Catalog, now: Date): ProgressRow {
+  return {
+    userId,
+    goalId,
+    challengeId: catalog.goalById.get(goalId)?.challengeId ?? '',
+    progress: 0,
+    status: 'not_started',
+    isActive: true,
+    assignedAt: now,
+    expiresAt: null,
+    completedAt: null,
+    claimedAt: null,
+    progressDay: null,
+  };
+}
+
+function assignedGoalJson(goal: Goal, row: ProgressRow, now: Date) {
+  const view = viewProgress(goal, row, now);
+  return {
+    challengeId: goal.challengeId,
+    goalId: goal.goalId,
+    name: goal.name,
+    description: goal.description,
+    isActive: view.isActive,
+    assignedAt: formatTimestamp(view.assignedAt),
+    expiresAt: formatTimestamp(view.expiresAt),
+    progress: view.progress,
+    target: goal.requirement.targetValue,
+    status: view.status,
+    requirement: requirementJson(goal.requirement),
+    reward: rewardJson(goal.reward),
+  };
+}
