@@ -1,0 +1,184 @@
+/**
+ * Bounded retries for HTTP reward backends. A claim waits on this, so every grant ends within
+ * `totalTimeoutMs` whatever the backend does: each attempt gets `AbortSignal.timeout` of at most the
+ * time left, and no wait starts that would run past the budget.
+ */
+import { type GrantHooks, type RetryPolicy, RewardGrantError } from './reward-granter.ts';
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 4,
+  initialDelayMs: 200,
+  maxDelayMs: 2_000,
+  totalTimeoutMs: 10_000,
+};
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+
+/** 408, 429 and 5xx may succeed later; any other non-2xx answer will not (bad request, auth, unknown item). */
+export function classifyStatus(status: number): 'ok' | 'retry' | 'permanent' {
+  if (status >= 200 && status < 300) return 'ok';
+  if (status === 408 || status === 429 || status >= 500) return 'retry';
+  return 'permanent';
+}
+
+/**
+ * Delay before retry number `retry` (1 = after the first failed attempt): exponential, capped, with
+ * "equal jitter" (half fixed, half random) so clients that failed together do not retry together
+ * while the backend still gets a minimum pause.
+ */
+export function backoffDelayMs(
+  policy: RetryPolicy,
+  retry: number,
+  random: () => number = Math.random,
+): number {
+  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (retry - 1));
+  return base / 2 + (random() * base) / 2;
+}
+
+/** `Retry-After` as delay-seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */
+export function parseRetryAfterMs(value: string | null, nowMs: number = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  // HTTP dates always name the weekday and month; this keeps `Date.parse` from reading "-3" as a year.
+  const date = /[a-z]/i.test(text) ? Date.parse(text) : Number.NaN;
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+export function assertRetryPolicy(policy: RetryPolicy): void {
+  const { maxAttempts, initialDelayMs, maxDelayMs, totalTimeoutMs } = policy;
+  const valid =
+    Number.isSafeInteger(maxAttempts) &&
+    maxAttempts >= 1 &&
+    [initialDelayMs, maxDelayMs, totalTimeoutMs].every((ms) => Number.isFinite(ms) && ms >= 0) &&
+    totalTimeoutMs > 0;
+  if (!valid) {
+    throw new Error(
+      `Invalid reward retry policy ${JSON.stringify(policy)}: maxAttempts must be a whole number >= 1, delays >= 0 ms and totalTimeoutMs > 0`,
+    );
+  }
+}
+
+export interface HttpCall {
+  /** Names the grant in errors and hooks; must not contain credentials. */
+  readonly description: string;
+  /** One attempt. May throw `RewardGrantError` to decide the outcome itself; anything else is transient. */
+  readonly send: (signal: AbortSignal) => Promise<Response>;
+}
+
+export interface RetrySettings {
+  readonly policy: RetryPolicy;
+  readonly requestTimeoutMs: number;
+  readonly hooks: GrantHooks;
+}
+
+type AttemptResult =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'permanent'; readonly error: RewardGrantError }
+  | { readonly kind: 'retry'; readonly error: RewardGrantError; readonly retryAfterMs?: number };
+
+/** Resolves when an attempt got a 2xx; otherwise throws `RewardGrantError` (see `classifyStatus`). */
+export async function sendWithRetry(call: HttpCall, settings: RetrySettings): Promise<void> {
+  const { policy, requestTimeoutMs, hooks } = settings;
+  const started = performance.now();
+  const deadline = started + policy.totalTimeoutMs;
+  let attempt = 0;
+  let stopReason: string;
+  let lastError: RewardGrantError;
+
+  for (;;) {
+    attempt += 1;
+    const timeoutMs = Math.max(1, Math.min(requestTimeoutMs, deadline - performance.now()));
+    const result = await attemptOnce(call, timeoutMs);
+    if (result.kind === 'ok') {
+      hooks.onAttempt?.('granted', `${call.description} (attempt ${attempt})`);
+      return;
+    }
+    if (result.kind === 'permanent') {
+      const { status } = result.error;
+      const error = new RewardGrantError(`${call.description} not granted: ${result.error.message}`, {
+        permanent: true,
+        ...(status === undefined ? {} : { status }),
+        cause: result.error,
+      });
+      hooks.onAttempt?.('failed', error.message);
+      throw error;
+    }
+    lastError = result.error;
+    if (attempt >= policy.maxAttempts) {
+      stopReason = `all ${attempt} attempts failed`;
+      break;
+    }
+    const waitMs = result.retryAfterMs ?? backoffDelayMs(policy, attempt);
+    const leftMs = deadline - performance.now();
+    if (waitMs >= leftMs) {
+      stopReason = `gave up after ${attempt} attempt(s): waiting ${Math.round(waitMs)} ms would exceed the ${policy.totalTimeoutMs} ms budget`;
+      break;
+    }
+    hooks.onAttempt?.(
+      'retry',
+      `${call.description}: ${lastError.message}; retrying in ${Math.round(waitMs)} ms (attempt ${attempt} of ${policy.maxAttempts})`,
+    );
+    await Bun.sleep(waitMs);
+  }
+
+  const error = new RewardGrantError(
+    `${call.description} not granted: ${stopReason}; last error: ${lastError.message}`,
+    {
+      permanent: false,
+      ...(lastError.status === undefined ? {} : { status: lastError.status }),
+      cause: lastError,
+    },
+  );
+  hooks.onAttempt?.('failed', error.message);
+  throw error;
+}
+
+async function attemptOnce(call: HttpCall, timeoutMs: number): Promise<AttemptResult> {
+  let response: Response;
+  try {
+    response = await call.send(AbortSignal.timeout(timeoutMs));
+  } catch (error) {
+    if (error instanceof RewardGrantError) {
+      return error.permanent ? { kind: 'permanent', error } : { kind: 'retry', error };
+    }
+    return {
+      kind: 'retry',
+      error: new RewardGrantError(describeFailure(error, timeoutMs), { permanent: false, cause: error }),
+    };
+  }
+
+  const status = response.status;
+  const verdict = classifyStatus(status);
+  if (verdict === 'ok') {
+    // The grant happened; a slow or broken body must not turn it into a failure.
+    response.arrayBuffer().catch(() => {});
+    return { kind: 'ok' };
+  }
+  const message = `HTTP ${status}${await bodySnippet(response)}`;
+  if (verdict === 'permanent') {
+    return { kind: 'permanent', error: new RewardGrantError(message, { permanent: true, status }) };
+  }
+  const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'));
+  const error = new RewardGrantError(message, { permanent: false, status });
+  return retryAfterMs === undefined ? { kind: 'retry', error } : { kind: 'retry', error, retryAfterMs };
+}
+
+/** Network errors and timeouts, without the request (which may carry credentials in headers). */
+export function describeFailure(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && error.name === 'TimeoutError')
+    return `no response within ${Math.round(timeoutMs)} ms`;
+  if (error instanceof Error) return `request failed: ${error.message}`;
+  return `request failed: ${String(error)}`;
+}
+
+/** The start of an error body (AGS puts `errorCode`/`errorMessage` there), for operators reading logs. */
+export async function bodySnippet(response: Response): Promise<string> {
+  try {
+    const text = (await response.text()).trim().replace(/\s+/g, ' ');
+    if (text === '') return '';
+    return `: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
+  } catch {
+    return '';
+  }
+}
