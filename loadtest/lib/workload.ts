@@ -1,0 +1,52 @@
+/**
+ * The original's load-test challenge set: 10 challenges × 50 goals, stat codes cycling through
+ * login_count, enemy_kills, games_played, headshots, wins with progressive targets, and the first
+ * 10 goals of each challenge default-assigned (100 of 500).
+ */
+export const STAT_CODES = ['login_count', 'enemy_kills', 'games_played', 'headshots', 'wins'] as const;
+
+const TARGET_STEP: Record<(typeof STAT_CODES)[number], number> = {
+  login_count: 1,
+  enemy_kills: 10,
+  games_played: 2,
+  headshots: 5,
+  wins: 1,
+};
+
+export interface WorkloadOptions {
+  readonly challenges?: number;
+  readonly goalsPerChallenge?: number;
+  readonly defaultsPerChallenge?: number;
+}
+
+export function generateChallengeConfig(options: WorkloadOptions = {}) {
+  const challengeCount = options.challenges ?? 10;
+  const goalCount = options.goalsPerChallenge ?? 50;
+  const defaults = options.defaultsPerChallenge ?? 10;
+  const challenges = [];
+  for (let c = 1; c <= challengeCount; c++) {
+    const challengeId = `challenge-${String(c).padStart(3, '0')}`;
+    const goals = [];
+    for (let g = 1; g <= goalCount; g++) {
+      const statCode = STAT_CODES[(g - 1) % STAT_CODES.length] ?? 'wins';
+      goals.push({
+        goalId: `${challengeId}-goal-${String(g).padStart(2, '0')}`,
+        name: `Challenge ${c} goal ${g}`,
+        description: `Reach ${TARGET_STEP[statCode] * g} ${statCode}`,
+        type: 'absolute',
+        eventSource: statCode === 'login_count' ? 'login' : 'statistic',
+        defaultAssigned: g <= defaults,
+        requirement: { statCode, operator: '>=', targetValue: TARGET_STEP[statCode] * g },
+        reward:
+          g % 10 === 0
+            ? { type: 'WALLET', rewardId: 'GEMS', quantity: 50 * (g / 10) }
+            : g % 5 === 0
+              ? { type: 'ITEM', rewardId: 'LOOTBOX_SILVER', quantity: 1 }
+              : { type: 'WALLET', rewardId: 'GOLD', quantity: 10 * g },
+        prerequisites: [],
+      });
+    }
+    challenges.push({ challengeId, name: `Load Test Challenge ${c}`, description: 'Generated workload', goals });
+  }
+  return { challenges };
+}
