@@ -63,8 +63,10 @@ export function createApp(deps: AppDeps) {
         }));
         appError = validationError(error.type === 'query' ? 'query' : 'request body', issues);
       }
+      // Elysia wraps whatever the parse hook throws (413, invalid JSON) in its own ParseError.
       if (!appError && code === 'PARSE')
-        appError = new AppError('INVALID_REQUEST', 'Request body is not valid JSON');
+        appError =
+          asAppError(error.cause) ?? new AppError('INVALID_REQUEST', 'Request body is not valid JSON');
       if (!appError) {
         logger.error({ err: error, requestId, method: request.method, path }, 'unexpected error');
         appError = internalError();
