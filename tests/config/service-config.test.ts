@@ -1,0 +1,87 @@
+import { describe, expect, test } from 'bun:test';
+import { EnvironmentError, readServiceConfig } from '../../src/config/service-config.ts';
+
+describe('readServiceConfig', () => {
+  test('defaults: embedded database, dev auth, mock rewards, standard ports', () => {
+    const config = readServiceConfig({});
+    expect(config).toMatchObject({
+      databaseUrl: undefined,
+      httpPort: 8000,
+      grpcPort: 6565,
+      basePath: '',
+      challengeConfigPath: 'config/challenges.json',
+      namespace: 'accelbyte',
+      logLevel: 'info',
+    });
+    expect(config.auth.mode).toBe('dev');
+    expect(config.rewards.mode).toBe('mock');
+  });
+
+  test.each([
+    { env: { AUTH_MODE: 'mock' }, mode: 'mock' },
+    { env: { PLUGIN_GRPC_SERVER_AUTH_ENABLED: 'false' }, mode: 'mock' },
+    { env: { PLUGIN_GRPC_SERVER_AUTH_ENABLED: 'true' }, mode: 'dev' },
+    { env: { AUTH_MODE: 'JWKS', AB_BASE_URL: 'https://ags.example/' }, mode: 'jwks' },
+  ])('auth mode → $mode (mock only when asked for)', ({ env, mode }) => {
+    expect(readServiceConfig(env).auth.mode).toBe(mode as 'dev');
+  });
+
+  test('jwks URL defaults to the AccelByte IAM key set', () => {
+    const config = readServiceConfig({ AUTH_MODE: 'jwks', AB_BASE_URL: 'https://ags.example/' });
+    expect(config.auth.jwksUrl).toBe('https://ags.example/iam/v3/oauth/jwks');
+  });
+
+  test.each([
+    { env: { REWARD_CLIENT_MODE: 'mock' }, mode: 'mock' },
+    {
+      env: {
+        REWARD_CLIENT_MODE: 'real',
+        AB_BASE_URL: 'https://a',
+        AB_CLIENT_ID: 'id',
+        AB_CLIENT_SECRET: 's',
+      },
+      mode: 'ags',
+    },
+    {
+      env: { REWARD_MODE: 'webhook', REWARD_WEBHOOK_URL: 'http://h', REWARD_WEBHOOK_SECRET: 's' },
+      mode: 'webhook',
+    },
+  ])('reward mode → $mode', ({ env, mode }) => {
+    expect(readServiceConfig(env).rewards.mode).toBe(mode as 'mock');
+  });
+
+  test('the original DB_* variables build a URL when DATABASE_URL is unset', () => {
+    const config = readServiceConfig({
+      DB_HOST: 'db',
+      DB_PORT: '5433',
+      DB_USER: 'u',
+      DB_PASSWORD: 'p w',
+      DB_NAME: 'n',
+    });
+    expect(config.databaseUrl).toBe('postgres://u:p%20w@db:5433/n');
+    expect(readServiceConfig({ DATABASE_URL: 'postgres://x/y', DB_HOST: 'db' }).databaseUrl).toBe(
+      'postgres://x/y',
+    );
+  });
+
+  test('BASE_PATH is normalised', () => {
+    expect(readServiceConfig({ BASE_PATH: '/challenge/' }).basePath).toBe('/challenge');
+    expect(readServiceConfig({ BASE_PATH: '/' }).basePath).toBe('');
+  });
+
+  test.each([
+    { env: { HTTP_PORT: 'eighty' }, message: 'HTTP_PORT' },
+    { env: { HTTP_PORT: '70000' }, message: 'HTTP_PORT' },
+    { env: { AUTH_MODE: 'none' }, message: 'AUTH_MODE' },
+    { env: { AUTH_MODE: 'jwks' }, message: 'JWKS_URL' },
+    { env: { REWARD_MODE: 'ags' }, message: 'AB_CLIENT_ID' },
+    { env: { REWARD_MODE: 'webhook' }, message: 'REWARD_WEBHOOK_URL' },
+    { env: { REWARD_MODE: 'free' }, message: 'REWARD_MODE' },
+    { env: { BASE_PATH: 'challenge' }, message: 'BASE_PATH' },
+    { env: { LOG_LEVEL: 'loud' }, message: 'LOG_LEVEL' },
+    { env: { AB_NAMESPACE: 'x'.repeat(101) }, message: 'AB_NAMESPACE' },
+  ])('rejects a bad value of $message', ({ env, message }) => {
+    expect(() => readServiceConfig(env)).toThrow(EnvironmentError);
+    expect(() => readServiceConfig(env)).toThrow(message);
+  });
+});

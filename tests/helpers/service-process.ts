@@ -1,0 +1,51 @@
+/** Runs the service the way users do (`bun src/main.ts`) as a child process, for end-to-end tests. */
+import { freePort } from '../../src/db/embedded-postgres.ts';
+
+export interface ServiceProcess {
+  readonly baseUrl: string;
+  readonly process: ReturnType<typeof Bun.spawn>;
+  /** Everything the process wrote so far (stdout and stderr). */
+  output(): string;
+  waitForHealthy(timeoutMs?: number): Promise<void>;
+  /** Sends a signal and resolves with the exit code. */
+  terminate(signal?: NodeJS.Signals): Promise<number>;
+}
+
+export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort();
+  const child = Bun.spawn(['bun', 'src/main.ts'], {
+    env: { ...process.env, HTTP_PORT: String(port), LOG_LEVEL: 'info', ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  let text = '';
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) text += decoder.decode(chunk);
+  };
+  void collect(child.stdout);
+  void collect(child.stderr);
+  const baseUrl = `http://127.0.0.1:${port}${env['BASE_PATH'] ?? ''}`;
+  return {
+    baseUrl,
+    process: child,
+    output: () => text,
+    async waitForHealthy(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}:\n${text}`);
+        try {
+          if ((await fetch(`${baseUrl}/healthz`)).ok) return;
+        } catch {
+          // not listening yet
+        }
+        await Bun.sleep(100);
+      }
+      throw new Error(`service not healthy after ${timeoutMs} ms:\n${text}`);
+    },
+    async terminate(signal = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
+      return child.exited;
+    },
+  };
+}
