@@ -19,6 +19,7 @@ test('an in-flight claim completes during shutdown and the process exits 0', asy
   });
   try {
     await service.waitForHealthy();
+    expect(service.output()).toContain('AUTH_MODE=mock: requests are NOT authenticated');
     const headers = { 'x-mock-user-id': 'shutdown-user' };
     await fetch(`${service.baseUrl}/v1/challenges/initialize`, { method: 'POST', headers });
     await db.pool`update user_goal_progress set progress = 10, status = 'completed', completed_at = now()
