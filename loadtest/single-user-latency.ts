@@ -17,7 +17,11 @@ const calls = Number(values.calls);
 const work = mkdtempSync(join(tmpdir(), 'challenge-latency-'));
 const configPath = join(work, 'challenges.json');
 writeFileSync(configPath, JSON.stringify(generateChallengeConfig()));
-const pg = await startEmbeddedPostgres({ dataDir: `.data/loadtest-pg-${process.pid}`, database: 'latency', persistent: false });
+const pg = await startEmbeddedPostgres({
+  dataDir: `.data/loadtest-pg-${process.pid}`,
+  database: 'latency',
+  persistent: false,
+});
 const port = await freePort();
 const service = Bun.spawn(['bun', 'src/main.ts'], {
   env: {
@@ -51,9 +55,13 @@ try {
   console.log(`config: 10 challenges × 50 goals (100 default-assigned); ${calls} sequential calls each`);
   await time('POST /initialize, new player', (i) => call('POST', '/v1/challenges/initialize', `new-${i}`));
   await call('POST', '/v1/challenges/initialize', 'player-1');
-  await time('POST /initialize, returning player', () => call('POST', '/v1/challenges/initialize', 'player-1'));
+  await time('POST /initialize, returning player', () =>
+    call('POST', '/v1/challenges/initialize', 'player-1'),
+  );
   await time('GET /v1/challenges (500 goals)', () => call('GET', '/v1/challenges', 'player-1'));
-  await time('GET /v1/challenges?active_only=true', () => call('GET', '/v1/challenges?active_only=true', 'player-1'));
+  await time('GET /v1/challenges?active_only=true', () =>
+    call('GET', '/v1/challenges?active_only=true', 'player-1'),
+  );
 } finally {
   service.kill('SIGTERM');
   await service.exited;
@@ -62,7 +70,9 @@ try {
 
 function report(label: string, s: Summary): void {
   const f = (n: number) => n.toFixed(2).padStart(7);
-  console.log(`${label.padEnd(40)} p50 ${f(s.p50)} ms   p99 ${f(s.p99)} ms   max ${f(s.max)} ms   n=${s.count}`);
+  console.log(
+    `${label.padEnd(40)} p50 ${f(s.p50)} ms   p99 ${f(s.p99)} ms   max ${f(s.max)} ms   n=${s.count}`,
+  );
 }
 
 async function waitForHealth(url: string): Promise<void> {

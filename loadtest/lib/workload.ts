@@ -46,7 +46,12 @@ export function generateChallengeConfig(options: WorkloadOptions = {}) {
         prerequisites: [],
       });
     }
-    challenges.push({ challengeId, name: `Load Test Challenge ${c}`, description: 'Generated workload', goals });
+    challenges.push({
+      challengeId,
+      name: `Load Test Challenge ${c}`,
+      description: 'Generated workload',
+      goals,
+    });
   }
   return { challenges };
 }
