@@ -1,8 +1,16 @@
 /** The service's Prometheus metrics, on one explicit registry. The only importer of prom-client. */
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** A worker thread's metrics, as `Registry.getMetricsAsJSON()` returned them. */
+export type MetricsSource = () => object[];
 
 export interface Metrics {
   readonly registry: Registry;
+  readonly contentType: string;
+  /** Metrics of other threads (event pipeline workers) to merge into every scrape. */
+  addSource(source: MetricsSource): void;
+  /** The Prometheus text of this registry merged with every source. */
+  render(): Promise<string>;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly claims: Counter<'outcome'>;
@@ -12,8 +20,18 @@ export interface Metrics {
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'challenge_' });
+  const sources: MetricsSource[] = [];
   return {
     registry,
+    contentType: registry.contentType,
+    addSource: (source) => void sources.push(source),
+    async render() {
+      const own = await registry.getMetricsAsJSON();
+      const others = sources.flatMap((source) => source());
+      if (others.length === 0) return registry.metrics();
+      // Each worker snapshot is one metrics array; aggregate() sums same-named series across them.
+      return AggregatorRegistry.aggregate([own, ...others]).metrics();
+    },
     httpRequests: new Counter({
       name: 'challenge_http_requests_total',
       help: 'HTTP requests by method, route pattern and status code',

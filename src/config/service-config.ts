@@ -3,6 +3,8 @@
  * process.env; every other module receives its slice as a parameter. Accepts the original's
  * variable names where they mean the same thing.
  */
+import { availableParallelism } from 'node:os';
+
 export type AuthMode = 'jwks' | 'dev' | 'mock';
 export type RewardMode = 'mock' | 'ags' | 'webhook';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -34,6 +36,20 @@ export interface ServiceConfig {
     readonly webhookUrl: string | undefined;
     readonly webhookSecret: string | undefined;
     readonly timeoutMs: number;
+  };
+  readonly events: {
+    /** Shard worker threads; each user's events go to one of them. */
+    readonly shards: number;
+    /** Most events in one flush transaction. */
+    readonly maxBatch: number;
+    /** Extra wait before a flush to gather more events (0: flush as soon as the previous one ended). */
+    readonly minWaitMs: number;
+    /** Buffered events per shard before new ones are refused with RESOURCE_EXHAUSTED. */
+    readonly maxBacklog: number;
+    /** How long an event waits for an unreachable database before its call fails with UNAVAILABLE. */
+    readonly maxWaitMs: number;
+    /** How long processed event ids are kept for de-duplication of redeliveries. */
+    readonly dedupRetentionHours: number;
   };
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
@@ -91,6 +107,14 @@ export function readServiceConfig(env: Env): ServiceConfig {
       clockToleranceSeconds: readInt(read, 'AUTH_CLOCK_SKEW_SECONDS', 30, 0, 600),
     }),
     rewards: Object.freeze(rewards),
+    events: Object.freeze({
+      shards: readInt(read, 'EVENT_SHARDS', Math.max(1, availableParallelism()), 1, 64),
+      maxBatch: readInt(read, 'EVENT_MAX_BATCH', 2_000, 1, 50_000),
+      minWaitMs: readInt(read, 'EVENT_MIN_WAIT_MS', 0, 0, 10_000),
+      maxBacklog: readInt(read, 'EVENT_MAX_BACKLOG', 20_000, 1, 1_000_000),
+      maxWaitMs: readInt(read, 'EVENT_DB_WAIT_MS', 5_000, 100, 120_000),
+      dedupRetentionHours: readInt(read, 'EVENT_DEDUP_RETENTION_HOURS', 24, 1, 24 * 30),
+    }),
     logLevel: readLogLevel(read('LOG_LEVEL')),
     shutdownTimeoutMs: readInt(read, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
   });

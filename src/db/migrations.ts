@@ -3,10 +3,14 @@
  * they are embedded in the compiled binary; a test checks this list matches the files in sql/.
  */
 import m0001 from '../../sql/0001_user_goal_progress.sql' with { type: 'text' };
+import m0002 from '../../sql/0002_processed_events.sql' with { type: 'text' };
 
 export interface Migration {
   readonly version: string;
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: '0001_user_goal_progress', sql: m0001 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: '0001_user_goal_progress', sql: m0001 },
+  { version: '0002_processed_events', sql: m0002 },
+];

@@ -28,8 +28,8 @@ export function operationRoutes(deps: { checkDatabase: () => Promise<void>; metr
     .get(
       '/metrics',
       async () =>
-        new Response(await deps.metrics.registry.metrics(), {
-          headers: { 'content-type': deps.metrics.registry.contentType },
+        new Response(await deps.metrics.render(), {
+          headers: { 'content-type': deps.metrics.contentType },
         }),
       { detail: { summary: 'Prometheus metrics (no auth)', tags: ['operations'] } },
     );

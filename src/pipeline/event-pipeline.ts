@@ -1,0 +1,139 @@
+/**
+ * Main-thread side of the event pipeline: starts the shard workers and the ingress worker, wires
+ * them together with MessagePorts (so events never pass through the main thread, which only serves
+ * HTTP), collects their metrics, stops them in order, and treats any worker death as fatal: a
+ * process that kept acknowledging into a dead shard would lose events.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Challenge } from '../domain/types.ts';
+import type { Logger } from '../log.ts';
+import type { MetricsSnapshot } from './pipeline-metrics.ts';
+import type {
+  ControlMessage,
+  IngressWorkerData,
+  ShardSettings,
+  ShardWorkerData,
+  StatusMessage,
+} from './protocol.ts';
+
+export interface EventPipelineOptions {
+  readonly databaseUrl: string;
+  readonly challenges: readonly Challenge[];
+  readonly namespace: string;
+  readonly host: string;
+  readonly grpcPort: number;
+  readonly shards: number;
+  readonly settings: ShardSettings;
+  readonly logger: Logger;
+  /** Called once if a worker dies or fails; the process should exit (unacknowledged events are redelivered). */
+  readonly onFatal: (error: Error) => void;
+}
+
+export interface EventPipeline {
+  readonly grpcPort: number;
+  /** Latest metrics snapshot of every worker. */
+  snapshots(): MetricsSnapshot[];
+  /** Stop accepting events, let in-flight calls finish, flush every shard, close pools. */
+  stop(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+export async function startEventPipeline(options: EventPipelineOptions): Promise<EventPipeline> {
+  const { logger } = options;
+  const snapshots = new Map<Worker, MetricsSnapshot>();
+  let stopping = false;
+  let fatalReported = false;
+  const fatal = (error: Error) => {
+    if (stopping || fatalReported) return;
+    fatalReported = true;
+    logger.fatal({ err: error }, 'event pipeline worker failed');
+    options.onFatal(error);
+  };
+
+  const spawn = (file: string, name: string, data: ShardWorkerData | IngressWorkerData) => {
+    const worker = new Worker(new URL(file, import.meta.url).href, { workerData: data, name });
+    worker.on('error', (error: Error) => fatal(new Error(`${name} crashed: ${error.message}`)));
+    worker.on('exit', (code) => fatal(new Error(`${name} exited with code ${code}`)));
+    worker.on('message', (message: StatusMessage) => {
+      if (message.type === 'metrics' || message.type === 'stopped') snapshots.set(worker, message.snapshot);
+      if (message.type === 'fatal') fatal(new Error(`${name}: ${message.message}`));
+    });
+    return worker;
+  };
+
+  const shards = Array.from({ length: options.shards }, (_, shard) =>
+    spawn('../../workers/shard.ts', `shard-${shard}`, {
+      shard,
+      databaseUrl: options.databaseUrl,
+      challenges: options.challenges,
+      settings: options.settings,
+    }),
+  );
+  const ingress = spawn('../../workers/ingress.ts', 'ingress', {
+    host: options.host,
+    port: options.grpcPort,
+    namespace: options.namespace,
+    challenges: options.challenges,
+    shards: options.shards,
+  });
+
+  const shardsReady = shards.map((worker) => waitFor(worker, 'ready', START_TIMEOUT_MS));
+  const ingressPorts: MessagePort[] = [];
+  for (const worker of shards) {
+    const channel = new MessageChannel();
+    ingressPorts.push(channel.port1);
+    const connect: ControlMessage = { type: 'connect', ports: [channel.port2] };
+    worker.postMessage(connect, [channel.port2]);
+  }
+  await Promise.all(shardsReady);
+  const ingressReady = waitFor(ingress, 'ready', START_TIMEOUT_MS);
+  const connect: ControlMessage = { type: 'connect', ports: ingressPorts };
+  ingress.postMessage(connect, ingressPorts);
+  const ready = await ingressReady;
+  const grpcPort = ready.type === 'ready' && ready.port !== undefined ? ready.port : options.grpcPort;
+
+  let stopped: Promise<void> | undefined;
+  return {
+    grpcPort,
+    snapshots: () => [...snapshots.values()],
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        const shutdown: ControlMessage = { type: 'shutdown' };
+        const ingressStopped = waitFor(ingress, 'stopped', STOP_TIMEOUT_MS);
+        ingress.postMessage(shutdown);
+        await ingressStopped.catch((error) => logger.error({ err: error }, 'ingress did not stop cleanly'));
+        const shardsStopped = shards.map((worker) => waitFor(worker, 'stopped', STOP_TIMEOUT_MS));
+        for (const worker of shards) worker.postMessage(shutdown);
+        await Promise.all(shardsStopped).catch((error) =>
+          logger.error({ err: error }, 'a shard did not stop cleanly'),
+        );
+        await Promise.all([ingress, ...shards].map((worker) => worker.terminate()));
+      })();
+      return stopped;
+    },
+  };
+}
+
+function waitFor(worker: Worker, type: 'ready' | 'stopped', timeoutMs: number): Promise<StatusMessage> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      worker.off('message', onMessage);
+      reject(new Error(`worker did not report '${type}' within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (message: StatusMessage) => {
+      if (message.type === type) {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        resolve(message);
+      } else if (message.type === 'fatal') {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        reject(new Error(message.message));
+      }
+    };
+    worker.on('message', onMessage);
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * Event pipeline metrics. Each worker thread owns a registry with these metrics and sends its
+ * snapshot to the main thread, which merges the snapshots into the /metrics response.
+ */
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from 'prom-client';
+
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
+
+export interface PipelineMetrics {
+  readonly registry: Registry;
+  readonly events: Counter<'type' | 'outcome'>;
+  readonly backlog: Gauge<'shard'>;
+  readonly flushBatchSize: Histogram<'shard'>;
+  readonly flushDuration: Histogram<'shard'>;
+  readonly flushErrors: Counter<'shard'>;
+  readonly ackLatency: Histogram<'type'>;
+}
+
+export function createPipelineMetrics(): PipelineMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  return {
+    registry,
+    events: new Counter({
+      name: 'challenge_events_total',
+      help: 'Events by type (login, statistic) and outcome (received, applied, duplicate, rejected, skipped, failed)',
+      labelNames: ['type', 'outcome'],
+      registers,
+    }),
+    backlog: new Gauge({
+      name: 'challenge_shard_backlog',
+      help: 'Events buffered in a shard and not yet committed',
+      labelNames: ['shard'],
+      registers,
+    }),
+    flushBatchSize: new Histogram({
+      name: 'challenge_flush_batch_size',
+      help: 'Events per flush transaction',
+      labelNames: ['shard'],
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
+      registers,
+    }),
+    flushDuration: new Histogram({
+      name: 'challenge_flush_duration_seconds',
+      help: 'Duration of one flush transaction',
+      labelNames: ['shard'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    flushErrors: new Counter({
+      name: 'challenge_flush_errors_total',
+      help: 'Failed flush attempts (retried until the events time out)',
+      labelNames: ['shard'],
+      registers,
+    }),
+    ackLatency: new Histogram({
+      name: 'challenge_event_ack_seconds',
+      help: 'Time from receiving an OnMessage call to answering it',
+      labelNames: ['type'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,58 @@
+/** Messages between the main thread, the ingress worker and the shard workers. */
+
+import type { ErrorCode } from '../domain/errors.ts';
+import type { Challenge } from '../domain/types.ts';
+import type { PipelineEvent } from './pipeline-event.ts';
+import type { MetricsSnapshot } from './pipeline-metrics.ts';
+
+export interface ShardSettings {
+  readonly maxBatch: number;
+  readonly minWaitMs: number;
+  readonly maxBacklog: number;
+  readonly maxWaitMs: number;
+  readonly poolSize: number;
+}
+
+export interface ShardWorkerData {
+  readonly shard: number;
+  readonly databaseUrl: string;
+  readonly challenges: readonly Challenge[];
+  readonly settings: ShardSettings;
+}
+
+export interface IngressWorkerData {
+  readonly host: string;
+  readonly port: number;
+  readonly namespace: string;
+  readonly challenges: readonly Challenge[];
+  readonly shards: number;
+}
+
+/** Ingress → shard (over a MessagePort): one message per shard per event-loop turn. */
+export interface EventsMessage {
+  readonly type: 'events';
+  readonly events: readonly PipelineEvent[];
+}
+
+/** Shard → ingress: outcomes of a flush, in one message. */
+export interface AcksMessage {
+  readonly type: 'acks';
+  readonly ok: readonly number[];
+  readonly failed: ReadonlyArray<{
+    readonly seq: number;
+    readonly code: ErrorCode;
+    readonly message: string;
+  }>;
+}
+
+/** Main → worker. */
+export type ControlMessage =
+  | { readonly type: 'connect'; readonly ports: readonly MessagePort[] }
+  | { readonly type: 'shutdown' };
+
+/** Worker → main. */
+export type StatusMessage =
+  | { readonly type: 'ready'; readonly port?: number }
+  | { readonly type: 'metrics'; readonly snapshot: MetricsSnapshot }
+  | { readonly type: 'stopped'; readonly snapshot: MetricsSnapshot }
+  | { readonly type: 'fatal'; readonly message: string };

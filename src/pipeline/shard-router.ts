@@ -1,0 +1,77 @@
+/**
+ * Ingress side of the hand-off: routes each call's event to the shard owning its user and settles
+ * the call when that shard reports the event committed (or failed). Events for each shard are
+ * collected during one event-loop turn and posted as ONE message; per-message postMessage costs
+ * more than the gRPC call itself at these rates.
+ */
+import { AppError } from '../domain/errors.ts';
+import { type PipelineEvent, shardOf } from './pipeline-event.ts';
+import type { AcksMessage, EventsMessage } from './protocol.ts';
+
+export type RoutableEvent =
+  | { readonly kind: 'login'; readonly id: string; readonly userId: string }
+  | {
+      readonly kind: 'statistic';
+      readonly id: string;
+      readonly userId: string;
+      readonly statCode: string;
+      readonly value: number;
+    };
+
+export interface ShardRouter {
+  route(event: RoutableEvent): Promise<void>;
+  inFlight(): number;
+}
+
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (error: AppError) => void;
+}
+
+export function createShardRouter(ports: readonly MessagePort[]): ShardRouter {
+  const waiters = new Map<number, Waiter>();
+  const queues: PipelineEvent[][] = ports.map(() => []);
+  let seq = 0;
+  let scheduled = false;
+
+  const flushQueues = () => {
+    scheduled = false;
+    for (let shard = 0; shard < ports.length; shard++) {
+      const queue = queues[shard];
+      if (!queue || queue.length === 0) continue;
+      queues[shard] = [];
+      const message: EventsMessage = { type: 'events', events: queue };
+      ports[shard]?.postMessage(message);
+    }
+  };
+
+  for (const port of ports) {
+    port.onmessage = (event) => {
+      const acks = event.data as AcksMessage;
+      for (const id of acks.ok) {
+        waiters.get(id)?.resolve();
+        waiters.delete(id);
+      }
+      for (const failure of acks.failed) {
+        waiters.get(failure.seq)?.reject(new AppError(failure.code, failure.message));
+        waiters.delete(failure.seq);
+      }
+    };
+  }
+
+  return {
+    route(event) {
+      const id = ++seq;
+      const receivedAt = Date.now();
+      const routed: PipelineEvent = { ...event, seq: id, receivedAt };
+      const shard = shardOf(event.userId, ports.length);
+      queues[shard]?.push(routed);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flushQueues);
+      }
+      return new Promise<void>((resolve, reject) => waiters.set(id, { resolve, reject }));
+    },
+    inFlight: () => waiters.size,
+  };
+}

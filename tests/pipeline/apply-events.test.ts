@@ -1,0 +1,123 @@
+import { afterAll, beforeEach, describe, expect, test } from 'bun:test';
+import { loadChallengeConfig } from '../../src/config/challenge-config.ts';
+import { getUserProgress, insertAssignments, setGoalActive } from '../../src/db/progress-rows.ts';
+import { createCatalog } from '../../src/domain/catalog.ts';
+import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
+import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
+import { createTestDb } from '../helpers/test-db.ts';
+
+const db = await createTestDb();
+afterAll(() => db.drop());
+const catalog = createCatalog(loadChallengeConfig('config/challenges.test.json'));
+const NOW = new Date('2026-05-01T12:00:00Z');
+let seq = 0;
+let user = '';
+
+const stat = (statCode: string, value: number, id = '', userId = user): PipelineEvent => ({
+  seq: ++seq,
+  kind: 'statistic',
+  id,
+  userId,
+  statCode,
+  value,
+  receivedAt: NOW.getTime(),
+});
+const login = (id = '', userId = user, at = NOW): PipelineEvent => ({
+  seq: ++seq,
+  kind: 'login',
+  id,
+  userId,
+  receivedAt: at.getTime(),
+});
+const apply = (events: PipelineEvent[]) => applyEventBatch(db.pool, catalog, events, NOW);
+const progressOf = async (goalId: string) =>
+  (await getUserProgress(db.pool, user)).find((row) => row.goalId === goalId);
+const activate = (goalId: string, challengeId: string, isActive = true) =>
+  setGoalActive(db.pool, { userId: user, namespace: 'ns', goalId, challengeId, isActive, now: NOW });
+
+beforeEach(async () => {
+  user = `user-${crypto.randomUUID()}`;
+  await insertAssignments(db.pool, user, 'ns', catalog.defaultGoals, NOW);
+});
+
+describe('applyEventBatch', () => {
+  test('absolute statistic goal follows the value and completes at the target', async () => {
+    await apply([stat('enemy_kills', 4)]);
+    expect(await progressOf('defeat-10-enemies')).toMatchObject({ progress: 4, status: 'in_progress' });
+    await apply([stat('enemy_kills', 12), stat('enemy_kills', 3)]);
+    expect(await progressOf('defeat-10-enemies')).toMatchObject({
+      progress: 12,
+      status: 'completed',
+      completedAt: NOW,
+    });
+  });
+
+  test('several events for one row in one batch are folded in order (login counter)', async () => {
+    const result = await apply([login(), login(), login()]);
+    expect(result).toEqual({ applied: 3, duplicates: 0, rowsWritten: 1 });
+    expect(await progressOf('login-3-times')).toMatchObject({ progress: 3, status: 'completed' });
+  });
+
+  test('events never create rows for unassigned goals', async () => {
+    await apply([stat('matches_played', 1), stat('player_level', 7)]);
+    const goals = (await getUserProgress(db.pool, user)).map((row) => row.goalId).sort();
+    expect(goals).toEqual(['defeat-10-enemies', 'login-3-times', 'tutorial']);
+  });
+
+  test('inactive rows are untouched; activation keeps progress and events apply again', async () => {
+    await activate('play-5-matches', 'starter-challenge');
+    await apply([stat('matches_played', 1)]);
+    await activate('play-5-matches', 'starter-challenge', false);
+    await apply([stat('matches_played', 1), stat('matches_played', 1)]);
+    expect(await progressOf('play-5-matches')).toMatchObject({ progress: 1, isActive: false });
+    await activate('play-5-matches', 'starter-challenge');
+    await apply([stat('matches_played', 1)]);
+    expect(await progressOf('play-5-matches')).toMatchObject({ progress: 2, isActive: true });
+  });
+
+  test('claimed rows are never changed by events', async () => {
+    await apply([stat('enemy_kills', 10)]);
+    await db.pool`update user_goal_progress set status = 'claimed', claimed_at = ${NOW}
+      where user_id = ${user} and goal_id = 'defeat-10-enemies'`;
+    const result = await apply([stat('enemy_kills', 50)]);
+    expect(result.rowsWritten).toBe(0);
+    expect(await progressOf('defeat-10-enemies')).toMatchObject({ progress: 10, status: 'claimed' });
+  });
+
+  test('a redelivered event id is applied once, within a batch and across batches', async () => {
+    const first = await apply([login('evt-1'), login('evt-1'), login('evt-2')]);
+    expect(first).toMatchObject({ applied: 2, duplicates: 1 });
+    const again = await apply([login('evt-1'), login('evt-2')]);
+    expect(again).toMatchObject({ applied: 0, duplicates: 2, rowsWritten: 0 });
+    expect(await progressOf('login-3-times')).toMatchObject({ progress: 2 });
+  });
+
+  test('events without an id are applied at-least-once', async () => {
+    await apply([login(''), login('')]);
+    expect(await progressOf('login-3-times')).toMatchObject({ progress: 2 });
+  });
+
+  test('daily goals and once-per-day increments use the event time', async () => {
+    await activate('daily-login', 'daily-quests');
+    await activate('login-3-days', 'daily-quests');
+    const day1 = new Date('2026-05-01T08:00:00Z');
+    const day2 = new Date('2026-05-02T08:00:00Z');
+    await apply([login('', user, day1), login('', user, day1)]);
+    expect(await progressOf('login-3-days')).toMatchObject({ progress: 1, progressDay: '2026-05-01' });
+    expect(await progressOf('daily-login')).toMatchObject({
+      progress: 1,
+      status: 'completed',
+      progressDay: '2026-05-01',
+    });
+    await apply([login('', user, day2)]);
+    expect(await progressOf('login-3-days')).toMatchObject({ progress: 2, progressDay: '2026-05-02' });
+    expect(await progressOf('daily-login')).toMatchObject({ status: 'completed', progressDay: '2026-05-02' });
+  });
+
+  test('many users in one batch are written by one statement each flush', async () => {
+    const users = Array.from({ length: 200 }, (_, i) => `bulk-${i}-${crypto.randomUUID()}`);
+    for (const id of users) await insertAssignments(db.pool, id, 'ns', catalog.defaultGoals, NOW);
+    const result = await apply(users.flatMap((id) => [stat('enemy_kills', 5, '', id), login('', id)]));
+    expect(result).toEqual({ applied: 400, duplicates: 0, rowsWritten: 400 });
+  });
+});
