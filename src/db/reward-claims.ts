@@ -44,7 +44,7 @@ export async function reserveClaim(
   const current = existing[0];
   if (current?.status === 'granted' && current.granted_at)
     return { kind: 'granted', grantedAt: current.granted_at };
-  if (current && current.lease_until && current.lease_until > input.now) return { kind: 'in_progress' };
+  if (current?.lease_until && current.lease_until > input.now) return { kind: 'in_progress' };
   if (current) {
     await db`update reward_claims set lease_token = ${leaseToken}, lease_until = ${leaseUntil}
       where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}`;
