@@ -1,0 +1,140 @@
+/**
+ * An in-process service for HTTP tests: the real app on a fresh test database, with the test
+ * challenge config, a controllable clock, mock auth by default and a recording mock reward backend.
+ * Requests go through `app.handle`, no port.
+ */
+import { type Authenticate, createAuthenticator, mintDevToken } from '../../src/auth/index.ts';
+import { loadChallengeConfig } from '../../src/config/challenge-config.ts';
+import { type Catalog, createCatalog } from '../../src/domain/catalog.ts';
+import { createApp } from '../../src/http/app.ts';
+import { createLogger } from '../../src/log.ts';
+import { createMetrics, type Metrics } from '../../src/metrics.ts';
+import { createRewardGranter } from '../../src/rewards/create-granter.ts';
+import type { GrantRequest, RewardGranter } from '../../src/rewards/reward-granter.ts';
+import { createChallengeQueries } from '../../src/services/challenge-queries.ts';
+import { createClaimReward } from '../../src/services/claim-reward.ts';
+import { createGoalAssignment } from '../../src/services/goal-assignment.ts';
+import { createTestDb, type TestDb } from './test-db.ts';
+
+export const TEST_CONFIG_PATH = 'config/challenges.test.json';
+export const TEST_NAMESPACE = 'test-namespace';
+export const DEV_SECRET = 'test-dev-secret-that-is-long-enough-0123456789';
+
+export interface TestAppOptions {
+  readonly configPath?: string;
+  readonly catalog?: Catalog;
+  /** 'mock' (x-mock-user-id header) by default; 'dev' verifies HS256 tokens signed with DEV_SECRET. */
+  readonly auth?: 'mock' | 'dev' | Authenticate;
+  readonly granter?: RewardGranter;
+  readonly basePath?: string;
+  readonly leaseMs?: number;
+  readonly poolSize?: number;
+  readonly db?: TestDb;
+}
+
+export interface TestApp {
+  readonly db: TestDb;
+  readonly catalog: Catalog;
+  readonly metrics: Metrics;
+  /** Grants the default recording mock backend received, in order. */
+  readonly grants: GrantRequest[];
+  /** Moves the app's clock; `undefined` returns to real time. */
+  setNow(now: Date | undefined): void;
+  request(
+    method: string,
+    path: string,
+    init?: { user?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Response>;
+  json<T = unknown>(
+    method: string,
+    path: string,
+    init?: { user?: string; body?: unknown },
+  ): Promise<{ status: number; body: T }>;
+  handle(request: Request): Promise<Response>;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const db = options.db ?? (await createTestDb({ maxConnections: options.poolSize ?? 10 }));
+  const catalog =
+    options.catalog ?? createCatalog(loadChallengeConfig(options.configPath ?? TEST_CONFIG_PATH));
+  const metrics = createMetrics({ defaultMetrics: false });
+  const grants: GrantRequest[] = [];
+  const recording: RewardGranter = {
+    mode: 'mock',
+    grant: async (request) => {
+      grants.push(request);
+    },
+  };
+  const granter = options.granter ?? recording;
+  let fixedNow: Date | undefined;
+  const clock = () => fixedNow ?? new Date();
+  const auth = options.auth ?? 'mock';
+  const authenticate =
+    typeof auth === 'function'
+      ? auth
+      : auth === 'dev'
+        ? createAuthenticator({ mode: 'dev', secret: DEV_SECRET, namespace: TEST_NAMESPACE })
+        : createAuthenticator({ mode: 'mock' });
+  const app = createApp({
+    basePath: options.basePath ?? '',
+    authenticate,
+    queries: createChallengeQueries({ db: db.pool, catalog, clock }),
+    assignment: createGoalAssignment({ db: db.pool, catalog, namespace: TEST_NAMESPACE, clock }),
+    claimReward: createClaimReward({
+      pool: db.pool,
+      catalog,
+      namespace: TEST_NAMESPACE,
+      granter,
+      leaseMs: options.leaseMs ?? 60_000,
+      clock,
+      onOutcome: (outcome) => metrics.claims.inc({ outcome }),
+    }),
+    checkDatabase: async () => void (await db.pool`select 1`),
+    metrics,
+    logger: createLogger('fatal'),
+  });
+  const basePath = options.basePath ?? '';
+
+  const request: TestApp['request'] = async (method, path, init = {}) => {
+    const headers = new Headers(init.headers);
+    if (init.user !== undefined) {
+      if (auth === 'dev') headers.set('authorization', `Bearer ${await devToken(init.user)}`);
+      else headers.set('x-mock-user-id', init.user);
+    }
+    let body: string | undefined;
+    if (init.body !== undefined) {
+      body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+      if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    }
+    return app.handle(new Request(`http://localhost${basePath}${path}`, { method, headers, body }));
+  };
+  const close = async () => {
+    if (!options.db) await db.drop();
+  };
+  return {
+    db,
+    catalog,
+    metrics,
+    grants,
+    setNow: (now) => {
+      fixedNow = now;
+    },
+    request,
+    json: async <T>(method: string, path: string, init?: { user?: string; body?: unknown }) => {
+      const response = await request(method, path, init);
+      return { status: response.status, body: (await response.json()) as T };
+    },
+    handle: (req) => app.handle(req),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+export const devToken = (userId: string, namespace = TEST_NAMESPACE) =>
+  mintDevToken({ secret: DEV_SECRET, userId, namespace });
+
+/** The recording default granter is a plain object; a real mock granter when a test wants latency. */
+export const slowMockGranter = (latencyMs: number) =>
+  createRewardGranter({ mode: 'mock', latencyMs: { min: latencyMs, max: latencyMs } });
