@@ -21,7 +21,8 @@ export interface ProgressView {
  */
 export function viewProgress(goal: Goal, row: ProgressRow | undefined, now: Date): ProgressView {
   const daily = goal.type === 'daily';
-  const expiresAt = daily ? nextUtcMidnight(now) : (row?.expiresAt ?? null);
+  // A goal with no row has no timestamps at all; an assigned daily goal expires at the next 00:00 UTC.
+  const expiresAt = !row ? null : daily ? nextUtcMidnight(now) : row.expiresAt;
   const period = daily ? utcDay(now) : 'once';
   if (!row) {
     return {

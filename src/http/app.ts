@@ -91,6 +91,7 @@ export function createApp(deps: AppDeps) {
     .use(
       swagger({
         path: '/swagger',
+        provider: 'swagger-ui',
         exclude: ['/swagger', '/swagger/json'],
         documentation: {
           info: {
