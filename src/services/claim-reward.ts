@@ -54,7 +54,7 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
 
     let reservation: { key: ClaimKey; leaseToken: string; idempotencyKey: string };
     try {
-      reservation = await pool.begin(async (tx) => {
+      const reserved = await pool.begin(async (tx) => {
         const now = clock();
         const row = await lockProgressRow(tx, userId, goalId);
         const view = viewProgress(goal, row, now);
@@ -75,12 +75,20 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
         });
         if (reserved.kind === 'in_progress') throw goalAlreadyClaimed(goalId, '');
         if (reserved.kind === 'granted') {
-          // Ledger says granted but the row was not marked: finish the bookkeeping, still a repeat claim.
+          // Ledger says granted but the row was not marked: finish the bookkeeping (returning, not
+          // throwing, so the fix commits), still a repeat claim.
           await markClaimed(tx, userId, goalId, reserved.grantedAt);
-          throw goalAlreadyClaimed(goalId, formatTimestamp(reserved.grantedAt));
+          return { kind: 'granted' as const, grantedAt: reserved.grantedAt };
         }
-        return { key, leaseToken: reserved.leaseToken, idempotencyKey: reserved.idempotencyKey };
+        return {
+          kind: 'reserved' as const,
+          key,
+          leaseToken: reserved.leaseToken,
+          idempotencyKey: reserved.idempotencyKey,
+        };
       });
+      if (reserved.kind === 'granted') throw goalAlreadyClaimed(goalId, formatTimestamp(reserved.grantedAt));
+      reservation = reserved;
     } catch (error) {
       report('rejected');
       throw error;
@@ -102,9 +110,11 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
     }
 
     const claimedAt = clock();
+    // Progress row first, then ledger: the same lock order as step 1, or a claim waiting in step 1
+    // (holding the row, wanting the ledger row) deadlocks with this one.
     await pool.begin(async (tx) => {
-      await recordGrant(tx, reservation.key, reservation.leaseToken, claimedAt);
       await markClaimed(tx, userId, goalId, claimedAt);
+      await recordGrant(tx, reservation.key, reservation.leaseToken, claimedAt);
     });
     report('claimed');
     return {
