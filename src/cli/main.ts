@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { mintDevToken } from '../auth/index.ts';
 import { readDevSecret } from '../dev-secret.ts';
+import { registerEventCommands } from './event-command.ts';
+import { fail } from './fail.ts';
 
 const program = new Command()
   .name('challenge-cli')
@@ -34,9 +36,6 @@ program
     console.log(token);
   });
 
-function fail(message: string): never {
-  console.error(`error: ${message}`);
-  process.exit(2);
-}
+registerEventCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,82 @@
+/**
+ * A client that sends events the way the platform does, for the CLI, tests and load tools.
+ * A rejected promise carries the grpc-js `ServiceError` (its `code` is the gRPC status).
+ */
+import * as grpc from '@grpc/grpc-js';
+import type * as protoLoader from '@grpc/proto-loader';
+import { loadEventProtos } from './proto.ts';
+
+export interface LoginEventInput {
+  id?: string;
+  userId: string;
+  namespace: string;
+}
+
+export interface StatEventInput extends LoginEventInput {
+  statCode: string;
+  value: number;
+}
+
+export interface EventClient {
+  sendLogin(event: LoginEventInput): Promise<void>;
+  sendStat(event: StatEventInput): Promise<void>;
+  close(): void;
+}
+
+export interface EventClientOptions {
+  /** Per-call deadline; the default is generous because the server answers only after a commit. */
+  deadlineMs?: number;
+}
+
+function onMessageOf(service: protoLoader.ServiceDefinition): protoLoader.MethodDefinition<object, object> {
+  const method = service['OnMessage'];
+  if (!method) throw new Error('event service has no OnMessage method');
+  return method;
+}
+
+export function createEventClient(target: string, options: EventClientOptions = {}): EventClient {
+  const protos = loadEventProtos();
+  const deadlineMs = options.deadlineMs ?? 30_000;
+  const client = new grpc.Client(target, grpc.credentials.createInsecure());
+
+  const call = (method: protoLoader.MethodDefinition<object, object>, message: object) =>
+    new Promise<void>((resolve, reject) => {
+      client.makeUnaryRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        message,
+        { deadline: Date.now() + deadlineMs },
+        (error) => {
+          if (error) reject(error);
+          else resolve();
+        },
+      );
+    });
+
+  const login = onMessageOf(protos.loginService);
+  const stat = onMessageOf(protos.statService);
+  const envelope = (event: LoginEventInput, name: string) => ({
+    id: event.id ?? '',
+    version: 1,
+    name,
+    namespace: event.namespace,
+    timestamp: new Date().toISOString(),
+    user_id: event.userId,
+  });
+
+  return {
+    sendLogin: (event) => call(login, envelope(event, 'userLoggedIn')),
+    sendStat: (event) =>
+      call(stat, {
+        ...envelope(event, 'statItemUpdated'),
+        payload: {
+          namespace: event.namespace,
+          user_id: event.userId,
+          stat_code: event.statCode,
+          latest_value: event.value,
+        },
+      }),
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The gRPC edge the platform delivers events to: both AccelByte `OnMessage` services, health and
+ * reflection on one port. What "handled" means (buffering, committing, de-duplicating) belongs to
+ * `deps.handle`; this module only validates, filters and maps outcomes to gRPC statuses.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { createHealth } from './health.ts';
+import { type IncomingEvent, parseLoginEvent, parseStatEvent } from './incoming-event.ts';
+import { createOnMessage, type EventKind, type EventOutcome } from './on-message.ts';
+import { LOGIN_SERVICE_NAME, loadEventProtos, STAT_SERVICE_NAME } from './proto.ts';
+import { addReflection } from './reflection.ts';
+
+export type { EventKind, EventOutcome } from './on-message.ts';
+
+export interface EventServerDeps {
+  /** AB_NAMESPACE; events of another namespace are acknowledged and skipped. */
+  namespace: string;
+  /** Resolves once the event's effect is committed; rejects with an AppError (code → gRPC status via GRPC_STATUS_OF) otherwise. */
+  handle(event: IncomingEvent): Promise<void>;
+  /** Optional: true when some goal could match; false → acknowledge without calling handle. */
+  isRelevant?(event: IncomingEvent): boolean;
+  /** Metrics hook, called exactly once per call; see `EventOutcome`. */
+  onOutcome?(kind: EventKind, outcome: EventOutcome, code?: string): void;
+  logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+export interface EventServer {
+  /** Binds (port 0 = any free port) and resolves with the bound port. */
+  listen(host: string, port: number): Promise<number>;
+  /**
+   * Reports NOT_SERVING, stops accepting calls and waits for in-flight ones; after `graceMs`
+   * the rest are cancelled (unacknowledged, so the platform redelivers them). Idempotent.
+   */
+  shutdown(graceMs: number): Promise<void>;
+  readonly server: grpc.Server;
+}
+
+export function createEventServer(deps: EventServerDeps): EventServer {
+  const protos = loadEventProtos();
+  const server = new grpc.Server();
+  server.addService(protos.loginService, { OnMessage: createOnMessage('login', parseLoginEvent, deps) });
+  server.addService(protos.statService, { OnMessage: createOnMessage('statistic', parseStatEvent, deps) });
+  const health = createHealth([LOGIN_SERVICE_NAME, STAT_SERVICE_NAME], 'SERVING');
+  health.addToServer(server);
+  addReflection(server, [protos.packageDefinition, health.packageDefinition]);
+
+  let stopped: Promise<void> | undefined;
+  const stop = (graceMs: number) =>
+    new Promise<void>((resolve) => {
+      health.setAll('NOT_SERVING');
+      health.endWatches();
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, graceMs);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+
+  return {
+    server,
+    listen: (host, port) =>
+      new Promise((resolve, reject) => {
+        // IPv6 literals need brackets in a gRPC target.
+        const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => {
+          if (error) reject(error);
+          else resolve(bound);
+        });
+      }),
+    shutdown: (graceMs) => {
+      stopped ??= stop(graceMs);
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * The `OnMessage` handler both event services share: validate, skip what cannot matter, hand the
+ * rest to the pipeline and answer only once it has committed. It runs for every platform event,
+ * so it allocates nothing beyond the event and the promise callbacks.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { type ErrorCode, GRPC_STATUS, GRPC_STATUS_OF } from '../domain/errors.ts';
+import type { IncomingEvent } from './incoming-event.ts';
+
+export type EventKind = IncomingEvent['kind'];
+/**
+ * Exactly one per call: `received` = handled and committed, `rejected` = invalid event,
+ * `skipped` = acknowledged without handling (code `NAMESPACE` or `IRRELEVANT`),
+ * `failed` = the pipeline refused it (code = its error code).
+ */
+export type EventOutcome = 'received' | 'rejected' | 'skipped' | 'failed';
+
+export interface OnMessageDeps {
+  readonly namespace: string;
+  handle(event: IncomingEvent): Promise<void>;
+  isRelevant?(event: IncomingEvent): boolean;
+  onOutcome?(kind: EventKind, outcome: EventOutcome, code?: string): void;
+  readonly logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+const EMPTY = {};
+const INTERNAL_DETAILS = 'internal error while processing the event; it was not applied, retry it';
+/** Distinct foreign namespaces warned about per server; a bound so a noisy sender cannot grow memory. */
+const MAX_WARNED_NAMESPACES = 16;
+
+/** An error that names one of our codes: an `AppError`, or its `{ code, message }` copy sent across `postMessage`. */
+function errorCodeOf(error: unknown): ErrorCode | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  const code = error.code;
+  return typeof code === 'string' && Object.hasOwn(GRPC_STATUS_OF, code) ? (code as ErrorCode) : undefined;
+}
+
+function messageOf(error: unknown, fallback: string): string {
+  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string')
+    return error.message;
+  return fallback;
+}
+
+export function createOnMessage(
+  kind: EventKind,
+  parse: (message: unknown) => IncomingEvent,
+  deps: OnMessageDeps,
+): grpc.handleUnaryCall<unknown, object> {
+  const { namespace, logger } = deps;
+  // Called through `deps` so implementations may be methods that use `this`.
+  const onOutcome = (outcome: EventOutcome, code?: string) => deps.onOutcome?.(kind, outcome, code);
+  const warnedNamespaces = new Set<string>();
+
+  const toServiceError = (error: unknown, event: IncomingEvent | undefined): Partial<grpc.StatusObject> => {
+    const code = errorCodeOf(error);
+    if (code !== undefined) return { code: GRPC_STATUS_OF[code], details: messageOf(error, code) };
+    // Unknown failures are logged here, once, and never leak their text to the caller.
+    logger?.error({ err: error, kind, eventId: event?.id, userId: event?.userId }, 'event processing failed');
+    return { code: GRPC_STATUS.INTERNAL, details: INTERNAL_DETAILS };
+  };
+
+  const skipForeign = (event: IncomingEvent) => {
+    if (logger && warnedNamespaces.size < MAX_WARNED_NAMESPACES && !warnedNamespaces.has(event.namespace)) {
+      warnedNamespaces.add(event.namespace);
+      logger.warn(
+        { kind, eventNamespace: event.namespace, namespace },
+        'skipping events of another namespace (AB_NAMESPACE differs); they are acknowledged and not applied',
+      );
+    }
+    onOutcome('skipped', 'NAMESPACE');
+  };
+
+  return (call, callback) => {
+    let event: IncomingEvent;
+    try {
+      event = parse(call.request);
+    } catch (error) {
+      const status = toServiceError(error, undefined);
+      onOutcome('rejected', errorCodeOf(error) ?? 'INTERNAL');
+      callback(status);
+      return;
+    }
+    if (event.namespace !== namespace) {
+      skipForeign(event);
+      callback(null, EMPTY);
+      return;
+    }
+    if (deps.isRelevant && !deps.isRelevant(event)) {
+      onOutcome('skipped', 'IRRELEVANT');
+      callback(null, EMPTY);
+      return;
+    }
+    let committed: Promise<void>;
+    try {
+      committed = deps.handle(event);
+    } catch (error) {
+      committed = Promise.reject(error);
+    }
+    committed.then(
+      () => {
+        onOutcome('received');
+        callback(null, EMPTY);
+      },
+      (error: unknown) => {
+        const status = toServiceError(error, event);
+        onOutcome('failed', errorCodeOf(error) ?? 'INTERNAL');
+        callback(status);
+      },
+    );
+  };
+}
