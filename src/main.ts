@@ -17,7 +17,10 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   let service: RunningService;
   try {
-    service = await startService(config, logger);
+    service = await startService(config, logger, {
+      // A dead event worker must take the process down: the platform then redelivers what was not acknowledged.
+      onFatal: () => process.exit(1),
+    });
   } catch (error) {
     if (error instanceof ConfigError) return exitWithConfigError(error);
     logger.fatal({ err: error }, 'service failed to start');
@@ -61,6 +64,7 @@ function printBanner(config: ServiceConfig, service: RunningService): void {
     `  Swagger   ${base}/swagger`,
     `  Metrics   ${base}/metrics`,
     `  Health    ${base}/healthz`,
+    `  gRPC      localhost:${service.grpcPort} (platform events: login, statistic)`,
     `  Database  ${service.databaseSource}`,
     `  Auth      ${service.authDescription}`,
     `  Rewards   ${config.rewards.mode}`,

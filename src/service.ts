@@ -16,6 +16,8 @@ import { createApp } from './http/app.ts';
 import { MAX_BODY_BYTES } from './http/request-body.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { startDedupCleanup } from './pipeline/dedup-cleanup.ts';
+import { type EventPipeline, startEventPipeline } from './pipeline/event-pipeline.ts';
 import { createRewardGranter } from './rewards/create-granter.ts';
 import { parseLatencyRange } from './rewards/mock-granter.ts';
 import type { RewardGranter } from './rewards/reward-granter.ts';
@@ -26,6 +28,7 @@ import { createGoalAssignment } from './services/goal-assignment.ts';
 export interface RunningService {
   readonly httpUrl: string;
   readonly httpPort: number;
+  readonly grpcPort: number;
   readonly databaseSource: string;
   readonly authDescription: string;
   readonly catalog: Catalog;
@@ -38,6 +41,8 @@ export interface ServiceOverrides {
   readonly granter?: RewardGranter;
   readonly metrics?: Metrics;
   readonly clock?: () => Date;
+  /** Called if an event worker dies; main exits the process so unacknowledged events are redelivered. */
+  readonly onFatal?: (error: Error) => void;
 }
 
 export async function startService(
@@ -68,6 +73,39 @@ export async function startService(
     throw error;
   }
 
+  let pipeline: EventPipeline;
+  try {
+    pipeline = await startEventPipeline({
+      databaseUrl,
+      challenges: catalog.challenges,
+      namespace: config.namespace,
+      host: '0.0.0.0',
+      grpcPort: config.grpcPort,
+      shards: config.events.shards,
+      settings: {
+        maxBatch: config.events.maxBatch,
+        minWaitMs: config.events.minWaitMs,
+        maxBacklog: config.events.maxBacklog,
+        maxWaitMs: config.events.maxWaitMs,
+        poolSize: 1,
+      },
+      logger,
+      logLevel: config.logLevel,
+      onFatal: overrides.onFatal ?? ((error) => logger.fatal({ err: error }, 'event pipeline failed')),
+    });
+  } catch (error) {
+    await pool.end({ timeout: 1 });
+    await embedded?.stop();
+    throw error;
+  }
+  metrics.addSource(() => pipeline.snapshots());
+  const cleanup = startDedupCleanup({
+    db: pool,
+    retentionMs: config.events.dedupRetentionHours * 3_600_000,
+    intervalMs: 60_000,
+    logger,
+  });
+
   const { authenticate, authDescription } = buildAuthenticator(config, logger);
   const granter = overrides.granter ?? buildGranter(config, metrics);
   const app = createApp({
@@ -97,7 +135,8 @@ export async function startService(
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      await server.stop(false);
+      await Promise.all([server.stop(false), pipeline.stop()]);
+      cleanup.stop();
       await closePool(pool);
       await embedded?.stop();
     })();
@@ -107,6 +146,7 @@ export async function startService(
   return {
     httpUrl: `http://localhost:${httpPort}${config.basePath}`,
     httpPort,
+    grpcPort: pipeline.grpcPort,
     databaseSource: embedded ? `embedded PostgreSQL (${join(config.dataDir, 'pg')})` : 'DATABASE_URL',
     authDescription,
     catalog,

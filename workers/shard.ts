@@ -32,6 +32,8 @@ const pool = createPool({
 const send = (message: StatusMessage) => parent.postMessage(message);
 let ingress: MessagePort | undefined;
 
+// The ingress counts arrivals and calls it answered without a commit (rejected, skipped, failed);
+// the shard counts what only it knows: applied and duplicate events, batch sizes, flush timings.
 const buffer = createShardBuffer({
   apply: (events) => applyEventBatch(pool, catalog, events, new Date()),
   maxBatch: data.settings.maxBatch,
@@ -41,12 +43,15 @@ const buffer = createShardBuffer({
   onAcks: (ok, failed) => {
     const message: AcksMessage = { type: 'acks', ok, failed };
     ingress?.postMessage(message);
-    if (failed.length > 0) metrics.events.inc({ type: 'all', outcome: 'failed' }, failed.length);
     metrics.backlog.set({ shard }, buffer.backlog());
   },
   onFlush: (result, size, seconds) => {
-    metrics.events.inc({ type: 'all', outcome: 'applied' }, result.applied);
-    if (result.duplicates > 0) metrics.events.inc({ type: 'all', outcome: 'duplicate' }, result.duplicates);
+    for (const [type, count] of Object.entries(result.appliedByKind ?? {})) {
+      if (count > 0) metrics.events.inc({ type, outcome: 'applied' }, count);
+    }
+    for (const [type, count] of Object.entries(result.duplicatesByKind ?? {})) {
+      if (count > 0) metrics.events.inc({ type, outcome: 'duplicate' }, count);
+    }
     metrics.flushBatchSize.observe({ shard }, size);
     metrics.flushDuration.observe({ shard }, seconds);
   },

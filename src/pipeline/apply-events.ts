@@ -16,10 +16,16 @@ import { applyGoalEvent, type GoalEvent, type ProgressState } from '../domain/pr
 import type { Goal } from '../domain/types.ts';
 import type { PipelineEvent } from './pipeline-event.ts';
 
+export type EventKind = PipelineEvent['kind'];
+
 export interface BatchResult {
   readonly applied: number;
   readonly duplicates: number;
   readonly rowsWritten: number;
+  /** Applied events by kind. */
+  readonly appliedByKind?: Readonly<Record<EventKind, number>>;
+  /** Redelivered events by kind (acknowledged, not applied again). */
+  readonly duplicatesByKind?: Readonly<Record<EventKind, number>>;
 }
 
 interface KeyWork {
@@ -46,12 +52,18 @@ export async function applyEventBatch(
     const work = new Map<string, KeyWork>();
     const seen = new Set<string>();
     let applied = 0;
+    const appliedByKind: Record<EventKind, number> = { login: 0, statistic: 0 };
+    const duplicatesByKind: Record<EventKind, number> = { login: 0, statistic: 0 };
     for (const event of events) {
       if (event.id !== '') {
-        if (!fresh.has(event.id) || seen.has(event.id)) continue;
+        if (!fresh.has(event.id) || seen.has(event.id)) {
+          duplicatesByKind[event.kind]++;
+          continue;
+        }
         seen.add(event.id);
       }
       applied++;
+      appliedByKind[event.kind]++;
       for (const goal of goalsMatching(catalog, event)) {
         const key = `${event.userId}\u0000${goal.goalId}`;
         const entry = work.get(key);
@@ -72,7 +84,7 @@ export async function applyEventBatch(
       if (!sameState(state, row)) changed.push({ ...state, userId: row.userId, goalId: row.goalId });
     }
     const rowsWritten = await writeProgressBatch(tx, changed, now);
-    return { applied, duplicates: events.length - applied, rowsWritten };
+    return { applied, duplicates: events.length - applied, rowsWritten, appliedByKind, duplicatesByKind };
   });
 }
 

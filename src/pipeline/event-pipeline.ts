@@ -5,6 +5,7 @@
  * process that kept acknowledging into a dead shard would lose events.
  */
 import { Worker } from 'node:worker_threads';
+import type { LogLevel } from '../config/service-config.ts';
 import type { Challenge } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
 import type { MetricsSnapshot } from './pipeline-metrics.ts';
@@ -25,6 +26,7 @@ export interface EventPipelineOptions {
   readonly shards: number;
   readonly settings: ShardSettings;
   readonly logger: Logger;
+  readonly logLevel: LogLevel;
   /** Called once if a worker dies or fails; the process should exit (unacknowledged events are redelivered). */
   readonly onFatal: (error: Error) => void;
 }
@@ -53,7 +55,7 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
   };
 
   const spawn = (file: string, name: string, data: ShardWorkerData | IngressWorkerData) => {
-    const worker = new Worker(new URL(file, import.meta.url).href, { workerData: data, name });
+    const worker = new Worker(new URL(file, import.meta.url), { workerData: data, name });
     worker.on('error', (error: Error) => fatal(new Error(`${name} crashed: ${error.message}`)));
     worker.on('exit', (code) => fatal(new Error(`${name} exited with code ${code}`)));
     worker.on('message', (message: StatusMessage) => {
@@ -72,6 +74,7 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
     }),
   );
   const ingress = spawn('../../workers/ingress.ts', 'ingress', {
+    logLevel: options.logLevel,
     host: options.host,
     port: options.grpcPort,
     namespace: options.namespace,

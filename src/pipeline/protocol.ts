@@ -1,5 +1,6 @@
 /** Messages between the main thread, the ingress worker and the shard workers. */
 
+import type { LogLevel } from '../config/service-config.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import type { Challenge } from '../domain/types.ts';
 import type { PipelineEvent } from './pipeline-event.ts';
@@ -21,6 +22,7 @@ export interface ShardWorkerData {
 }
 
 export interface IngressWorkerData {
+  readonly logLevel: LogLevel;
   readonly host: string;
   readonly port: number;
   readonly namespace: string;

@@ -39,7 +39,12 @@ describe('shard buffer', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const h = harness({ apply: async (events) => (await gate, result(events.length)) });
+    const h = harness({
+      apply: async (events) => {
+        await gate;
+        return result(events.length);
+      },
+    });
     const events = [event(), event()];
     h.buffer.accept(events);
     await Bun.sleep(20);
@@ -68,7 +73,10 @@ describe('shard buffer', () => {
   test('a full backlog rejects new events at once with RESOURCE_EXHAUSTED', async () => {
     const h = harness({
       maxBacklog: 3,
-      apply: async (events) => (await Bun.sleep(30), result(events.length)),
+      apply: async (events) => {
+        await Bun.sleep(30);
+        return result(events.length);
+      },
     });
     const events = Array.from({ length: 5 }, () => event());
     h.buffer.accept(events);

@@ -1,0 +1,157 @@
+/**
+ * The event pipeline as the platform sees it: the service process, gRPC OnMessage on loopback,
+ * and the REST API reading what was committed.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { freePort } from '../../src/db/embedded-postgres.ts';
+import { createEventClient, type EventClient } from '../../src/events/event-client.ts';
+import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
+import { createTestDb, type TestDb } from '../helpers/test-db.ts';
+
+const NAMESPACE = 'e2e-events';
+let db: TestDb;
+let service: ServiceProcess;
+let client: EventClient;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  const grpcPort = await freePort();
+  service = await startServiceProcess({
+    DATABASE_URL: db.url,
+    AUTH_MODE: 'mock',
+    CHALLENGE_CONFIG_PATH: 'config/challenges.test.json',
+    AB_NAMESPACE: NAMESPACE,
+    GRPC_PORT: String(grpcPort),
+    EVENT_SHARDS: '2',
+  });
+  await service.waitForHealthy();
+  client = createEventClient(`127.0.0.1:${grpcPort}`);
+}, 60_000);
+
+afterAll(async () => {
+  client?.close();
+  await service?.terminate();
+  await db?.drop();
+});
+
+const get = async (user: string) => {
+  const response = await fetch(`${service.baseUrl}/v1/challenges`, { headers: { 'x-mock-user-id': user } });
+  const body = (await response.json()) as {
+    challenges: { goals: { goalId: string; progress: number; status: string }[] }[];
+  };
+  return new Map(body.challenges.flatMap((c) => c.goals).map((g) => [g.goalId, g]));
+};
+const initialize = (user: string) =>
+  fetch(`${service.baseUrl}/v1/challenges/initialize`, {
+    method: 'POST',
+    headers: { 'x-mock-user-id': user },
+  });
+
+test('once OnMessage returns OK, the REST API shows the change', async () => {
+  for (let i = 0; i < 20; i++) {
+    const user = `ack-user-${i}`;
+    await initialize(user);
+    await client.sendStat({
+      id: `ack-${i}`,
+      userId: user,
+      namespace: NAMESPACE,
+      statCode: 'enemy_kills',
+      value: i + 1,
+    });
+    await client.sendLogin({ id: `ack-login-${i}`, userId: user, namespace: NAMESPACE });
+    const goals = await get(user);
+    expect(goals.get('defeat-10-enemies')?.progress).toBe(i + 1);
+    expect(goals.get('login-3-times')?.progress).toBe(1);
+  }
+}, 30_000);
+
+test('a redelivered event id is acknowledged and not applied again', async () => {
+  await initialize('redelivery');
+  for (let i = 0; i < 3; i++)
+    await client.sendLogin({ id: 'same-login', userId: 'redelivery', namespace: NAMESPACE });
+  expect((await get('redelivery')).get('login-3-times')?.progress).toBe(1);
+  await Bun.sleep(1_100); // workers publish their metrics once a second
+  const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
+  expect(metrics).toMatch(/challenge_events_total\{type="login",outcome="duplicate"\} [1-9]/);
+  expect(metrics).toMatch(/challenge_flush_batch_size_count\{shard="\d"\} [1-9]/);
+}, 30_000);
+
+test('events for goals the player was never assigned change nothing and create no rows', async () => {
+  await initialize('unassigned');
+  await client.sendStat({
+    id: 'u-1',
+    userId: 'unassigned',
+    namespace: NAMESPACE,
+    statCode: 'matches_played',
+    value: 3,
+  });
+  const rows =
+    await db.pool`select goal_id from user_goal_progress where user_id = 'unassigned' order by goal_id`;
+  expect(rows.map((row) => row['goal_id'])).toEqual(['defeat-10-enemies', 'login-3-times', 'tutorial']);
+});
+
+test('invalid events are rejected with INVALID_ARGUMENT, other namespaces acknowledged and skipped', async () => {
+  expect(client.sendLogin({ userId: '', namespace: NAMESPACE })).rejects.toMatchObject({ code: 3 });
+  expect(
+    client.sendStat({ userId: 'u', namespace: NAMESPACE, statCode: '', value: 1 }),
+  ).rejects.toMatchObject({ code: 3 });
+  await initialize('foreign');
+  await client.sendStat({
+    id: 'f-1',
+    userId: 'foreign',
+    namespace: 'other-namespace',
+    statCode: 'enemy_kills',
+    value: 9,
+  });
+  expect((await get('foreign')).get('defeat-10-enemies')?.progress).toBe(0);
+});
+
+test('many concurrent events for many users are all applied exactly once', async () => {
+  const users = Array.from({ length: 50 }, (_, i) => `bulk-${i}`);
+  await Promise.all(users.map(initialize));
+  await Promise.all(
+    users.flatMap((user) =>
+      [1, 2, 3].map((n) =>
+        client.sendLogin({ id: `${user}-login-${n}`, userId: user, namespace: NAMESPACE }),
+      ),
+    ),
+  );
+  await Promise.all(
+    users.flatMap((user) =>
+      [1, 2, 3].map((n) =>
+        client.sendLogin({ id: `${user}-login-${n}`, userId: user, namespace: NAMESPACE }),
+      ),
+    ),
+  );
+  const rows = await db.pool<{ progress: number }[]>`
+    select progress from user_goal_progress where user_id like 'bulk-%' and goal_id = 'login-3-times'`;
+  expect(rows).toHaveLength(50);
+  for (const row of rows) expect(row.progress).toBe(3);
+}, 30_000);
+
+test('a goal completed by events can be claimed, and events never touch the claimed row', async () => {
+  await initialize('claimer');
+  await client.sendStat({
+    id: 'c-1',
+    userId: 'claimer',
+    namespace: NAMESPACE,
+    statCode: 'enemy_kills',
+    value: 10,
+  });
+  const claim = await fetch(
+    `${service.baseUrl}/v1/challenges/starter-challenge/goals/defeat-10-enemies/claim`,
+    {
+      method: 'POST',
+      headers: { 'x-mock-user-id': 'claimer' },
+    },
+  );
+  expect(claim.status).toBe(200);
+  await client.sendStat({
+    id: 'c-2',
+    userId: 'claimer',
+    namespace: NAMESPACE,
+    statCode: 'enemy_kills',
+    value: 99,
+  });
+  expect((await get('claimer')).get('defeat-10-enemies')).toMatchObject({ progress: 10, status: 'claimed' });
+});

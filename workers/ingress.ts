@@ -1,0 +1,72 @@
+/**
+ * Ingress worker entry: owns the one gRPC port (grpc-js cannot share a port between threads),
+ * validates platform events and hands each to the shard worker that owns its user. A call is
+ * answered only when that shard has committed the event.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createCatalog } from '../src/domain/catalog.ts';
+import { AppError } from '../src/domain/errors.ts';
+import { createEventServer } from '../src/events/event-server.ts';
+import type { IncomingEvent } from '../src/events/incoming-event.ts';
+import { createLogger } from '../src/log.ts';
+import { createPipelineMetrics } from '../src/pipeline/pipeline-metrics.ts';
+import type { ControlMessage, IngressWorkerData, StatusMessage } from '../src/pipeline/protocol.ts';
+import { createShardRouter, type ShardRouter } from '../src/pipeline/shard-router.ts';
+
+const METRICS_INTERVAL_MS = 1_000;
+const SHUTDOWN_GRACE_MS = 8_000;
+
+if (!parentPort) throw new Error('workers/ingress.ts must run as a worker thread');
+const parent = parentPort;
+const data = workerData as IngressWorkerData;
+const catalog = createCatalog(data.challenges);
+const metrics = createPipelineMetrics();
+const logger = createLogger(data.logLevel).child({ worker: 'ingress' });
+const send = (message: StatusMessage) => parent.postMessage(message);
+let router: ShardRouter | undefined;
+
+const server = createEventServer({
+  namespace: data.namespace,
+  isRelevant: (event: IncomingEvent) =>
+    event.kind === 'login'
+      ? catalog.loginGoals.length > 0
+      : catalog.statisticGoalsByStatCode.has(event.statCode),
+  handle: async (event: IncomingEvent) => {
+    if (!router) throw new AppError('UNAVAILABLE', 'event pipeline is starting; redeliver the event');
+    const started = performance.now();
+    try {
+      await router.route(event);
+    } finally {
+      metrics.ackLatency.observe({ type: event.kind }, (performance.now() - started) / 1000);
+    }
+  },
+  onOutcome: (kind, outcome) => {
+    metrics.events.inc({ type: kind, outcome: 'received' });
+    // 'received' from the server means committed and acknowledged: the shard counts those as applied or duplicate.
+    if (outcome !== 'received') metrics.events.inc({ type: kind, outcome });
+  },
+  logger,
+});
+
+const timer = setInterval(async () => {
+  send({ type: 'metrics', snapshot: await metrics.registry.getMetricsAsJSON() });
+}, METRICS_INTERVAL_MS);
+
+parent.on('message', async (message: ControlMessage) => {
+  if (message.type === 'connect') {
+    router = createShardRouter(message.ports);
+    try {
+      const port = await server.listen(data.host, data.port);
+      send({ type: 'ready', port });
+    } catch (error) {
+      send({
+        type: 'fatal',
+        message: `gRPC server could not listen on ${data.host}:${data.port}: ${String(error)}`,
+      });
+    }
+  } else if (message.type === 'shutdown') {
+    await server.shutdown(SHUTDOWN_GRACE_MS);
+    clearInterval(timer);
+    send({ type: 'stopped', snapshot: await metrics.registry.getMetricsAsJSON() });
+  }
+});
