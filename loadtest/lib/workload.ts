@@ -17,7 +17,15 @@ export interface WorkloadOptions {
   readonly challenges?: number;
   readonly goalsPerChallenge?: number;
   readonly defaultsPerChallenge?: number;
+  /**
+   * Adds one default-assigned `increment` login goal with an unreachable target, so the database
+   * holds an exact count of every applied login per user: the load test's loss check compares it
+   * with the logins the service acknowledged.
+   */
+  readonly auditGoal?: boolean;
 }
+
+export const AUDIT_GOAL_ID = 'audit-login-count';
 
 export function generateChallengeConfig(options: WorkloadOptions = {}) {
   const challengeCount = options.challenges ?? 10;
@@ -51,6 +59,26 @@ export function generateChallengeConfig(options: WorkloadOptions = {}) {
       name: `Load Test Challenge ${c}`,
       description: 'Generated workload',
       goals,
+    });
+  }
+  if (options.auditGoal) {
+    challenges.push({
+      challengeId: 'audit',
+      name: 'Load test audit',
+      description: 'Counts every applied login',
+      goals: [
+        {
+          goalId: AUDIT_GOAL_ID,
+          name: 'Every login',
+          description: 'Never completes',
+          type: 'increment',
+          eventSource: 'login',
+          defaultAssigned: true,
+          requirement: { statCode: 'login_count', operator: '>=', targetValue: 2_147_483_647 },
+          reward: { type: 'WALLET', rewardId: 'GOLD', quantity: 1 },
+          prerequisites: [],
+        },
+      ],
     });
   }
   return { challenges };

@@ -26,11 +26,19 @@ export interface LockedProgress extends ProgressState {
   readonly goalId: string;
 }
 
-/** Locks the ACTIVE rows among the given (user, goal) keys, in key order; missing or inactive keys are absent. */
-export async function lockActiveRows(
-  db: Db,
-  keys: ReadonlyArray<{ readonly userId: string; readonly goalId: string }>,
-): Promise<LockedProgress[]> {
+export interface ProgressKey {
+  readonly userId: string;
+  readonly goalId: string;
+  /** Daily goals reopen at 00:00 UTC, so even their completed or claimed rows can still change. */
+  readonly reopens: boolean;
+}
+
+/**
+ * Locks the rows among the given keys that events can still change, in key order: active, and not
+ * yet completed or claimed unless the goal reopens. Completion is sticky, so skipping finished rows
+ * here saves locking and shipping rows that would be written back unchanged.
+ */
+export async function lockActiveRows(db: Db, keys: readonly ProgressKey[]): Promise<LockedProgress[]> {
   if (keys.length === 0) return [];
   const rows = await db<
     {
@@ -45,9 +53,13 @@ export async function lockActiveRows(
   >`
     select t.user_id, t.goal_id, t.progress, t.status, t.completed_at, t.claimed_at, t.progress_day::text as progress_day
     from user_goal_progress t
-    join unnest(${keys.map((k) => k.userId)}::text[], ${keys.map((k) => k.goalId)}::text[]) as k(user_id, goal_id)
+    join unnest(
+      ${keys.map((k) => k.userId)}::text[],
+      ${keys.map((k) => k.goalId)}::text[],
+      ${db.array(keys.map((k) => k.reopens))}::bool[]
+    ) as k(user_id, goal_id, reopens)
       on t.user_id = k.user_id and t.goal_id = k.goal_id
-    where t.is_active
+    where t.is_active and (k.reopens or t.status in ('not_started', 'in_progress'))
     order by t.user_id, t.goal_id
     for update of t`;
   return rows.map((row) => ({

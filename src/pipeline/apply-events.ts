@@ -71,7 +71,11 @@ export async function applyEventBatch(
         else work.set(key, { userId: event.userId, goal, events: [event] });
       }
     }
-    const keys = [...work.values()].map((entry) => ({ userId: entry.userId, goalId: entry.goal.goalId }));
+    const keys = [...work.values()].map((entry) => ({
+      userId: entry.userId,
+      goalId: entry.goal.goalId,
+      reopens: entry.goal.type === 'daily',
+    }));
     const locked = await lockActiveRows(tx, keys);
     const changed: LockedProgress[] = [];
     for (const row of locked) {
