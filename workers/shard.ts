@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createPool, warmUp } from '../src/db/client.ts';
+import { isClosedSocketWrite } from '../src/db/driver-bugs.ts';
 import { createCatalog } from '../src/domain/catalog.ts';
 import { applyEventBatch } from '../src/pipeline/apply-events.ts';
 import { createPipelineMetrics } from '../src/pipeline/pipeline-metrics.ts';
@@ -24,18 +25,38 @@ const data = workerData as ShardWorkerData;
 const shard = String(data.shard);
 const catalog = createCatalog(data.challenges);
 const metrics = createPipelineMetrics();
-const pool = createPool({
-  url: data.databaseUrl,
-  maxConnections: data.settings.poolSize,
-  connectTimeoutSeconds: 2,
-});
+const openPool = () =>
+  createPool({
+    url: data.databaseUrl,
+    maxConnections: data.settings.poolSize,
+    connectTimeoutSeconds: 2,
+  });
+let pool = openPool();
+/** Whether `pool` has answered a query yet (postgres.js must learn array types before the flush's arrays). */
+let warm = false;
 const send = (message: StatusMessage) => parent.postMessage(message);
+
+// A connection lost mid-transaction makes postgres.js throw from a timer (src/db/driver-bugs.ts):
+// the flush already failed and is retried on a fresh pool, so the thread must not die of it. Any
+// other uncaught error is fatal, reported to the main thread, which exits the process.
+process.on('uncaughtException', (error) => {
+  if (isClosedSocketWrite(error)) return;
+  send({ type: 'fatal', message: `uncaught error: ${error.stack ?? String(error)}` });
+  process.exit(1);
+});
 let ingress: MessagePort | undefined;
 
 // The ingress counts arrivals and calls it answered without a commit (rejected, skipped, failed);
 // the shard counts what only it knows: applied and duplicate events, batch sizes, flush timings.
 const buffer = createShardBuffer({
-  apply: (events) => applyEventBatch(pool, catalog, events, new Date()),
+  apply: async (events) => {
+    const current = pool;
+    if (!warm) {
+      await warmUp(current);
+      warm = pool === current;
+    }
+    return applyEventBatch(current, catalog, events, new Date());
+  },
   maxBatch: data.settings.maxBatch,
   minWaitMs: data.settings.minWaitMs,
   maxBacklog: data.settings.maxBacklog,
@@ -55,7 +76,15 @@ const buffer = createShardBuffer({
     metrics.flushBatchSize.observe({ shard }, size);
     metrics.flushDuration.observe({ shard }, seconds);
   },
-  onFlushError: () => metrics.flushErrors.inc({ shard }),
+  onFlushError: () => {
+    metrics.flushErrors.inc({ shard });
+    // After a failed flush the pool's connection may be unusable for good (postgres.js keeps a
+    // half-written buffer when a socket closes mid-write), so the retry starts on a fresh pool.
+    const failed = pool;
+    pool = openPool();
+    warm = false;
+    failed.end({ timeout: 0 }).catch(() => {});
+  },
 });
 
 const timer = setInterval(async () => {
@@ -69,8 +98,10 @@ parent.on('message', async (message: ControlMessage) => {
     if (!port) return send({ type: 'fatal', message: 'shard got no ingress port' });
     ingress = port;
     port.onmessage = (event) => buffer.accept((event.data as EventsMessage).events);
+    const initial = pool;
     try {
-      await warmUp(pool);
+      await warmUp(initial);
+      warm = pool === initial;
     } catch {
       // The database may be down at start; flushes retry and fail events with UNAVAILABLE meanwhile.
     }

@@ -1,0 +1,109 @@
+/**
+ * SIGTERM in the middle of an event stream: in-flight calls end (OK or a clean gRPC error, never a
+ * hang), every acknowledged event is stored, and the process exits 0 in bounded time.
+ */
+import { afterAll, expect, test } from 'bun:test';
+import { freePort } from '../../src/db/embedded-postgres.ts';
+import { createEventClient } from '../../src/events/event-client.ts';
+import {
+  COUNTING_GOAL,
+  countCodes,
+  initializeUsers,
+  processedIds,
+  streamEvents,
+  totalProgress,
+  writeChallengeConfig,
+} from '../helpers/event-load.ts';
+import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
+import { createTestDb } from '../helpers/test-db.ts';
+
+const NAMESPACE = 'e2e-shutdown';
+const EVENTS = 20_000;
+const USERS = Array.from({ length: 8 }, (_, i) => `shutdown-user-${i}`);
+const DEADLINE_EXCEEDED = 4;
+
+const db = await createTestDb();
+let service: ServiceProcess | undefined;
+afterAll(async () => {
+  await service?.terminate('SIGKILL');
+  await db.drop();
+});
+
+test('SIGTERM mid-stream: calls finish or fail cleanly, acknowledged events are stored, exit 0 within 10 s', async () => {
+  const grpcPort = await freePort();
+  service = await startServiceProcess({
+    DATABASE_URL: db.url,
+    AUTH_MODE: 'mock',
+    CHALLENGE_CONFIG_PATH: writeChallengeConfig('shutdown-challenge', [COUNTING_GOAL]),
+    AB_NAMESPACE: NAMESPACE,
+    GRPC_PORT: String(grpcPort),
+    EVENT_SHARDS: '2',
+  });
+  const running = service;
+  await running.waitForHealthy();
+  await initializeUsers(running.baseUrl, USERS);
+
+  const ids = Array.from({ length: EVENTS }, (_, i) => `shutdown-${i}`);
+  const userOf = (id: string) => USERS[Number(id.slice('shutdown-'.length)) % USERS.length] ?? '';
+  // A hang would surface as DEADLINE_EXCEEDED, well after the 10 s shutdown bound.
+  const client = createEventClient(`127.0.0.1:${grpcPort}`, { deadlineMs: 20_000 });
+  try {
+    let exited = false;
+    let acked = 0;
+    let ackedAfterSignal = 0;
+    let signalled: Promise<number> | undefined;
+    let signalledAt = 0;
+    const sigterm = () => {
+      if (signalled) return;
+      signalledAt = Date.now();
+      signalled = running.terminate('SIGTERM');
+      void signalled.then(() => {
+        exited = true;
+      });
+    };
+    const timer = setTimeout(sigterm, 1_000);
+    // The platform keeps delivering until the process is gone.
+    const stream = await streamEvents({
+      ids,
+      concurrency: 50,
+      send: (id) => client.sendLogin({ id, userId: userOf(id), namespace: NAMESPACE }),
+      stopped: () => exited,
+      onSettled: (_id, outcome) => {
+        if (outcome.code !== 0) return;
+        if (signalled) ackedAfterSignal++;
+        if (++acked >= EVENTS / 2) sigterm();
+      },
+    });
+    clearTimeout(timer);
+    expect(signalled).toBeDefined();
+    const exitCode = await signalled;
+    const shutdownMs = Date.now() - signalledAt;
+    expect(exitCode).toBe(0);
+    expect(shutdownMs).toBeLessThan(10_000);
+    expect(running.output()).toContain('shutdown complete');
+
+    const codes = countCodes(stream.outcomes.values());
+    const stored = await processedIds(db.pool, ids);
+    console.log(
+      `shutdown: exit 0 after ${shutdownMs} ms; outcomes ${JSON.stringify([...codes])} ` +
+        `(${ackedAfterSignal} OK after SIGTERM), ${stream.unsent.length} never sent, ${stored.size} stored`,
+    );
+    // Calls in flight when the signal arrived were finished, not dropped.
+    expect(ackedAfterSignal).toBeGreaterThan(0);
+    // Every call ended with an answer: OK, or a gRPC status (the server stopped taking calls).
+    expect(codes.get(DEADLINE_EXCEEDED)).toBeUndefined();
+    expect(codes.get(-1)).toBeUndefined();
+    expect(stream.ok.size).toBeGreaterThan(0);
+    expect(stream.ok.size).toBeLessThan(EVENTS);
+
+    // Every acknowledged event is stored, and the count matches the stored ids exactly.
+    expect([...stream.ok].filter((id) => !stored.has(id))).toEqual([]);
+    const progress = await totalProgress(db.pool, COUNTING_GOAL.goalId, USERS);
+    expect(progress).toBeGreaterThanOrEqual(stream.ok.size);
+    expect(progress).toBe(stored.size);
+    // Nothing that was not sent was applied.
+    expect(stream.unsent.filter((id) => stored.has(id))).toEqual([]);
+  } finally {
+    client.close();
+  }
+}, 60_000);

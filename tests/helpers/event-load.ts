@@ -1,0 +1,189 @@
+/**
+ * Tools for the event-pipeline failure tests: a throwaway challenge configuration, a bounded-concurrency
+ * event stream that records every call's outcome, and small readers of what the database and the
+ * service process hold.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Db } from '../../src/db/client.ts';
+
+export interface ConfigGoal {
+  readonly goalId: string;
+  readonly type: 'absolute' | 'increment';
+  readonly eventSource: 'login' | 'statistic';
+  readonly statCode?: string;
+  readonly targetValue: number;
+}
+
+/** Writes a one-challenge configuration with every goal assigned by default; returns its path. */
+export function writeChallengeConfig(challengeId: string, goals: readonly ConfigGoal[]): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'challenge-config-')), 'challenges.json');
+  const config = {
+    challenges: [
+      {
+        challengeId,
+        name: challengeId,
+        goals: goals.map((goal) => ({
+          goalId: goal.goalId,
+          name: goal.goalId,
+          type: goal.type,
+          eventSource: goal.eventSource,
+          defaultAssigned: true,
+          requirement: {
+            ...(goal.statCode === undefined ? {} : { statCode: goal.statCode }),
+            operator: '>=',
+            targetValue: goal.targetValue,
+          },
+          reward: { type: 'ITEM', rewardId: `${goal.goalId}-reward`, quantity: 1 },
+          prerequisites: [],
+        })),
+      },
+    ],
+  };
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+/** An increment goal on logins that never completes within a test: its progress counts applied events exactly. */
+export const COUNTING_GOAL: ConfigGoal = {
+  goalId: 'count-logins',
+  type: 'increment',
+  eventSource: 'login',
+  targetValue: 1_000_000,
+};
+
+export interface CallOutcome {
+  /** gRPC status code; 0 = OK. */
+  readonly code: number;
+  readonly ms: number;
+  /** The gRPC status details of a failed call. */
+  readonly details?: string;
+}
+
+/** The gRPC status of a rejected call (grpc-js ServiceError), or -1 when it is not one. */
+export function grpcCode(error: unknown): number {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number') {
+    return error.code;
+  }
+  return -1;
+}
+
+export interface StreamOptions {
+  readonly ids: readonly string[];
+  readonly concurrency: number;
+  readonly send: (id: string) => Promise<void>;
+  /** Checked before each new call; once true, no further call starts (in-flight ones still settle). */
+  readonly stopped?: () => boolean;
+  /** Called after each call settles. */
+  readonly onSettled?: (id: string, outcome: CallOutcome) => void;
+}
+
+export interface StreamResult {
+  readonly outcomes: Map<string, CallOutcome>;
+  /** Ids whose call returned OK. */
+  readonly ok: Set<string>;
+  /** Ids never sent because the stream was stopped. */
+  readonly unsent: string[];
+}
+
+/** Sends `ids` with at most `concurrency` calls in flight; resolves when every started call settled. */
+export async function streamEvents(options: StreamOptions): Promise<StreamResult> {
+  const outcomes = new Map<string, CallOutcome>();
+  const ok = new Set<string>();
+  let next = 0;
+  const lane = async () => {
+    for (;;) {
+      if (options.stopped?.()) return;
+      const id = options.ids[next];
+      if (id === undefined) return;
+      next++;
+      const started = performance.now();
+      let code = 0;
+      let details: string | undefined;
+      try {
+        await options.send(id);
+        ok.add(id);
+      } catch (error) {
+        code = grpcCode(error);
+        details = detailsOf(error);
+      }
+      const ms = performance.now() - started;
+      const outcome: CallOutcome = details === undefined ? { code, ms } : { code, ms, details };
+      outcomes.set(id, outcome);
+      options.onSettled?.(id, outcome);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, lane));
+  return { outcomes, ok, unsent: options.ids.slice(next) };
+}
+
+function detailsOf(error: unknown): string {
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    'details' in error &&
+    typeof error.details === 'string'
+  ) {
+    return error.details;
+  }
+  return String(error);
+}
+
+/** Counts outcomes by gRPC code. */
+export function countCodes(outcomes: Iterable<CallOutcome>): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const { code } of outcomes) counts.set(code, (counts.get(code) ?? 0) + 1);
+  return counts;
+}
+
+/** Sum of one goal's progress over the given users. */
+export async function totalProgress(db: Db, goalId: string, users: readonly string[]): Promise<number> {
+  const rows = await db<{ total: string | null }[]>`
+    select sum(progress)::text as total from user_goal_progress
+    where goal_id = ${goalId} and user_id = any(${users}::text[])`;
+  return Number(rows[0]?.total ?? 0);
+}
+
+/** The event ids recorded as processed among `ids`. */
+export async function processedIds(db: Db, ids: readonly string[]): Promise<Set<string>> {
+  const rows = await db<{ event_id: string }[]>`
+    select event_id from processed_events where event_id = any(${ids}::text[])`;
+  return new Set(rows.map((row) => row.event_id));
+}
+
+/** Resident memory of a process in bytes (Linux /proc). */
+export function residentBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  if (!match?.[1]) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+/** Polls until `check` resolves true, or throws after `timeoutMs`. */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await Bun.sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** POST /v1/challenges/initialize for each user (mock auth), asserting success. */
+export async function initializeUsers(baseUrl: string, users: readonly string[]): Promise<void> {
+  await Promise.all(
+    users.map(async (user) => {
+      const response = await fetch(`${baseUrl}/v1/challenges/initialize`, {
+        method: 'POST',
+        headers: { 'x-mock-user-id': user },
+      });
+      if (response.status !== 200) throw new Error(`initialize ${user}: HTTP ${response.status}`);
+    }),
+  );
+}
