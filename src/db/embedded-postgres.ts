@@ -102,7 +102,8 @@ function isAliveFromFile(pidFile: string): boolean {
   return Number.isInteger(pid) && pid > 0 && isAlive(pid);
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this id exists (signal 0 checks without signalling). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

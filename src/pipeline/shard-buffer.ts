@@ -57,6 +57,15 @@ export function createShardBuffer(options: ShardBufferOptions): ShardBuffer {
     for (const resolve of waiters) resolve();
   };
 
+  /** Answers events with an error: they were not stored and stay unacknowledged for redelivery. */
+  const fail = (events: readonly PipelineEvent[], code: ErrorCode, message: string) => {
+    if (events.length === 0) return;
+    options.onAcks(
+      [],
+      events.map((event) => ({ seq: event.seq, code, message })),
+    );
+  };
+
   const failExpired = () => {
     const deadline = now() - options.maxWaitMs;
     const expired: PipelineEvent[] = [];
@@ -67,16 +76,7 @@ export function createShardBuffer(options: ShardBufferOptions): ShardBuffer {
         pending.splice(i, 1);
       }
     }
-    if (expired.length > 0) {
-      options.onAcks(
-        [],
-        expired.map((event) => ({
-          seq: event.seq,
-          code: 'UNAVAILABLE' as const,
-          message: 'database unavailable: the event was not stored; redeliver it',
-        })),
-      );
-    }
+    fail(expired, 'UNAVAILABLE', 'database unavailable: the event was not stored; redeliver it');
   };
 
   const flush = async () => {
@@ -116,16 +116,7 @@ export function createShardBuffer(options: ShardBufferOptions): ShardBuffer {
         if (pending.length >= options.maxBacklog) rejected.push(event);
         else pending.push(event);
       }
-      if (rejected.length > 0) {
-        options.onAcks(
-          [],
-          rejected.map((event) => ({
-            seq: event.seq,
-            code: 'RESOURCE_EXHAUSTED' as const,
-            message: 'event backlog is full: retry later',
-          })),
-        );
-      }
+      fail(rejected, 'RESOURCE_EXHAUSTED', 'event backlog is full: retry later');
       schedule();
     },
     backlog: () => pending.length,

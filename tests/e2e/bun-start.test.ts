@@ -5,6 +5,7 @@
 import { afterAll, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isAlive } from '../../src/db/embedded-postgres.ts';
 import { startServiceProcess } from '../helpers/service-process.ts';
 
 const dataDir = resolve(`.data/e2e-start-${process.pid}`);
@@ -56,12 +57,3 @@ test('bun start without DATABASE_URL serves the API on an embedded database and 
     await service.terminate('SIGKILL');
   }
 }, 120_000);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
