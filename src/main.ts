@@ -4,6 +4,7 @@
  */
 import { ConfigError } from './config/challenge-config.ts';
 import { EnvironmentError, readServiceConfig, type ServiceConfig } from './config/service-config.ts';
+import { isClosedSocketWrite } from './db/driver-bugs.ts';
 import { createLogger, type Logger } from './log.ts';
 import { type RunningService, startService } from './service.ts';
 
@@ -26,9 +27,27 @@ async function main(): Promise<void> {
     logger.fatal({ err: error }, 'service failed to start');
     process.exit(1);
   }
+  handleDriverFaults(service, logger);
   printBanner(config, service);
   logger.info({ http: service.httpUrl, database: service.databaseSource }, 'service started');
   handleSignals(service, config, logger);
+}
+
+/**
+ * postgres.js throws one known error from a timer when the database drops mid-transaction
+ * (src/db/driver-bugs.ts): the request already failed cleanly, so recover by replacing the pool.
+ * Anything else uncaught is a bug: log it and exit non-zero so a supervisor restarts the process.
+ */
+function handleDriverFaults(service: RunningService, logger: Logger): void {
+  process.on('uncaughtException', (error) => {
+    if (isClosedSocketWrite(error)) {
+      logger.warn('database connection lost mid-transaction; replacing the API connection pool');
+      void service.recyclePool();
+      return;
+    }
+    logger.fatal({ err: error }, 'uncaught exception');
+    process.exit(1);
+  });
 }
 
 function handleSignals(service: RunningService, config: ServiceConfig, logger: Logger): void {

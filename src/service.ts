@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { type Authenticate, createAuthenticator } from './auth/index.ts';
 import { loadChallengeConfig } from './config/challenge-config.ts';
 import type { ServiceConfig } from './config/service-config.ts';
-import { createPool, type Pool, warmUp } from './db/client.ts';
+import { type Pool, warmUp } from './db/client.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './db/embedded-postgres.ts';
 import { migrate } from './db/migrate.ts';
 import { MIGRATIONS } from './db/migrations.ts';
+import { createRecyclablePool } from './db/recyclable-pool.ts';
 import { loadOrCreateDevSecret } from './dev-secret.ts';
 import { type Catalog, createCatalog } from './domain/catalog.ts';
 import { createApp } from './http/app.ts';
@@ -32,6 +33,11 @@ export interface RunningService {
   readonly databaseSource: string;
   readonly authDescription: string;
   readonly catalog: Catalog;
+  /**
+   * Replaces the API's database pool; main calls it after the postgres.js defect that leaves a
+   * connection unusable when the database drops mid-transaction (src/db/driver-bugs.ts).
+   */
+  recyclePool(): Promise<void>;
   /** Stop accepting, finish in-flight requests, close the pool, stop an embedded database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -62,7 +68,8 @@ export async function startService(
     embedded = await startEmbeddedPostgres({ dataDir, database: 'challenge_service', persistent: true });
     databaseUrl = embedded.url;
   }
-  const pool = createPool({ url: databaseUrl, maxConnections: config.dbPoolMax });
+  const recyclable = createRecyclablePool({ url: databaseUrl, maxConnections: config.dbPoolMax });
+  const pool = recyclable.pool;
   try {
     await warmUp(pool);
     const applied = await migrate(pool, MIGRATIONS);
@@ -126,6 +133,8 @@ export async function startService(
     checkDatabase: async () => void (await pool`select 1`),
     metrics,
     logger,
+    requestTimeoutMs: config.requestTimeoutMs,
+    claimTimeoutMs: config.requestTimeoutMs + config.rewards.timeoutMs,
   });
   app.listen({ port: config.httpPort, hostname: '0.0.0.0', maxRequestBodySize: MAX_BODY_BYTES * 4 });
   const server = app.server;
@@ -147,6 +156,7 @@ export async function startService(
     httpUrl: `http://localhost:${httpPort}${config.basePath}`,
     httpPort,
     grpcPort: pipeline.grpcPort,
+    recyclePool: () => recyclable.recycle(),
     databaseSource: embedded ? `embedded PostgreSQL (${join(config.dataDir, 'pg')})` : 'DATABASE_URL',
     authDescription,
     catalog,

@@ -52,6 +52,8 @@ export interface ServiceConfig {
     readonly dedupRetentionHours: number;
   };
   readonly logLevel: LogLevel;
+  /** Longest an API request may take before it is answered UNAVAILABLE (claims add the reward budget). */
+  readonly requestTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
 }
 
@@ -116,6 +118,7 @@ export function readServiceConfig(env: Env): ServiceConfig {
       dedupRetentionHours: readInt(read, 'EVENT_DEDUP_RETENTION_HOURS', 24, 1, 24 * 30),
     }),
     logLevel: readLogLevel(read('LOG_LEVEL')),
+    requestTimeoutMs: readInt(read, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
     shutdownTimeoutMs: readInt(read, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
   });
 }

@@ -1,5 +1,5 @@
 /**
- * Known postgres.js 3.4.x defects that an always-on event writer must survive.
+ * Known postgres.js 3.4.x defects that a long-running service (event shards, API pool) must survive.
  *
  * When a connection closes while a transaction is open (PostgreSQL stopped or restarted, a backend
  * terminated, a network reset), the driver writes the transaction's ROLLBACK (or its next

@@ -5,6 +5,7 @@
 import { swagger } from '@elysiajs/swagger';
 import { Elysia } from 'elysia';
 import type { Authenticate } from '../auth/index.ts';
+import { isDatabaseUnavailable } from '../db/db-errors.ts';
 import { AppError, routeNotFound } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -27,7 +28,12 @@ export interface AppDeps {
   readonly checkDatabase: () => Promise<void>;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** Longest a request may take before it is answered UNAVAILABLE (claims add the reward budget). */
+  readonly requestTimeoutMs?: number;
+  readonly claimTimeoutMs?: number;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -38,6 +44,8 @@ interface RequestMeta {
 
 export function createApp(deps: AppDeps) {
   const { logger, metrics } = deps;
+  const requestTimeoutMs = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const claimTimeoutMs = deps.claimTimeoutMs ?? requestTimeoutMs * 2;
   // Per-request facts kept beside the request, so error and after-response hooks see them even
   // when a request fails before any handler runs.
   const meta = new WeakMap<Request, RequestMeta>();
@@ -64,6 +72,10 @@ export function createApp(deps: AppDeps) {
         appError = validationError(error.type === 'query' ? 'query' : 'request body', issues);
       }
       // Elysia wraps whatever the parse hook throws (413, invalid JSON) in its own ParseError.
+      if (!appError && isDatabaseUnavailable(error)) {
+        logger.warn({ requestId, path, reason: String(error) }, 'database unavailable');
+        appError = new AppError('UNAVAILABLE', 'The database is unavailable; retry later');
+      }
       if (!appError && code === 'PARSE')
         appError =
           asAppError(error.cause) ?? new AppError('INVALID_REQUEST', 'Request body is not valid JSON');
@@ -107,8 +119,8 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(operationRoutes(deps))
-    .use(challengeRoutes(deps))
-    .use(goalRoutes(deps));
+    .use(challengeRoutes({ ...deps, requestTimeoutMs }))
+    .use(goalRoutes({ ...deps, requestTimeoutMs, claimTimeoutMs }));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -403,8 +403,9 @@ describe('a request that died between grant and commit', () => {
 
       const crashed = await claim(doomed, user);
 
-      expect(crashed.status).toBe(500);
-      expect(crashed.body.error).toBe('INTERNAL');
+      // The database is gone for this process: "unavailable, retry", not an internal error.
+      expect(crashed.status).toBe(503);
+      expect(crashed.body.error).toBe('UNAVAILABLE');
       await using restarted = await createTestApp({ db });
       expect(await statusOf(restarted, user)).toBe('completed');
       expect((await ledgerOf(restarted, user)).map((row) => row.status)).toEqual(['pending']);

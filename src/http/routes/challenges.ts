@@ -2,6 +2,7 @@ import { Elysia, t } from 'elysia';
 import type { Authenticate } from '../../auth/index.ts';
 import type { ChallengeQueries } from '../../services/challenge-queries.ts';
 import type { GoalAssignment } from '../../services/goal-assignment.ts';
+import { withDeadline } from '../deadline.ts';
 import { ActiveOnlyQuery, Challenge, ChallengeList, documented, InitializeResponse } from '../schemas.ts';
 
 const security = [{ bearer: [] }];
@@ -13,7 +14,9 @@ export function challengeRoutes(deps: {
   authenticate: Authenticate;
   queries: ChallengeQueries;
   assignment: GoalAssignment;
+  requestTimeoutMs: number;
 }) {
+  const bounded = <T>(work: Promise<T>) => withDeadline(work, deps.requestTimeoutMs);
   return new Elysia({ prefix: '/v1/challenges' })
     .derive(async ({ request }) => ({ userId: (await deps.authenticate(request.headers)).userId }))
     .get(
@@ -31,7 +34,7 @@ export function challengeRoutes(deps: {
         },
       },
     )
-    .post('/initialize', ({ userId }) => deps.assignment.initialize(userId), {
+    .post('/initialize', ({ userId }) => bounded(deps.assignment.initialize(userId)), {
       detail: {
         summary: 'Assign default goals; call on every login',
         description:
@@ -44,7 +47,9 @@ export function challengeRoutes(deps: {
     .get(
       '/:challengeId',
       async ({ userId, params, query }) =>
-        jsonText(await deps.queries.getChallenge(userId, params.challengeId, isTrue(query.active_only))),
+        jsonText(
+          await bounded(deps.queries.getChallenge(userId, params.challengeId, isTrue(query.active_only))),
+        ),
       {
         params: t.Object({ challengeId: t.String() }),
         query: ActiveOnlyQuery,

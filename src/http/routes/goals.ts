@@ -3,6 +3,7 @@ import type { Authenticate } from '../../auth/index.ts';
 import { invalidRequest } from '../../domain/errors.ts';
 import type { ClaimReward } from '../../services/claim-reward.ts';
 import type { GoalAssignment } from '../../services/goal-assignment.ts';
+import { withDeadline } from '../deadline.ts';
 import { ClaimResponse, documented, SetActiveBody, SetActiveResponse } from '../schemas.ts';
 
 const security = [{ bearer: [] }];
@@ -12,6 +13,9 @@ export function goalRoutes(deps: {
   authenticate: Authenticate;
   assignment: GoalAssignment;
   claimReward: ClaimReward;
+  requestTimeoutMs: number;
+  /** Claims also wait for the reward backend, so they get its time budget on top. */
+  claimTimeoutMs: number;
 }) {
   return new Elysia({ prefix: '/v1/challenges/:challengeId/goals/:goalId' })
     .derive(async ({ request }) => ({ userId: (await deps.authenticate(request.headers)).userId }))
@@ -20,7 +24,10 @@ export function goalRoutes(deps: {
       ({ userId, params, body }) => {
         const isActive = body.isActive ?? body.is_active;
         if (isActive === undefined) throw invalidRequest('Request body needs "isActive": true or false');
-        return deps.assignment.setActive(userId, params.challengeId, params.goalId, isActive);
+        return withDeadline(
+          deps.assignment.setActive(userId, params.challengeId, params.goalId, isActive),
+          deps.requestTimeoutMs,
+        );
       },
       {
         params: GoalParams,
@@ -34,15 +41,20 @@ export function goalRoutes(deps: {
         },
       },
     )
-    .post('/claim', ({ userId, params }) => deps.claimReward(userId, params.challengeId, params.goalId), {
-      params: GoalParams,
-      detail: {
-        summary: "Claim a completed goal's reward",
-        description:
-          'Rules in order: goal exists (404), active (400 GOAL_NOT_ACTIVE), not claimed (409), completed (400), prerequisites done (400). A failed grant → 502 and the goal stays claimable.',
-        tags: ['goals'],
-        security,
-        responses: documented(ClaimResponse, [400, 401, 404, 409, 502]),
+    .post(
+      '/claim',
+      ({ userId, params }) =>
+        withDeadline(deps.claimReward(userId, params.challengeId, params.goalId), deps.claimTimeoutMs),
+      {
+        params: GoalParams,
+        detail: {
+          summary: "Claim a completed goal's reward",
+          description:
+            'Rules in order: goal exists (404), active (400 GOAL_NOT_ACTIVE), not claimed (409), completed (400), prerequisites done (400). A failed grant → 502 and the goal stays claimable.',
+          tags: ['goals'],
+          security,
+          responses: documented(ClaimResponse, [400, 401, 404, 409, 502, 503]),
+        },
       },
-    });
+    );
 }
