@@ -19,10 +19,11 @@ export function createChallengeQueries(deps: {
   const renderer = createChallengeRenderer(deps.catalog);
   // `locked` depends on prerequisites, which may be inactive rows: read all rows unless the catalog
   // has no prerequisites at all and the caller only wants active goals.
-  const needsAllRows = (activeOnly: boolean) =>
-    !activeOnly || deps.catalog.challenges.some((c) => c.goals.some((g) => g.prerequisites.length > 0));
+  const hasPrerequisites = [...deps.catalog.goalById.values()].some((goal) => goal.prerequisites.length > 0);
   const rowsFor = (userId: string, activeOnly: boolean) =>
-    needsAllRows(activeOnly) ? getUserProgress(deps.db, userId) : getActiveUserProgress(deps.db, userId);
+    !activeOnly || hasPrerequisites
+      ? getUserProgress(deps.db, userId)
+      : getActiveUserProgress(deps.db, userId);
   return {
     async listChallenges(userId, activeOnly) {
       const rows = await rowsFor(userId, activeOnly);
