@@ -74,16 +74,23 @@ function withCommonOptions(command: Command): Command {
 export function registerEventCommands(program: Command): void {
   const event = program.command('event').description('Send platform events to the gRPC port');
 
-  withCommonOptions(event.command('login').description('Send UserLoggedIn events')).action(
-    (options: CommonOptions) =>
+  event.addHelpText('after', '\nExample:\n  $ bun run cli event login --user alice --count 3');
+
+  withCommonOptions(event.command('login').description('Send UserLoggedIn events'))
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ bun run cli event login --user alice --count 1000 --concurrency 20 --rate 200',
+    )
+    .action((options: CommonOptions) =>
       run(options, (client, id) =>
         client.sendLogin({ id, userId: options.user, namespace: options.namespace }),
       ),
-  );
+    );
 
   withCommonOptions(event.command('stat').description('Send StatItemUpdated events'))
     .requiredOption('-s, --stat <statCode>', 'statistic code')
     .requiredOption('--value <number>', 'the statistic value after the update (latestValue)')
+    .addHelpText('after', '\nExample:\n  $ bun run cli event stat --user alice --stat enemy_kills --value 10')
     .action((options: StatOptions) => {
       const value = Number(options.value);
       if (options.value.trim() === '' || !Number.isFinite(value))

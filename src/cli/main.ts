@@ -1,14 +1,20 @@
 /** `bun run cli <command>`: tools for people and scripts. */
 import { Command } from 'commander';
 import { mintDevToken } from '../auth/index.ts';
-import { readDevSecret } from '../dev-secret.ts';
+import { registerApiCommands } from './api-commands.ts';
+import { defaultNamespace, devSecretOrFail } from './dev-token.ts';
 import { registerEventCommands } from './event-command.ts';
 import { fail } from './fail.ts';
+import { EXIT, EXIT_CODES_HELP } from './output.ts';
 
 const program = new Command()
   .name('challenge-cli')
   .description('Command-line tools for the challenge service')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors (unknown option, missing argument) exit 2, not commander's 1: exit 1 means "failed".
+  // Set before adding commands so every subcommand inherits it.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? EXIT.OK : EXIT.USAGE))
+  .addHelpText('after', EXIT_CODES_HELP);
 
 program
   .command('token')
@@ -16,26 +22,22 @@ program
   .requiredOption('-u, --user <userId>', 'user id to put in the token (sub claim)')
   .option('-n, --namespace <namespace>', 'namespace claim (default: AB_NAMESPACE or accelbyte)')
   .option('-e, --expires-in <seconds>', 'lifetime in seconds', '86400')
+  .addHelpText('after', '\nExample:\n  $ TOKEN=$(bun run --silent cli token --user alice)')
   .action(async (options: { user: string; namespace?: string; expiresIn: string }) => {
-    const dataDir = process.env['DATA_DIR'] ?? '.data';
-    const secret = readDevSecret(dataDir, process.env['DEV_JWT_SECRET']);
-    if (!secret) {
-      fail(
-        `no dev secret found: set DEV_JWT_SECRET, or start the service once (bun start) so it creates ${dataDir}/dev-jwt-secret`,
-      );
-    }
+    const secret = devSecretOrFail();
     const expiresInSeconds = Number(options.expiresIn);
     if (!Number.isInteger(expiresInSeconds) || expiresInSeconds <= 0)
       fail('--expires-in must be a positive integer');
     const token = await mintDevToken({
       secret,
       userId: options.user,
-      namespace: options.namespace ?? process.env['AB_NAMESPACE'] ?? 'accelbyte',
+      namespace: options.namespace ?? defaultNamespace(),
       expiresInSeconds,
     });
     console.log(token);
   });
 
+registerApiCommands(program);
 registerEventCommands(program);
 
 await program.parseAsync(process.argv);

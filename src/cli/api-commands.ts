@@ -1,0 +1,249 @@
+/**
+ * REST commands: `challenges`, `initialize`, `activate`, `deactivate`, `claim`, `health`.
+ * Tables for people by default; `--json` prints the response body exactly as the service sent it.
+ */
+import type { Command } from 'commander';
+import {
+  type ApiClient,
+  type ApiResponse,
+  createApiClient,
+  ServiceUnreachable,
+  segment,
+} from './api-client.ts';
+import { mintCliToken } from './dev-token.ts';
+import { fail } from './fail.ts';
+import {
+  type ChallengeBody,
+  type ChallengeListBody,
+  type ClaimBody,
+  EXIT,
+  expectBody,
+  formatChallenges,
+  formatClaim,
+  formatInitialize,
+  type InitializeBody,
+  reportApiError,
+  type SetActiveBody,
+  UnexpectedResponse,
+} from './output.ts';
+
+interface ConnectionOptions {
+  url: string;
+  json?: boolean;
+  timeoutMs: string;
+}
+
+interface ApiOptions extends ConnectionOptions {
+  user?: string;
+  token?: string;
+  mockUser?: string;
+}
+
+const defaultUrl = () =>
+  `http://localhost:${process.env['HTTP_PORT'] || '8000'}${process.env['BASE_PATH'] || ''}`;
+
+function withConnectionOptions(command: Command): Command {
+  return command
+    .option('--url <base>', 'service base URL (including BASE_PATH)', defaultUrl())
+    .option('--json', 'print the response body exactly as the service returned it')
+    .option('--timeout-ms <ms>', 'give up when the service does not answer within this time', '30000');
+}
+
+function withApiOptions(command: Command): Command {
+  return withConnectionOptions(command)
+    .option('-u, --user <userId>', 'act as this user with a dev token minted here (AUTH_MODE=dev)')
+    .option('--token <jwt>', 'bearer token to send (e.g. from: bun run cli token --user <id>)')
+    .option('--mock-user <userId>', 'send x-mock-user-id (AUTH_MODE=mock services)');
+}
+
+const example = (command: Command, ...lines: string[]) =>
+  command.addHelpText(
+    'after',
+    `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((line) => `  $ ${line}`).join('\n')}`,
+  );
+
+async function clientFor(options: ApiOptions, authenticated: boolean): Promise<ApiClient> {
+  try {
+    new URL(options.url);
+  } catch {
+    fail(`--url must be a URL such as http://localhost:8000, got '${options.url}'`);
+  }
+  const timeoutMs = Number(options.timeoutMs);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+    fail(`--timeout-ms must be a positive integer, got '${options.timeoutMs}'`);
+  if (!authenticated) return createApiClient({ baseUrl: options.url, auth: {}, timeoutMs });
+  if (options.user !== undefined && options.token !== undefined)
+    fail('pass either --user (mint a dev token) or --token, not both');
+  const token = options.user !== undefined ? await mintCliToken(options.user) : options.token;
+  return createApiClient({
+    baseUrl: options.url,
+    auth: {
+      ...(token === undefined ? {} : { token }),
+      ...(options.mockUser === undefined ? {} : { mockUser: options.mockUser }),
+    },
+    timeoutMs,
+  });
+}
+
+/**
+ * Runs one request and prints its outcome: on 2xx the rendering (or the raw body with --json);
+ * otherwise the API error (the raw body also goes to stdout with --json). Sets the exit code.
+ */
+async function run(
+  options: ApiOptions,
+  call: (client: ApiClient) => Promise<ApiResponse>,
+  render: (response: ApiResponse) => string,
+  settings: { authenticated: boolean } = { authenticated: true },
+): Promise<void> {
+  const client = await clientFor(options, settings.authenticated);
+  let response: ApiResponse;
+  try {
+    response = await call(client);
+  } catch (error) {
+    if (!(error instanceof ServiceUnreachable)) throw error;
+    console.error(`error: ${error.message}`);
+    console.error(`  (${error.reason})`);
+    process.exitCode = EXIT.UNREACHABLE;
+    return;
+  }
+  const ok = response.status >= 200 && response.status < 300;
+  if (options.json) process.stdout.write(response.text.endsWith('\n') ? response.text : `${response.text}\n`);
+  if (!ok) {
+    process.exitCode = reportApiError(response);
+    return;
+  }
+  if (options.json) return;
+  try {
+    console.log(render(response));
+  } catch (error) {
+    if (!(error instanceof UnexpectedResponse)) throw error;
+    console.error(`error: ${error.message}`);
+    process.exitCode = EXIT.SERVER_ERROR;
+  }
+}
+
+const activeOnlyQuery = (activeOnly: boolean | undefined) => (activeOnly ? '?active_only=true' : '');
+
+export function registerApiCommands(program: Command): void {
+  example(
+    withApiOptions(
+      program
+        .command('challenges')
+        .argument('[challengeId]', 'show only this challenge')
+        .description("List challenges with the user's progress, one row per goal"),
+    ).option('--active-only', 'only goals that are active for the user'),
+    'bun run cli challenges --user alice',
+    'bun run cli challenges starter-challenge --active-only --mock-user alice --json',
+  ).action((challengeId: string | undefined, options: ApiOptions & { activeOnly?: boolean }) =>
+    run(
+      options,
+      (client) =>
+        client.request(
+          'GET',
+          `/v1/challenges${challengeId === undefined ? '' : `/${segment(challengeId)}`}${activeOnlyQuery(options.activeOnly)}`,
+        ),
+      (response) =>
+        formatChallenges(
+          challengeId === undefined
+            ? expectBody<ChallengeListBody>(response, ['challenges']).challenges
+            : [expectBody<ChallengeBody>(response, ['challengeId', 'goals'])],
+        ),
+    ),
+  );
+
+  example(
+    withApiOptions(
+      program
+        .command('initialize')
+        .description("Assign the user's default goals (what a game calls on every login)"),
+    ),
+    'bun run cli initialize --user alice',
+  ).action((options: ApiOptions) =>
+    run(
+      options,
+      (client) => client.request('POST', '/v1/challenges/initialize'),
+      (response) =>
+        formatInitialize(
+          expectBody<InitializeBody>(response, ['assignedGoals', 'newAssignments', 'totalActive']),
+        ),
+    ),
+  );
+
+  for (const [name, isActive, description] of [
+    ['activate', true, 'Activate a goal for the user (keeps earlier progress)'],
+    ['deactivate', false, 'Deactivate a goal for the user (events stop counting for it)'],
+  ] as const) {
+    example(
+      withApiOptions(
+        program
+          .command(name)
+          .argument('<challengeId>', 'challenge id')
+          .argument('<goalId>', 'goal id')
+          .description(description),
+      ),
+      `bun run cli ${name} starter-challenge play-5-matches --user alice`,
+    ).action((challengeId: string, goalId: string, options: ApiOptions) =>
+      run(
+        options,
+        (client) =>
+          client.request('PUT', `/v1/challenges/${segment(challengeId)}/goals/${segment(goalId)}/active`, {
+            isActive,
+          }),
+        (response) => expectBody<SetActiveBody>(response, ['message']).message,
+      ),
+    );
+  }
+
+  example(
+    withApiOptions(
+      program
+        .command('claim')
+        .argument('<challengeId>', 'challenge id')
+        .argument('<goalId>', 'goal id')
+        .description("Claim a completed goal's reward"),
+    ),
+    'bun run cli claim starter-challenge defeat-10-enemies --user alice',
+  ).action((challengeId: string, goalId: string, options: ApiOptions) =>
+    run(
+      options,
+      (client) =>
+        client.request('POST', `/v1/challenges/${segment(challengeId)}/goals/${segment(goalId)}/claim`),
+      (response) => formatClaim(expectBody<ClaimBody>(response, ['reward', 'claimedAt'])),
+    ),
+  );
+
+  example(
+    withConnectionOptions(
+      program
+        .command('health')
+        .description('Check GET /healthz: prints healthy (exit 0) or unhealthy (exit 1)'),
+    ),
+    'bun run cli health --url http://localhost:8000',
+  ).action((options: ConnectionOptions) => health(options));
+}
+
+async function health(options: ConnectionOptions): Promise<void> {
+  const client = await clientFor(options, false);
+  let response: ApiResponse;
+  try {
+    response = await client.request('GET', '/healthz');
+  } catch (error) {
+    if (!(error instanceof ServiceUnreachable)) throw error;
+    console.error(`error: ${error.message}`);
+    console.error(`  (${error.reason})`);
+    process.exitCode = EXIT.UNREACHABLE;
+    return;
+  }
+  const healthy = response.status >= 200 && response.status < 300;
+  if (options.json) process.stdout.write(response.text.endsWith('\n') ? response.text : `${response.text}\n`);
+  else if (healthy) console.log('healthy');
+  else {
+    const body = response.json;
+    const message =
+      typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string'
+        ? body.message
+        : response.text.slice(0, 200);
+    console.log(`unhealthy (HTTP ${response.status})${message ? `: ${message}` : ''}`);
+  }
+  if (!healthy) process.exitCode = EXIT.FAILED;
+}

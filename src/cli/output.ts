@@ -1,0 +1,126 @@
+/**
+ * Exit codes and how API answers become output: tables for people, the raw body for `--json`,
+ * and one `error:` line (plus a hint where it helps) on stderr.
+ */
+import type { Static } from '@sinclair/typebox';
+import type {
+  ChallengeList,
+  Challenge as ChallengeSchema,
+  ClaimResponse,
+  InitializeResponse,
+  SetActiveResponse,
+} from '../http/schemas.ts';
+import type { ApiResponse } from './api-client.ts';
+import { renderTable } from './table.ts';
+
+export const EXIT = {
+  OK: 0,
+  /** Some events failed (`event`), or the service reports itself unhealthy (`health`). */
+  FAILED: 1,
+  USAGE: 2,
+  UNREACHABLE: 3,
+  UNAUTHENTICATED: 4,
+  CLIENT_ERROR: 5,
+  SERVER_ERROR: 6,
+} as const;
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  success
+  1  event: some events failed; health: the service is unhealthy
+  2  usage error (unknown option, missing argument, bad value, no dev secret)
+  3  the service cannot be reached (not running, wrong --url, no answer in time)
+  4  401 UNAUTHENTICATED: pass --user, --token or --mock-user
+  5  other 4xx API error (e.g. CHALLENGE_NOT_FOUND, GOAL_NOT_COMPLETED)
+  6  5xx API error (e.g. REWARD_GRANT_FAILED, UNAVAILABLE)`;
+
+export type ChallengeListBody = Static<typeof ChallengeList>;
+export type ChallengeBody = Static<typeof ChallengeSchema>;
+export type InitializeBody = Static<typeof InitializeResponse>;
+export type SetActiveBody = Static<typeof SetActiveResponse>;
+export type ClaimBody = Static<typeof ClaimResponse>;
+type Reward = ClaimBody['reward'];
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A successful answer whose body is not what this CLI expects (wrong --url, other service). */
+export class UnexpectedResponse extends Error {
+  override readonly name = 'UnexpectedResponse';
+}
+
+/** Narrows a 2xx body after a shape check on the listed keys; the service's schemas are the contract. */
+export function expectBody<T>(response: ApiResponse, keys: readonly string[]): T {
+  const body = response.json;
+  if (!isRecord(body) || !keys.every((key) => key in body))
+    throw new UnexpectedResponse(
+      `unexpected answer from ${response.url} (HTTP ${response.status}): ${response.text.slice(0, 200)}`,
+    );
+  return body as T;
+}
+
+const formatReward = (reward: Reward) => `${reward.type} ${reward.rewardId} x${reward.quantity}`;
+const yesNo = (value: boolean) => (value ? 'yes' : 'no');
+
+export function formatChallenges(challenges: readonly ChallengeBody[]): string {
+  const rows = challenges.flatMap((challenge) =>
+    challenge.goals.map((goal) => [
+      challenge.challengeId,
+      goal.goalId,
+      goal.status,
+      `${goal.progress}/${goal.requirement.targetValue}`,
+      yesNo(goal.isActive),
+      yesNo(goal.locked),
+      formatReward(goal.reward),
+    ]),
+  );
+  if (rows.length === 0) return 'no goals';
+  return renderTable(['CHALLENGE', 'GOAL', 'STATUS', 'PROGRESS', 'ACTIVE', 'LOCKED', 'REWARD'], rows);
+}
+
+export function formatInitialize(body: InitializeBody): string {
+  const lines = [`newAssignments: ${body.newAssignments}`, `totalActive: ${body.totalActive}`];
+  if (body.assignedGoals.length > 0) {
+    lines.push(
+      '',
+      renderTable(
+        ['CHALLENGE', 'GOAL', 'STATUS', 'PROGRESS', 'REWARD', 'ASSIGNED AT'],
+        body.assignedGoals.map((goal) => [
+          goal.challengeId,
+          goal.goalId,
+          goal.status,
+          `${goal.progress}/${goal.target}`,
+          formatReward(goal.reward),
+          goal.assignedAt,
+        ]),
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+export const formatClaim = (body: ClaimBody) =>
+  [`reward: ${formatReward(body.reward)}`, `claimedAt: ${body.claimedAt}`].join('\n');
+
+export const AUTH_HINT =
+  'hint: AUTH_MODE=dev services: pass --user <id> (mints a dev token with DEV_JWT_SECRET or .data/dev-jwt-secret),\n' +
+  '      or --token <jwt> (get one with: bun run cli token --user <id>);\n' +
+  '      AUTH_MODE=mock services: pass --mock-user <id>';
+
+/** Prints a non-2xx API answer and returns the exit code for it. */
+export function reportApiError(response: ApiResponse): number {
+  const body = response.json;
+  const code = isRecord(body) && typeof body['error'] === 'string' ? body['error'] : undefined;
+  const message = isRecord(body) && typeof body['message'] === 'string' ? body['message'] : undefined;
+  if (code !== undefined && message !== undefined)
+    console.error(`error: ${code} (HTTP ${response.status}): ${message}`);
+  else
+    console.error(
+      `error: HTTP ${response.status} from ${response.url}${response.text ? `: ${response.text.slice(0, 200)}` : ''}`,
+    );
+  if (response.status === 401) {
+    console.error(AUTH_HINT);
+    return EXIT.UNAUTHENTICATED;
+  }
+  return response.status >= 500 ? EXIT.SERVER_ERROR : EXIT.CLIENT_ERROR;
+}
