@@ -85,6 +85,22 @@ async function clientFor(options: ApiOptions, authenticated: boolean): Promise<A
   });
 }
 
+/** The answer, or undefined after reporting an unreachable service (exit 3). */
+async function answerOf(request: Promise<ApiResponse>): Promise<ApiResponse | undefined> {
+  try {
+    return await request;
+  } catch (error) {
+    if (!(error instanceof ServiceUnreachable)) throw error;
+    console.error(`error: ${error.message}`);
+    console.error(`  (${error.reason})`);
+    process.exitCode = EXIT.UNREACHABLE;
+    return undefined;
+  }
+}
+
+const printRaw = (response: ApiResponse) =>
+  process.stdout.write(response.text.endsWith('\n') ? response.text : `${response.text}\n`);
+
 /**
  * Runs one request and prints its outcome: on 2xx the rendering (or the raw body with --json);
  * otherwise the API error (the raw body also goes to stdout with --json). Sets the exit code.
@@ -95,19 +111,10 @@ async function run(
   render: (response: ApiResponse) => string,
   settings: { authenticated: boolean } = { authenticated: true },
 ): Promise<void> {
-  const client = await clientFor(options, settings.authenticated);
-  let response: ApiResponse;
-  try {
-    response = await call(client);
-  } catch (error) {
-    if (!(error instanceof ServiceUnreachable)) throw error;
-    console.error(`error: ${error.message}`);
-    console.error(`  (${error.reason})`);
-    process.exitCode = EXIT.UNREACHABLE;
-    return;
-  }
+  const response = await answerOf(call(await clientFor(options, settings.authenticated)));
+  if (response === undefined) return;
   const ok = response.status >= 200 && response.status < 300;
-  if (options.json) process.stdout.write(response.text.endsWith('\n') ? response.text : `${response.text}\n`);
+  if (options.json) printRaw(response);
   if (!ok) {
     process.exitCode = reportApiError(response);
     return;
@@ -223,19 +230,10 @@ export function registerApiCommands(program: Command): void {
 }
 
 async function health(options: ConnectionOptions): Promise<void> {
-  const client = await clientFor(options, false);
-  let response: ApiResponse;
-  try {
-    response = await client.request('GET', '/healthz');
-  } catch (error) {
-    if (!(error instanceof ServiceUnreachable)) throw error;
-    console.error(`error: ${error.message}`);
-    console.error(`  (${error.reason})`);
-    process.exitCode = EXIT.UNREACHABLE;
-    return;
-  }
+  const response = await answerOf((await clientFor(options, false)).request('GET', '/healthz'));
+  if (response === undefined) return;
   const healthy = response.status >= 200 && response.status < 300;
-  if (options.json) process.stdout.write(response.text.endsWith('\n') ? response.text : `${response.text}\n`);
+  if (options.json) printRaw(response);
   else if (healthy) console.log('healthy');
   else {
     const body = response.json;
