@@ -98,6 +98,7 @@ export async function startService(
       },
       logger,
       logLevel: config.logLevel,
+      workerFiles: workerFiles(),
       onFatal: overrides.onFatal ?? ((error) => logger.fatal({ err: error }, 'event pipeline failed')),
     });
   } catch (error) {
@@ -162,6 +163,17 @@ export async function startService(
     catalog,
     stop,
   };
+}
+
+/**
+ * Worker entry files: beside src/ when run from source; in a `bun build --compile` binary every
+ * module is bundled into the entry at the virtual root, with the worker entries in workers/ there.
+ */
+function workerFiles(): { ingress: URL; shard: URL } {
+  const root = import.meta.url.includes('/$bunfs/')
+    ? new URL('./', import.meta.url)
+    : new URL('../', import.meta.url);
+  return { ingress: new URL('workers/ingress.ts', root), shard: new URL('workers/shard.ts', root) };
 }
 
 async function closePool(pool: Pool): Promise<void> {

