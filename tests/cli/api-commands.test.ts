@@ -1,9 +1,9 @@
 /** The REST commands against a real service process (AUTH_MODE=mock, the test challenge config). */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { freePort } from '../../src/db/embedded-postgres.ts';
+import { runCli } from '../helpers/cli.ts';
 import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
 import { createTestDb, type TestDb } from '../helpers/test-db.ts';
-import { runCli } from './cli.ts';
 
 const NAMESPACE = 'cli-test';
 let db: TestDb;

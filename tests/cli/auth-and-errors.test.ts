@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/db/embedded-postgres.ts';
+import { runCli } from '../helpers/cli.ts';
 import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
 import { createTestDb, type TestDb } from '../helpers/test-db.ts';
-import { runCli } from './cli.ts';
 
 const SECRET = 'cli-test-secret-with-enough-length-0123456789';
 /** An empty data directory, so the CLI finds no generated dev secret of a local `bun start`. */

@@ -10,11 +10,12 @@ import {
   countCodes,
   initializeUsers,
   processedIds,
+  startEventService,
   streamEvents,
   totalProgress,
   writeChallengeConfig,
 } from '../helpers/event-load.ts';
-import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
+import type { ServiceProcess } from '../helpers/service-process.ts';
 import { createTestDb } from '../helpers/test-db.ts';
 
 const NAMESPACE = 'e2e-crash';
@@ -32,16 +33,13 @@ afterAll(async () => {
 const configPath = writeChallengeConfig('crash-challenge', [COUNTING_GOAL]);
 
 async function startService(grpcPort: number): Promise<ServiceProcess> {
-  const service = await startServiceProcess({
-    DATABASE_URL: db.url,
-    AUTH_MODE: 'mock',
-    CHALLENGE_CONFIG_PATH: configPath,
-    AB_NAMESPACE: NAMESPACE,
-    GRPC_PORT: String(grpcPort),
-    EVENT_SHARDS: '2',
+  const service = await startEventService({
+    databaseUrl: db.url,
+    namespace: NAMESPACE,
+    configPath,
+    grpcPort,
   });
   services.push(service);
-  await service.waitForHealthy();
   return service;
 }
 

@@ -10,11 +10,12 @@ import {
   countCodes,
   initializeUsers,
   processedIds,
+  startEventService,
   streamEvents,
   totalProgress,
   writeChallengeConfig,
 } from '../helpers/event-load.ts';
-import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
+import type { ServiceProcess } from '../helpers/service-process.ts';
 import { createTestDb } from '../helpers/test-db.ts';
 
 const NAMESPACE = 'e2e-shutdown';
@@ -31,16 +32,13 @@ afterAll(async () => {
 
 test('SIGTERM mid-stream: calls finish or fail cleanly, acknowledged events are stored, exit 0 within 10 s', async () => {
   const grpcPort = await freePort();
-  service = await startServiceProcess({
-    DATABASE_URL: db.url,
-    AUTH_MODE: 'mock',
-    CHALLENGE_CONFIG_PATH: writeChallengeConfig('shutdown-challenge', [COUNTING_GOAL]),
-    AB_NAMESPACE: NAMESPACE,
-    GRPC_PORT: String(grpcPort),
-    EVENT_SHARDS: '2',
+  service = await startEventService({
+    databaseUrl: db.url,
+    namespace: NAMESPACE,
+    configPath: writeChallengeConfig('shutdown-challenge', [COUNTING_GOAL]),
+    grpcPort,
   });
   const running = service;
-  await running.waitForHealthy();
   await initializeUsers(running.baseUrl, USERS);
 
   const ids = Array.from({ length: EVENTS }, (_, i) => `shutdown-${i}`);

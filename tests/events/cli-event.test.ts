@@ -3,8 +3,8 @@ import { afterAll, beforeAll, beforeEach, expect, test } from 'bun:test';
 import { AppError } from '../../src/domain/errors.ts';
 import { createEventServer, type EventServer } from '../../src/events/event-server.ts';
 import type { IncomingEvent } from '../../src/events/incoming-event.ts';
+import { runCli } from '../helpers/cli.ts';
 
-const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 const handled: IncomingEvent[] = [];
 let server: EventServer;
 let target = '';
@@ -26,21 +26,7 @@ afterAll(async () => {
   await server.shutdown(1_000);
 });
 
-/** Runs the CLI without blocking this process's event loop (the server under test lives here). */
-async function cli(...args: string[]) {
-  const child = Bun.spawn(['bun', 'src/cli/main.ts', 'event', ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, AB_NAMESPACE: 'game' },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
-  const [exitCode, stdout, stderr] = await Promise.all([
-    child.exited,
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
-  return { exitCode, stdout, stderr };
-}
+const cli = (...args: string[]) => runCli(['event', ...args], { AB_NAMESPACE: 'game' });
 
 test('event stat --count 3 sends three events with distinct random ids', async () => {
   const result = await cli(

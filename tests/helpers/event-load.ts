@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../../src/db/client.ts';
+import { type ServiceProcess, startServiceProcess } from './service-process.ts';
 
 export interface ConfigGoal {
   readonly goalId: string;
@@ -186,4 +187,33 @@ export async function initializeUsers(baseUrl: string, users: readonly string[])
       if (response.status !== 200) throw new Error(`initialize ${user}: HTTP ${response.status}`);
     }),
   );
+}
+
+/**
+ * The service as a process with mock auth, two shards and the given challenge config, healthy on
+ * return. `env` adds or overrides variables (e.g. BUN_OPTIONS for a test preload).
+ */
+export async function startEventService(options: {
+  databaseUrl: string;
+  namespace: string;
+  configPath: string;
+  grpcPort: number;
+  env?: Record<string, string>;
+}): Promise<ServiceProcess> {
+  const service = await startServiceProcess({
+    DATABASE_URL: options.databaseUrl,
+    AUTH_MODE: 'mock',
+    CHALLENGE_CONFIG_PATH: options.configPath,
+    AB_NAMESPACE: options.namespace,
+    GRPC_PORT: String(options.grpcPort),
+    EVENT_SHARDS: '2',
+    ...options.env,
+  });
+  try {
+    await service.waitForHealthy();
+  } catch (error) {
+    await service.terminate('SIGKILL');
+    throw error;
+  }
+  return service;
 }

@@ -14,12 +14,13 @@ import {
   countCodes,
   initializeUsers,
   processedIds,
+  startEventService,
   streamEvents,
   totalProgress,
   waitUntil,
   writeChallengeConfig,
 } from '../helpers/event-load.ts';
-import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
+import type { ServiceProcess } from '../helpers/service-process.ts';
 import { createTestDb } from '../helpers/test-db.ts';
 
 const NAMESPACE = 'worker-failure';
@@ -35,17 +36,14 @@ afterAll(async () => {
 
 test('a shard worker dying mid-stream exits the process with 1 and a fatal log line; nothing acknowledged is lost', async () => {
   const grpcPort = await freePort();
-  service = await startServiceProcess({
-    DATABASE_URL: db.url,
-    AUTH_MODE: 'mock',
-    CHALLENGE_CONFIG_PATH: writeChallengeConfig('failure-challenge', [COUNTING_GOAL]),
-    AB_NAMESPACE: NAMESPACE,
-    GRPC_PORT: String(grpcPort),
-    EVENT_SHARDS: '2',
-    BUN_OPTIONS: `--preload ${resolve(import.meta.dir, '../helpers/kill-shard-preload.ts')}`,
+  service = await startEventService({
+    databaseUrl: db.url,
+    namespace: NAMESPACE,
+    configPath: writeChallengeConfig('failure-challenge', [COUNTING_GOAL]),
+    grpcPort,
+    env: { BUN_OPTIONS: `--preload ${resolve(import.meta.dir, '../helpers/kill-shard-preload.ts')}` },
   });
   const running = service;
-  await running.waitForHealthy();
   await initializeUsers(running.baseUrl, USERS);
 
   const ids = Array.from({ length: 20_000 }, (_, i) => `failure-${i}`);
