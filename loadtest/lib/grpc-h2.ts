@@ -6,7 +6,7 @@
 import http2 from 'node:http2';
 
 export interface GrpcCallResult {
-  /** gRPC status code; -1 for a transport error. */
+  /** gRPC status code; -1 for a transport error or a timeout. */
   readonly status: number;
   readonly ms: number;
 }
@@ -20,24 +20,53 @@ export function frame(message: Uint8Array): Buffer {
 }
 
 export class GrpcH2Connection {
-  private readonly session: http2.ClientHttp2Session;
+  private session: http2.ClientHttp2Session | undefined;
 
-  constructor(target: string) {
-    this.session = http2.connect(`http://${target}`);
-    this.session.on('error', () => {});
+  constructor(private readonly target: string) {}
+
+  /** A dropped session (server restart, GOAWAY) is replaced on the next call. */
+  private current(): http2.ClientHttp2Session {
+    if (!this.session || this.session.closed || this.session.destroyed) {
+      const session = http2.connect(`http://${this.target}`);
+      session.on('error', () => {});
+      session.on('close', () => {
+        if (this.session === session) this.session = undefined;
+      });
+      this.session = session;
+    }
+    return this.session;
   }
 
-  call(path: string, body: Buffer): Promise<GrpcCallResult> {
+  call(path: string, body: Buffer, timeoutMs = 30_000): Promise<GrpcCallResult> {
     const started = performance.now();
     return new Promise((resolve) => {
       let status = -1;
-      const done = () => resolve({ status, ms: performance.now() - started });
-      const stream = this.session.request({
-        ':method': 'POST',
-        ':path': path,
-        'content-type': 'application/grpc',
-        te: 'trailers',
-      });
+      let settled = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ status, ms: performance.now() - started });
+      };
+      let stream: http2.ClientHttp2Stream;
+      try {
+        stream = this.current().request({
+          ':method': 'POST',
+          ':path': path,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+        });
+      } catch {
+        done();
+        return;
+      }
+      // A timer of our own: stream.setTimeout registers a listener on the session per stream.
+      timer = setTimeout(() => {
+        status = -1;
+        done();
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }, timeoutMs);
       stream.on('response', (headers) => {
         // Trailers-only responses (errors) carry grpc-status in the headers.
         const inHeaders = headers['grpc-status'];
@@ -49,6 +78,7 @@ export class GrpcH2Connection {
       });
       stream.on('data', () => {});
       stream.on('end', done);
+      stream.on('close', done);
       stream.on('error', () => {
         status = -1;
         done();
@@ -58,6 +88,6 @@ export class GrpcH2Connection {
   }
 
   close(): void {
-    this.session.close();
+    this.session?.close();
   }
 }

@@ -83,3 +83,18 @@ export function generateChallengeConfig(options: WorkloadOptions = {}) {
   }
   return { challenges };
 }
+
+/** The original's fixture users: user-000001 … user-0NNNNN. */
+export const userId = (n: number) => `user-${String(n).padStart(6, '0')}`;
+
+/** A goal every event run can claim: goal 01 of each challenge needs one login. */
+export const claimableGoal = (challenge: number) => {
+  const challengeId = `challenge-${String(challenge).padStart(3, '0')}`;
+  return { challengeId, goalId: `${challengeId}-goal-01` };
+};
+
+/** A goal that is not default-assigned, for activation toggles (goals 11–50). */
+export const optionalGoal = (challenge: number, goal: number) => {
+  const challengeId = `challenge-${String(challenge).padStart(3, '0')}`;
+  return { challengeId, goalId: `${challengeId}-goal-${String(goal).padStart(2, '0')}` };
+};

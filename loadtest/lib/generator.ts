@@ -1,0 +1,115 @@
+/**
+ * A load generator process. The main process starts one or more of these (`--generators`) so the
+ * generator's own CPU never caps the rate; each runs its share of a phase and reports one window of
+ * results per second over IPC, then its acknowledged logins for the loss check.
+ */
+import { runArrivals } from './arrivals.ts';
+import { Histogram } from './histogram.ts';
+import { createOperations, type OperationName } from './operations.ts';
+import {
+  type FromGenerator,
+  type OperationWindow,
+  type StreamPlan,
+  shareOf,
+  type ToGenerator,
+} from './plan.ts';
+
+const send = (message: FromGenerator) => process.send?.(message);
+
+process.on('message', (message: ToGenerator) => {
+  if (message.type === 'run') void run(message);
+});
+
+function pickerFor(stream: StreamPlan): () => OperationName {
+  const total = stream.mix.reduce((sum, entry) => sum + entry.weight, 0);
+  return () => {
+    let roll = Math.random() * total;
+    for (const entry of stream.mix) {
+      roll -= entry.weight;
+      if (roll < 0) return entry.op;
+    }
+    return stream.mix.at(-1)?.op ?? 'list';
+  };
+}
+
+interface Window {
+  done: number;
+  ok: number;
+  dropped: number;
+  statuses: Record<string, number>;
+  latency: Histogram;
+  lagMaxMs: number;
+}
+
+async function run({ phase, context, startAt }: ToGenerator): Promise<void> {
+  const operations = createOperations(context);
+  let windows = new Map<string, Window>();
+  const windowOf = (op: string) => {
+    let window = windows.get(op);
+    if (!window) {
+      window = { done: 0, ok: 0, dropped: 0, statuses: {}, latency: new Histogram(), lagMaxMs: 0 };
+      windows.set(op, window);
+    }
+    return window;
+  };
+  let cpu = process.cpuUsage();
+  let second = 0;
+  const flush = () => {
+    const used = process.cpuUsage(cpu);
+    cpu = process.cpuUsage();
+    const ops: Record<string, OperationWindow> = {};
+    for (const [op, window] of windows) ops[op] = { ...window, latency: window.latency.toJSON() };
+    windows = new Map();
+    send({ type: 'tick', second: second++, cpuMs: (used.user + used.system) / 1000, ops });
+  };
+  const wait = startAt - Date.now();
+  if (wait > 0) await Bun.sleep(wait);
+  cpu = process.cpuUsage();
+  const started = Date.now();
+  const ticker = setInterval(flush, 1000);
+
+  await Promise.all(
+    phase.streams.map((stream) => {
+      const pick = pickerFor(stream);
+      const share = shareOf(stream, context.generatorCount);
+      const waveOnly = stream.waveUsers !== undefined;
+      return runArrivals({
+        rate: share.rate,
+        maxInFlight: share.maxInFlight,
+        startAt: performance.timeOrigin + performance.now(),
+        durationMs: phase.durationS * 1000,
+        arrivals: waveOnly ? operations.waveSize(stream.waveUsers ?? 0) : undefined,
+        start: async () => {
+          const op = pick();
+          return { ...(await operations.run(op)), label: op };
+        },
+        events: {
+          onDone(outcome, latencyMs, lagMs) {
+            const window = windowOf(outcome.label ?? stream.name);
+            window.done++;
+            if (outcome.ok) window.ok++;
+            window.statuses[outcome.status] = (window.statuses[outcome.status] ?? 0) + 1;
+            window.latency.record(latencyMs);
+            if (lagMs > window.lagMaxMs) window.lagMaxMs = lagMs;
+          },
+          onDropped() {
+            windowOf(pick()).dropped++;
+          },
+        },
+      });
+    }),
+  );
+  const elapsedMs = Date.now() - started;
+  clearInterval(ticker);
+  flush();
+  const { redelivered, undeliverable } = await operations.redeliver();
+  send({
+    type: 'done',
+    elapsedMs,
+    acknowledgedLogins: operations.acknowledgedLogins(),
+    redelivered,
+    undeliverable,
+  });
+  operations.close();
+  process.disconnect?.();
+}

@@ -1,0 +1,26 @@
+/** Command-line options shared by every scenario. */
+export interface LoadtestOptions {
+  /** Length of the main measured phase, seconds; undefined = the scenario's default. */
+  readonly duration?: number;
+  readonly warmup: number;
+  readonly rps?: number;
+  readonly eps?: number;
+  readonly initRps?: number;
+  /** Players; undefined = the scenario's default. */
+  readonly users?: number;
+  /** HTTP base URL of a running service; with `--spawn` unset this is what gets measured. */
+  readonly target?: string;
+  readonly grpc?: string;
+  readonly databaseUrl?: string;
+  readonly servicePid?: number;
+  readonly spawn: boolean;
+  readonly serviceDir?: string;
+  readonly shards?: number;
+  readonly generators: number;
+  readonly maxInFlight: number;
+  readonly connections: number;
+  readonly timeoutMs: number;
+  readonly devSecret?: string;
+  readonly namespace: string;
+  readonly out: string;
+}

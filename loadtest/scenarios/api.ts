@@ -1,0 +1,48 @@
+import { latencyCheck, rateCheck } from '../lib/checks.ts';
+import type { StreamPlan } from '../lib/plan.ts';
+import { openSession } from '../lib/session.ts';
+import { DEFAULT_USERS, type Scenario } from './scenario.ts';
+
+export const apiScenario: Scenario = {
+  name: 'api',
+  summary: 'GET /v1/challenges alone, list-heavy (SPEC: ≥ 3,000/s at p99 < 50 ms)',
+  help: `Initialises --users players (default ${DEFAULT_USERS}; 100 default goals each), warms up for
+--warmup s, then lists all challenges (the ~190 KB, 500-goal answer) for random players at
+--rps (default 3000) for --duration s (default 60).`,
+  async run(options, ceilings = {}) {
+    const rps = options.rps ?? 3000;
+    const session = await openSession(options, 'api', options.users ?? DEFAULT_USERS);
+    try {
+      await session.seed();
+      const stream: StreamPlan = {
+        name: 'api',
+        rate: rps,
+        maxInFlight: options.maxInFlight,
+        mix: [{ op: 'list', weight: 1 }],
+      };
+      if (options.warmup > 0)
+        await session.run({ name: 'warm-up', durationS: options.warmup, measured: false, streams: [stream] });
+      const result = await session.run({
+        name: 'GET /v1/challenges',
+        durationS: options.duration ?? 60,
+        measured: true,
+        streams: [stream],
+      });
+      const list = result.ops['list'];
+      return session.outcome({
+        checks: [
+          rateCheck('GET /v1/challenges alone: rate', 3000, list, ceilings.httpMaxRate),
+          latencyCheck(
+            `GET /v1/challenges alone: latency at ${rps}/s`,
+            'p99',
+            50,
+            list,
+            ceilings.httpP99AtRps,
+          ),
+        ],
+      });
+    } finally {
+      await session.close();
+    }
+  },
+};

@@ -1,0 +1,136 @@
+import { fileURLToPath } from 'node:url';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
+import type { Ceilings } from '../lib/checks.ts';
+import { measureUpsertCeiling } from '../lib/database.ts';
+import type { OperationContext } from '../lib/operations.ts';
+import type { PhasePlan } from '../lib/plan.ts';
+import { startResourceSampler, summarizeResources } from '../lib/resources.ts';
+import { type PhaseResult, runPhase } from '../lib/run-phase.ts';
+import type { Scenario } from './scenario.ts';
+
+const serverFile = (name: string) => fileURLToPath(new URL(`../lib/${name}`, import.meta.url));
+
+/** Starts a ceiling server process and reads the port it prints. */
+async function startServer(file: string) {
+  const child = Bun.spawn(['bun', serverFile(file)], { stdout: 'pipe', stderr: 'inherit' });
+  const { value } = await child.stdout.getReader().read();
+  const port = Number(new TextDecoder().decode(value).trim());
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`${file} did not report a port`);
+  return {
+    pid: child.pid,
+    port,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await child.exited;
+    },
+  };
+}
+
+export const ceilingScenario: Scenario = {
+  name: 'ceiling',
+  summary: "this machine's ceilings: empty gRPC handler, static Elysia answer, raw PostgreSQL upsert",
+  help: `Measures the bare stack with the same generator, each for --duration s (default 10): an empty
+grpc-js OnMessage handler (closed loop, then at --eps, default 5000, and at 500/s); a static Elysia
+answer as large as the 500-goal list (closed loop, then at --rps, default 3000) and a small one at
+300/s; and PostgreSQL's UNNEST upsert of 1,000-row batches into a copy of user_goal_progress
+(embedded PostgreSQL, or --database-url). Other scenarios' targets are reported beside these.`,
+  async run(options) {
+    const seconds = options.duration ?? 10;
+    const grpc = await startServer('empty-grpc-server.ts');
+    const http = await startServer('static-server.ts');
+    let servers = [grpc.pid, http.pid];
+    const sampler = startResourceSampler({ generators: () => servers });
+    const phases: PhaseResult[] = [];
+    const ceilings: Ceilings = {};
+    const context: Omit<OperationContext, 'generatorIndex' | 'generatorCount'> = {
+      httpBase: `http://127.0.0.1:${http.port}`,
+      grpcTarget: `127.0.0.1:${grpc.port}`,
+      namespace: options.namespace,
+      users: 10_000,
+      runId: Date.now().toString(36),
+      grpcConnections: options.connections,
+      timeoutMs: options.timeoutMs,
+    };
+    const run = async (name: string, stream: PhasePlan['streams'][number]) => {
+      const result = await runPhase({
+        phase: { name, durationS: seconds, measured: true, streams: [stream] },
+        context,
+        generators: options.generators,
+        label: 'ceiling',
+        sampler,
+      });
+      phases.push(result);
+      return result;
+    };
+    const eps = options.eps ?? 5000;
+    const rps = options.rps ?? 3000;
+    try {
+      const event = (rate: number | 'max', maxInFlight: number) => ({
+        name: 'grpc',
+        rate,
+        maxInFlight,
+        mix: [{ op: 'event' as const, weight: 1 }],
+      });
+      ceilings.grpcMaxRate = (await run('empty gRPC handler, closed loop', event('max', 200))).ops[
+        'event'
+      ]?.achievedRate;
+      ceilings.grpcP99AtEps = (
+        await run(`empty gRPC handler at ${eps}/s`, event(eps, options.maxInFlight))
+      ).ops['event']?.latency.p99;
+      ceilings.grpcP95At500 = (await run('empty gRPC handler at 500/s', event(500, options.maxInFlight))).ops[
+        'event'
+      ]?.latency.p95;
+      const list = (rate: number | 'max', maxInFlight: number) => ({
+        name: 'http',
+        rate,
+        maxInFlight,
+        mix: [{ op: 'list' as const, weight: 1 }],
+      });
+      ceilings.httpMaxRate = (await run('static Elysia list, closed loop', list('max', 64))).ops[
+        'list'
+      ]?.achievedRate;
+      ceilings.httpP99AtRps = (
+        await run(`static Elysia list at ${rps}/s`, list(rps, options.maxInFlight))
+      ).ops['list']?.latency.p99;
+      const small = {
+        name: 'http',
+        rate: 300,
+        maxInFlight: options.maxInFlight,
+        mix: [{ op: 'initialize' as const, weight: 1 }],
+      };
+      ceilings.httpP95At300 = (await run('static Elysia small answer at 300/s', small)).ops[
+        'initialize'
+      ]?.latency.p95;
+    } finally {
+      servers = [];
+      await grpc.stop();
+      await http.stop();
+    }
+    const pg = options.databaseUrl
+      ? undefined
+      : await startEmbeddedPostgres({
+          dataDir: `.data/loadtest-ceiling-${process.pid}`,
+          database: 'ceiling',
+          persistent: false,
+        });
+    try {
+      const upsert = await measureUpsertCeiling(options.databaseUrl ?? pg?.url ?? '', { seconds });
+      ceilings.pgUpsertRows = upsert.rowsPerSecond;
+    } finally {
+      await pg?.stop();
+      sampler.stop();
+    }
+    return {
+      target: 'bare stack on this machine (no service)',
+      phases,
+      resources: { generators: summarizeResources(sampler.samples, 'generators') },
+      resourceSamples: [...sampler.samples],
+      ceilings,
+      checks: [],
+      warnings: [],
+      notes: [
+        'In this scenario "generators" in the resource table are the ceiling servers, not the load generators.',
+      ],
+    };
+  },
+};
