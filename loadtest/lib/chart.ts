@@ -9,7 +9,7 @@ import type { PhaseResult } from './run-phase.ts';
 const WIDTH = 1000;
 const PANEL = 220;
 const LEFT = 70;
-const RIGHT = 180;
+const RIGHT = 240;
 const TOP = 40;
 const GAP = 50;
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
@@ -38,7 +38,8 @@ function panel(
 ): string {
   const plotWidth = WIDTH - LEFT - RIGHT;
   const values = series.flatMap((s) => s.points.map(([, y]) => y)).filter((y) => Number.isFinite(y) && y > 0);
-  const maxY = niceMax(Math.max(1, ...values));
+  const top10 = 10 ** Math.ceil(Math.log10(Math.max(1, ...values)));
+  const maxY = scale === 'log' ? top10 : niceMax(Math.max(1, ...values));
   const minY = scale === 'log' ? Math.max(0.01, 10 ** Math.floor(Math.log10(Math.min(maxY, ...values)))) : 0;
   const y = (value: number) => {
     const fraction =
@@ -52,7 +53,14 @@ function panel(
     scale === 'log'
       ? Array.from({ length: Math.round(Math.log10(maxY / minY)) + 1 }, (_, i) => minY * 10 ** i)
       : [0, maxY / 4, maxY / 2, (3 * maxY) / 4, maxY];
+  const xStep = niceMax(maxX / 10);
+  const xTicks = Array.from({ length: Math.floor(maxX / xStep) + 1 }, (_, i) => i * xStep);
   const parts = [
+    ...xTicks.map(
+      (tick) =>
+        `<line x1="${x(tick)}" x2="${x(tick)}" y1="${top}" y2="${top + PANEL}" stroke="#f3f3f3"/>` +
+        `<text x="${x(tick)}" y="${top + PANEL + 14}" text-anchor="middle">${tick}</text>`,
+    ),
     `<text x="${LEFT}" y="${top - 10}" font-weight="bold">${escapeXml(title)}</text>`,
     `<rect x="${LEFT}" y="${top}" width="${plotWidth}" height="${PANEL}" fill="none" stroke="#999"/>`,
     ...ticks.map(

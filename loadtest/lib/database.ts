@@ -4,6 +4,8 @@
  * `user_goal_progress` achieves on this machine, with no service in between.
  */
 import { createPool } from '../../src/db/client.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { MIGRATIONS } from '../../src/db/migrations.ts';
 import { AUDIT_GOAL_ID } from './workload.ts';
 
 /** The audit goal's progress per user; empty when the target's configuration has no audit goal. */
@@ -48,6 +50,8 @@ export async function measureUpsertCeiling(
   const db = createPool({ url: databaseUrl, maxConnections: connections });
   const table = 'loadtest_upsert_ceiling';
   try {
+    // A fresh database gets the service's schema, so the copy has the real table's shape and indexes.
+    await migrate(db, MIGRATIONS);
     await db`drop table if exists ${db(table)}`;
     await db`create table ${db(table)} (like user_goal_progress including all)`;
     await db`

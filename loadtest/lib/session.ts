@@ -70,7 +70,8 @@ export async function openSession(options: LoadtestOptions, label: string, users
   const run = async (phase: PhasePlan) => {
     const result = await runPhase({
       phase,
-      context,
+      // Event ids and new players' ids are unique per phase: generators count from 0 each time.
+      context: { ...context, runId: `${context.runId}p${phases.length}` },
       generators: options.generators,
       sampler,
       label,

@@ -51,15 +51,15 @@ answer as large as the 500-goal list (closed loop, then at --rps, default 3000) 
       grpcConnections: options.connections,
       timeoutMs: options.timeoutMs,
     };
-    const run = async (name: string, stream: PhasePlan['streams'][number]) => {
+    const run = async (name: string, stream: PhasePlan['streams'][number], measured = true) => {
       const result = await runPhase({
-        phase: { name, durationS: seconds, measured: true, streams: [stream] },
+        phase: { name, durationS: measured ? seconds : options.warmup, measured, streams: [stream] },
         context,
         generators: options.generators,
         label: 'ceiling',
         sampler,
       });
-      phases.push(result);
+      if (measured) phases.push(result);
       return result;
     };
     const eps = options.eps ?? 5000;
@@ -71,6 +71,8 @@ answer as large as the 500-goal list (closed loop, then at --rps, default 3000) 
         maxInFlight,
         mix: [{ op: 'event' as const, weight: 1 }],
       });
+      // Each server is warmed up first (JIT, connections), as the service is in the other scenarios.
+      if (options.warmup > 0) await run('warm-up', event('max', 200), false);
       ceilings.grpcMaxRate = (await run('empty gRPC handler, closed loop', event('max', 200))).ops[
         'event'
       ]?.achievedRate;
@@ -86,6 +88,7 @@ answer as large as the 500-goal list (closed loop, then at --rps, default 3000) 
         maxInFlight,
         mix: [{ op: 'list' as const, weight: 1 }],
       });
+      if (options.warmup > 0) await run('warm-up', list('max', 64), false);
       ceilings.httpMaxRate = (await run('static Elysia list, closed loop', list('max', 64))).ops[
         'list'
       ]?.achievedRate;

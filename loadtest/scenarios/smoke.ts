@@ -25,10 +25,14 @@ events/s, redelivers failures and checks loss. Exits with status 1 unless everyt
     try {
       const before = await session.audit();
       const wave = await session.run(initWave(users, 100, options.maxInFlight));
-      const play = await session.run(
-        gameplay(durationS, options.rps ?? 40, options.eps ?? 200, options.maxInFlight, SMOKE_MIX),
-      );
-      const loss = await session.lossSince(before, [play]);
+      const plan = (seconds: number) =>
+        gameplay(seconds, options.rps ?? 40, options.eps ?? 200, options.maxInFlight, SMOKE_MIX);
+      const warmup =
+        options.warmup > 0
+          ? [await session.run({ ...plan(options.warmup), name: 'warm-up', measured: false })]
+          : [];
+      const play = await session.run(plan(durationS));
+      const loss = await session.lossSince(before, [...warmup, play]);
       const missing = SMOKE_MIX.filter(({ op }) => !play.ops[op]?.done).map(({ op }) => op);
       return session.outcome({
         loss,
