@@ -1,7 +1,7 @@
 /**
- * The SQL of the event flush. One shard flushes one batch in one transaction:
- * claim the batch's event ids (dedup), lock the affected active rows in key order, then write all
- * changed rows with a single UNNEST update. Rows are never created here (lazy materialisation).
+ * The SQL of the event flush. One shard flushes one batch in one transaction: claim the batch's
+ * event ids (dedup), read the affected active rows, then write all changed rows with a single
+ * UNNEST update guarded on the row versions read. Rows are never created here (lazy materialisation).
  */
 import type { ProgressState } from '../domain/progress.ts';
 import type { Db } from './client.ts';
@@ -21,25 +21,70 @@ export async function claimEventIds(db: Db, ids: readonly string[], now: Date): 
   return new Set(rows.map((row) => row.event_id));
 }
 
-export interface LockedProgress extends ProgressState {
+/** A progress row as the flush read it. */
+export interface StoredProgress extends ProgressState {
   readonly userId: string;
   readonly goalId: string;
+  /**
+   * The row version read (its `xmin`): every update of a row, by any writer, gives it a new one, so
+   * a write guarded on it applies only to the exact state the events were folded onto.
+   */
+  readonly version: string;
 }
 
-export interface ProgressKey {
+/** A row's new state, to be written only if the row is still at the version it was read at. */
+export interface ProgressChange extends ProgressState {
   readonly userId: string;
   readonly goalId: string;
-  /** Daily goals reopen at 00:00 UTC, so even their completed or claimed rows can still change. */
-  readonly reopens: boolean;
+  readonly version: string;
 }
 
 /**
- * Locks the rows among the given keys that events can still change, in key order: active, and not
- * yet completed or claimed unless the goal reopens. Completion is sticky, so skipping finished rows
- * here saves locking and shipping rows that would be written back unchanged.
+ * The (user, goal) keys a batch may change, in compact form: every user of a group with every goal
+ * of the group. A group is the users with events of one kind (logins, or one stat code) and the
+ * goals that kind of event advances.
  */
-export async function lockActiveRows(db: Db, keys: readonly ProgressKey[]): Promise<LockedProgress[]> {
-  if (keys.length === 0) return [];
+export interface ProgressKeyGroup {
+  readonly userIds: readonly string[];
+  readonly goalIds: readonly string[];
+}
+
+/**
+ * Reads the rows among the groups' keys that events can still change: active, and not yet
+ * completed or claimed unless the goal reopens (daily goals reopen at 00:00 UTC). Completion is
+ * sticky, so skipping finished rows saves shipping rows that would not change.
+ *
+ * With `lock`, the rows are locked `FOR UPDATE` in group order, then (user, goal) within a group.
+ * A goal belongs to one group, so flushers that list groups in the same order lock any two rows in
+ * the same order.
+ *
+ * The groups are sent as two flat arrays plus slice bounds rather than as expanded (user, goal)
+ * pairs: a batch's pairs are ~100 times its events, and shipping and joining them dominated the
+ * flush. The LATERAL subquery makes the plan one primary-key scan per group (both columns as
+ * `= any(...)` index conditions), whatever the planner estimates for the arrays.
+ */
+export async function readChangeableRows(
+  db: Db,
+  groups: readonly ProgressKeyGroup[],
+  reopeningGoalIds: readonly string[],
+  options: { readonly lock: boolean },
+): Promise<StoredProgress[]> {
+  const userIds: string[] = [];
+  const goalIds: string[] = [];
+  const userFrom: number[] = [];
+  const userTo: number[] = [];
+  const goalFrom: number[] = [];
+  const goalTo: number[] = [];
+  for (const group of groups) {
+    if (group.userIds.length === 0 || group.goalIds.length === 0) continue;
+    userFrom.push(userIds.length + 1);
+    userIds.push(...group.userIds);
+    userTo.push(userIds.length);
+    goalFrom.push(goalIds.length + 1);
+    goalIds.push(...group.goalIds);
+    goalTo.push(goalIds.length);
+  }
+  if (userIds.length === 0) return [];
   const rows = await db<
     {
       user_id: string;
@@ -49,19 +94,21 @@ export async function lockActiveRows(db: Db, keys: readonly ProgressKey[]): Prom
       completed_at: Date | null;
       claimed_at: Date | null;
       progress_day: string | null;
+      version: string;
     }[]
   >`
-    select t.user_id, t.goal_id, t.progress, t.status, t.completed_at, t.claimed_at, t.progress_day::text as progress_day
-    from user_goal_progress t
-    join unnest(
-      ${keys.map((k) => k.userId)}::text[],
-      ${keys.map((k) => k.goalId)}::text[],
-      ${db.array(keys.map((k) => k.reopens))}::bool[]
-    ) as k(user_id, goal_id, reopens)
-      on t.user_id = k.user_id and t.goal_id = k.goal_id
-    where t.is_active and (k.reopens or t.status in ('not_started', 'in_progress'))
-    order by t.user_id, t.goal_id
-    for update of t`;
+    select t.* from unnest(${userFrom}::int[], ${userTo}::int[], ${goalFrom}::int[], ${goalTo}::int[])
+      as g(user_from, user_to, goal_from, goal_to)
+    cross join lateral (
+      select p.user_id, p.goal_id, p.progress, p.status, p.completed_at, p.claimed_at,
+        p.progress_day::text as progress_day, p.xmin::text as version
+      from user_goal_progress p
+      where p.user_id = any((${userIds}::text[])[g.user_from:g.user_to])
+        and p.goal_id = any((${goalIds}::text[])[g.goal_from:g.goal_to])
+        and p.is_active
+        and (p.status in ('not_started', 'in_progress') or p.goal_id = any(${reopeningGoalIds as string[]}::text[]))
+      ${options.lock ? db`order by p.user_id, p.goal_id for update` : db``}
+    ) as t`;
   return rows.map((row) => ({
     userId: row.user_id,
     goalId: row.goal_id,
@@ -70,13 +117,18 @@ export async function lockActiveRows(db: Db, keys: readonly ProgressKey[]): Prom
     completedAt: row.completed_at,
     claimedAt: row.claimed_at,
     progressDay: row.progress_day,
+    version: row.version,
   }));
 }
 
-/** Writes changed rows in one statement, in key order. Still guarded by `is_active` (rows are locked). */
+/**
+ * Writes changed rows in one statement, in key order, each only if it is still active and at the
+ * version it was read at. Returns how many were written: fewer than given means another writer
+ * changed some of the rows since they were read (never the case for rows read with `lock`).
+ */
 export async function writeProgressBatch(
   db: Db,
-  rows: readonly LockedProgress[],
+  rows: readonly ProgressChange[],
   now: Date,
 ): Promise<number> {
   if (rows.length === 0) return 0;
@@ -98,9 +150,10 @@ export async function writeProgressBatch(
       ${sorted.map((r) => r.status)}::text[],
       ${db.array(sorted.map((r) => r.completedAt?.toISOString() ?? null))}::timestamptz[],
       ${db.array(sorted.map((r) => r.claimedAt?.toISOString() ?? null))}::timestamptz[],
-      ${db.array(sorted.map((r) => r.progressDay))}::date[]
-    ) as u(user_id, goal_id, progress, status, completed_at, claimed_at, progress_day)
-    where t.user_id = u.user_id and t.goal_id = u.goal_id and t.is_active`;
+      ${db.array(sorted.map((r) => r.progressDay))}::date[],
+      ${sorted.map((r) => r.version)}::text[]
+    ) as u(user_id, goal_id, progress, status, completed_at, claimed_at, progress_day, version)
+    where t.user_id = u.user_id and t.goal_id = u.goal_id and t.is_active and t.xmin = u.version::xid`;
   return result.count;
 }
 

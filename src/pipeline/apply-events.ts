@@ -1,14 +1,22 @@
 /**
  * Applies one batch of events in one transaction, with the shared pure domain rules: dedup by
- * event id, lock the affected active rows in key order, fold each row's events in arrival order
- * with `applyGoalEvent`, write every changed row with one UNNEST statement.
+ * event id, read the affected active rows, fold each row's events in arrival order with
+ * `applyGoalEvent`, write every changed row with one UNNEST statement.
+ *
+ * Rows are not locked while they are read. HTTP writes to the same rows (claim, activation,
+ * initialize) are rare, and a lock would cost one more write per row; instead the write is
+ * guarded on each row's version. If any row changed in between, the whole transaction rolls back
+ * (dedup ids included) and the batch runs again with the rows locked `FOR UPDATE`, so every row
+ * is always folded from the state it is written over. Rows read but left unchanged need no guard:
+ * each row's fold depends on that row alone, so the batch orders before any later writer of it.
  */
 
-import type { Pool } from '../db/client.ts';
+import type { Db, Pool } from '../db/client.ts';
 import {
   claimEventIds,
-  type LockedProgress,
-  lockActiveRows,
+  type ProgressChange,
+  type ProgressKeyGroup,
+  readChangeableRows,
   writeProgressBatch,
 } from '../db/event-progress.ts';
 import type { Catalog } from '../domain/catalog.ts';
@@ -28,17 +36,20 @@ export interface BatchResult {
   readonly duplicatesByKind?: Readonly<Record<EventKind, number>>;
 }
 
-interface KeyWork {
-  readonly userId: string;
-  readonly goal: Goal;
-  readonly events: PipelineEvent[];
-}
-
 export function goalsMatching(catalog: Catalog, event: PipelineEvent): readonly Goal[] {
   return event.kind === 'login'
     ? catalog.loginGoals
     : (catalog.statisticGoalsByStatCode.get(event.statCode) ?? []);
 }
+
+/** Which goals an event advances: all login goals, or the statistic goals of one stat code. */
+const eventKey = (event: PipelineEvent): string =>
+  event.kind === 'login' ? 'login' : `statistic:${event.statCode}`;
+const goalKey = (goal: Goal): string =>
+  goal.eventSource === 'login' ? 'login' : `statistic:${goal.requirement.statCode}`;
+
+/** A guarded write found a row changed since it was read; rolls the transaction back. */
+class WriteConflict extends Error {}
 
 export async function applyEventBatch(
   pool: Pool,
@@ -46,50 +57,105 @@ export async function applyEventBatch(
   events: readonly PipelineEvent[],
   now: Date,
 ): Promise<BatchResult> {
-  return pool.begin(async (tx) => {
-    const ids = [...new Set(events.map((event) => event.id).filter((id) => id !== ''))];
-    const fresh = await claimEventIds(tx, ids, now);
-    const work = new Map<string, KeyWork>();
-    const seen = new Set<string>();
-    let applied = 0;
-    const appliedByKind: Record<EventKind, number> = { login: 0, statistic: 0 };
-    const duplicatesByKind: Record<EventKind, number> = { login: 0, statistic: 0 };
-    for (const event of events) {
-      if (event.id !== '') {
-        if (!fresh.has(event.id) || seen.has(event.id)) {
-          duplicatesByKind[event.kind]++;
-          continue;
-        }
-        seen.add(event.id);
+  try {
+    return await pool.begin((tx) => applyInTransaction(tx, catalog, events, now, { lock: false }));
+  } catch (error) {
+    if (!(error instanceof WriteConflict)) throw error;
+    return pool.begin((tx) => applyInTransaction(tx, catalog, events, now, { lock: true }));
+  }
+}
+
+/**
+ * The dedup insert and the row read are sent together (one round trip): the read covers the users
+ * of every event in the batch, so it is a superset when some of them turn out to be redelivered,
+ * and only the fresh events are folded.
+ */
+async function applyInTransaction(
+  tx: Db,
+  catalog: Catalog,
+  events: readonly PipelineEvent[],
+  now: Date,
+  options: { readonly lock: boolean },
+): Promise<BatchResult> {
+  const ids = [...new Set(events.map((event) => event.id).filter((id) => id !== ''))];
+  const { groups, reopeningGoalIds } = keyGroups(catalog, events);
+  const [fresh, rows] = await Promise.all([
+    claimEventIds(tx, ids, now),
+    readChangeableRows(tx, groups, reopeningGoalIds, options),
+  ]);
+  // user → event key → the user's fresh events of that key, in arrival order
+  const work = new Map<string, Map<string, PipelineEvent[]>>();
+  const seen = new Set<string>();
+  let applied = 0;
+  const appliedByKind: Record<EventKind, number> = { login: 0, statistic: 0 };
+  const duplicatesByKind: Record<EventKind, number> = { login: 0, statistic: 0 };
+  for (const event of events) {
+    if (event.id !== '') {
+      if (!fresh.has(event.id) || seen.has(event.id)) {
+        duplicatesByKind[event.kind]++;
+        continue;
       }
-      applied++;
-      appliedByKind[event.kind]++;
-      for (const goal of goalsMatching(catalog, event)) {
-        const key = `${event.userId}\u0000${goal.goalId}`;
-        const entry = work.get(key);
-        if (entry) entry.events.push(event);
-        else work.set(key, { userId: event.userId, goal, events: [event] });
-      }
+      seen.add(event.id);
     }
-    const keys = [...work.values()].map((entry) => ({
-      userId: entry.userId,
-      goalId: entry.goal.goalId,
-      reopens: entry.goal.type === 'daily',
-    }));
-    const locked = await lockActiveRows(tx, keys);
-    const changed: LockedProgress[] = [];
-    for (const row of locked) {
-      const entry = work.get(`${row.userId}\u0000${row.goalId}`);
-      if (!entry) continue;
-      let state: ProgressState = row;
-      for (const event of entry.events) {
-        state = applyGoalEvent(entry.goal, state, toGoalEvent(event), new Date(event.receivedAt));
-      }
-      if (!sameState(state, row)) changed.push({ ...state, userId: row.userId, goalId: row.goalId });
+    applied++;
+    appliedByKind[event.kind]++;
+    let byKey = work.get(event.userId);
+    if (!byKey) {
+      byKey = new Map();
+      work.set(event.userId, byKey);
     }
-    const rowsWritten = await writeProgressBatch(tx, changed, now);
-    return { applied, duplicates: events.length - applied, rowsWritten, appliedByKind, duplicatesByKind };
-  });
+    const key = eventKey(event);
+    const list = byKey.get(key);
+    if (list) list.push(event);
+    else byKey.set(key, [event]);
+  }
+  const changed: ProgressChange[] = [];
+  for (const row of rows) {
+    const goal = catalog.goalById.get(row.goalId);
+    const rowEvents = goal && work.get(row.userId)?.get(goalKey(goal));
+    if (!goal || !rowEvents) continue;
+    let state: ProgressState = row;
+    for (const event of rowEvents) {
+      state = applyGoalEvent(goal, state, toGoalEvent(event), new Date(event.receivedAt));
+    }
+    if (!sameState(state, row)) {
+      changed.push({ ...state, userId: row.userId, goalId: row.goalId, version: row.version });
+    }
+  }
+  const rowsWritten = await writeProgressBatch(tx, changed, now);
+  if (rowsWritten !== changed.length) {
+    if (!options.lock) throw new WriteConflict('a progress row changed while the batch was applied');
+    throw new Error(`wrote ${rowsWritten} of ${changed.length} locked progress rows`);
+  }
+  return { applied, duplicates: events.length - applied, rowsWritten, appliedByKind, duplicatesByKind };
+}
+
+/**
+ * One group per event key present in the batch: its users and the goals that key advances, both
+ * sorted, groups in key order, so every flusher locks rows in one global order.
+ */
+function keyGroups(
+  catalog: Catalog,
+  events: readonly PipelineEvent[],
+): { groups: ProgressKeyGroup[]; reopeningGoalIds: string[] } {
+  const usersByKey = new Map<string, { users: Set<string>; goals: readonly Goal[] }>();
+  for (const event of events) {
+    const key = eventKey(event);
+    const entry = usersByKey.get(key);
+    if (entry) entry.users.add(event.userId);
+    else {
+      const goals = goalsMatching(catalog, event);
+      if (goals.length > 0) usersByKey.set(key, { users: new Set([event.userId]), goals });
+    }
+  }
+  const groups: ProgressKeyGroup[] = [];
+  const reopeningGoalIds: string[] = [];
+  for (const key of [...usersByKey.keys()].sort()) {
+    const { users, goals } = usersByKey.get(key) as { users: Set<string>; goals: readonly Goal[] };
+    groups.push({ userIds: [...users].sort(), goalIds: goals.map((goal) => goal.goalId).sort() });
+    for (const goal of goals) if (goal.type === 'daily') reopeningGoalIds.push(goal.goalId);
+  }
+  return { groups, reopeningGoalIds };
 }
 
 const toGoalEvent = (event: PipelineEvent): GoalEvent =>
