@@ -1,65 +1,80 @@
 /** Reads and assignment writes on `user_goal_progress`. Event-driven progress writes live in the flush. */
-import type { ProgressRow } from '../domain/types.ts';
+import type { ProgressRow, ProgressState } from '../domain/types.ts';
 import type { Db } from './client.ts';
 
-interface RawRow {
-  user_id: string;
+interface RawState {
   goal_id: string;
-  challenge_id: string;
   progress: number;
-  status: ProgressRow['status'];
+  status: ProgressState['status'];
   is_active: boolean;
-  assigned_at: Date | null;
   expires_at: Date | null;
   completed_at: Date | null;
   claimed_at: Date | null;
   progress_day: string | null;
 }
 
-const toRow = (raw: RawRow): ProgressRow => ({
-  userId: raw.user_id,
+interface RawRow extends RawState {
+  assigned_at: Date | null;
+}
+
+const toState = (raw: RawState): ProgressState => ({
   goalId: raw.goal_id,
-  challengeId: raw.challenge_id,
   progress: raw.progress,
   status: raw.status,
   isActive: raw.is_active,
-  assignedAt: raw.assigned_at,
   expiresAt: raw.expires_at,
   completedAt: raw.completed_at,
   claimedAt: raw.claimed_at,
   progressDay: raw.progress_day,
 });
 
-/** Column list shared by every read, so a row always maps the same way. */
-const COLUMNS = (db: Db) =>
-  db`user_id, goal_id, challenge_id, progress, status, is_active, assigned_at, expires_at,
-     completed_at, claimed_at, progress_day::text as progress_day`;
+const toRow = (raw: RawRow): ProgressRow => ({ ...toState(raw), assignedAt: raw.assigned_at });
 
-/** All of a player's rows (active and inactive): one primary-key range read. */
+/**
+ * Column lists shared by the reads, so a state or a row always maps the same way. Reads return
+ * only what callers use: the player id is the query's parameter, the challenge comes from the
+ * catalog, and the assignment time is read only for answers that show it. The challenge list reads
+ * every row of a player per request, and each value costs PostgreSQL to format and the driver to
+ * decode (a timestamp most of all).
+ */
+const STATE_COLUMNS = (db: Db) =>
+  db`goal_id, progress, status, is_active, expires_at, completed_at, claimed_at,
+     progress_day::text as progress_day`;
+const ROW_COLUMNS = (db: Db) => db`${STATE_COLUMNS(db)}, assigned_at`;
+
+/** All of a player's rows (active and inactive) with assignment times: one primary-key range read. */
 export async function getUserProgress(db: Db, userId: string): Promise<ProgressRow[]> {
-  const rows = await db<RawRow[]>`select ${COLUMNS(db)} from user_goal_progress where user_id = ${userId}`;
-  return rows.map(toRow);
-}
-
-/** A player's active rows only, served by the partial index on active rows. */
-export async function getActiveUserProgress(db: Db, userId: string): Promise<ProgressRow[]> {
   const rows = await db<RawRow[]>`
-    select ${COLUMNS(db)} from user_goal_progress where user_id = ${userId} and is_active`;
+    select ${ROW_COLUMNS(db)} from user_goal_progress where user_id = ${userId}`;
   return rows.map(toRow);
 }
 
-/** One row locked for the rest of the transaction (claims serialise on it). */
-export async function lockProgressRow(
+/** All of a player's progress (active and inactive): one primary-key range read. */
+export async function getProgressStates(db: Db, userId: string): Promise<ProgressState[]> {
+  const rows = await db<RawState[]>`
+    select ${STATE_COLUMNS(db)} from user_goal_progress where user_id = ${userId}`;
+  return rows.map(toState);
+}
+
+/** A player's progress on active goals only, served by the partial index on active rows. */
+export async function getActiveProgressStates(db: Db, userId: string): Promise<ProgressState[]> {
+  const rows = await db<RawState[]>`
+    select ${STATE_COLUMNS(db)} from user_goal_progress where user_id = ${userId} and is_active`;
+  return rows.map(toState);
+}
+
+/** One player's progress on one goal, locked for the rest of the transaction (claims serialise on it). */
+export async function lockProgressState(
   db: Db,
   userId: string,
   goalId: string,
-): Promise<ProgressRow | undefined> {
-  const rows = await db<RawRow[]>`
-    select ${COLUMNS(db)} from user_goal_progress
+): Promise<ProgressState | undefined> {
+  const rows = await db<RawState[]>`
+    select ${STATE_COLUMNS(db)} from user_goal_progress
     where user_id = ${userId} and goal_id = ${goalId}
     for update`;
   const row = rows[0];
-  return row ? toRow(row) : undefined;
+  return row ? toState(row) : undefined;
 }
 
 export interface Assignment {

@@ -1,12 +1,11 @@
 import { nextUtcMidnight, utcDay } from './time.ts';
-import type { Goal, GoalStatus, ProgressRow } from './types.ts';
+import type { Goal, GoalStatus, ProgressState } from './types.ts';
 
 /** What a player sees for one goal: stored progress adjusted for time (daily goals reopen). */
 export interface ProgressView {
   readonly progress: number;
   readonly status: GoalStatus;
   readonly isActive: boolean;
-  readonly assignedAt: Date | null;
   readonly completedAt: Date | null;
   readonly claimedAt: Date | null;
   readonly expiresAt: Date | null;
@@ -19,7 +18,7 @@ export interface ProgressView {
  * `not_started`, inactive. A `daily` goal whose last completion was on an earlier UTC day shows as
  * open again (progress 0, `not_started`) without any write.
  */
-export function viewProgress(goal: Goal, row: ProgressRow | undefined, now: Date): ProgressView {
+export function viewProgress(goal: Goal, row: ProgressState | undefined, now: Date): ProgressView {
   const daily = goal.type === 'daily';
   // A goal with no row has no timestamps at all; an assigned daily goal expires at the next 00:00 UTC.
   const expiresAt = !row ? null : daily ? nextUtcMidnight(now) : row.expiresAt;
@@ -29,7 +28,6 @@ export function viewProgress(goal: Goal, row: ProgressRow | undefined, now: Date
       progress: 0,
       status: 'not_started',
       isActive: false,
-      assignedAt: null,
       completedAt: null,
       claimedAt: null,
       expiresAt,
@@ -41,7 +39,6 @@ export function viewProgress(goal: Goal, row: ProgressRow | undefined, now: Date
     progress: reopened ? 0 : row.progress,
     status: reopened ? 'not_started' : row.status,
     isActive: row.isActive,
-    assignedAt: row.assignedAt,
     completedAt: reopened ? null : row.completedAt,
     claimedAt: reopened ? null : row.claimedAt,
     expiresAt,

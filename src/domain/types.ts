@@ -54,18 +54,23 @@ export interface Challenge {
   readonly goals: readonly Goal[];
 }
 
-/** One stored `user_goal_progress` row, as the domain sees it. Timestamps are UTC instants. */
-export interface ProgressRow {
-  readonly userId: string;
+/**
+ * A player's stored progress on one goal (a `user_goal_progress` row, read for that player), as
+ * the domain sees it. Timestamps are UTC instants.
+ */
+export interface ProgressState {
   readonly goalId: string;
-  readonly challengeId: string;
   readonly progress: number;
   readonly status: GoalStatus;
   readonly isActive: boolean;
-  readonly assignedAt: Date | null;
   readonly expiresAt: Date | null;
   readonly completedAt: Date | null;
   readonly claimedAt: Date | null;
   /** UTC day (YYYY-MM-DD) of the last event counted for per-day goals (`daily`, `increment`+`daily`). */
   readonly progressDay: string | null;
+}
+
+/** The stored progress with its assignment time, for answers that show it. */
+export interface ProgressRow extends ProgressState {
+  readonly assignedAt: Date | null;
 }

@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.ts';
-import { getActiveUserProgress, getUserProgress } from '../db/progress-rows.ts';
+import { getActiveProgressStates, getProgressStates } from '../db/progress-rows.ts';
 import type { Catalog } from '../domain/catalog.ts';
 import { challengeNotFound } from '../domain/errors.ts';
 import { createChallengeRenderer } from './goal-json.ts';
@@ -22,8 +22,8 @@ export function createChallengeQueries(deps: {
   const hasPrerequisites = [...deps.catalog.goalById.values()].some((goal) => goal.prerequisites.length > 0);
   const rowsFor = (userId: string, activeOnly: boolean) =>
     !activeOnly || hasPrerequisites
-      ? getUserProgress(deps.db, userId)
-      : getActiveUserProgress(deps.db, userId);
+      ? getProgressStates(deps.db, userId)
+      : getActiveProgressStates(deps.db, userId);
   return {
     async listChallenges(userId, activeOnly) {
       const rows = await rowsFor(userId, activeOnly);

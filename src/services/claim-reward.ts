@@ -10,7 +10,7 @@
  */
 
 import type { Pool } from '../db/client.ts';
-import { getUserProgress, lockProgressRow, markClaimed } from '../db/progress-rows.ts';
+import { getProgressStates, lockProgressState, markClaimed } from '../db/progress-rows.ts';
 import { type ClaimKey, recordGrant, releaseClaim, reserveClaim } from '../db/reward-claims.ts';
 import { type Catalog, findGoalInChallenge } from '../domain/catalog.ts';
 import { decideClaim } from '../domain/claim-rules.ts';
@@ -56,9 +56,9 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
     try {
       const reserved = await pool.begin(async (tx) => {
         const now = clock();
-        const row = await lockProgressRow(tx, userId, goalId);
+        const row = await lockProgressState(tx, userId, goalId);
         const view = viewProgress(goal, row, now);
-        const others = goal.prerequisites.length > 0 ? await getUserProgress(tx, userId) : [];
+        const others = goal.prerequisites.length > 0 ? await getProgressStates(tx, userId) : [];
         const statusOf = (id: string): GoalStatus => {
           const prerequisite = catalog.goalById.get(id);
           const prerequisiteRow = others.find((other) => other.goalId === id);

@@ -55,7 +55,7 @@ export function createGoalAssignment(deps: {
         // A concurrent call created some of them: read them back rather than guess their state.
         rows =
           created.length === missing.length
-            ? [...rows, ...created.map((goalId) => newRow(userId, goalId, catalog, now))]
+            ? [...rows, ...created.map((goalId) => newRow(goalId, now))]
             : await getUserProgress(db, userId);
       }
       const byGoal = new Map(rows.map((row) => [row.goalId, row]));
@@ -92,11 +92,9 @@ export function createGoalAssignment(deps: {
   };
 }
 
-function newRow(userId: string, goalId: string, catalog: Catalog, now: Date): ProgressRow {
+function newRow(goalId: string, now: Date): ProgressRow {
   return {
-    userId,
     goalId,
-    challengeId: catalog.goalById.get(goalId)?.challengeId ?? '',
     progress: 0,
     status: 'not_started',
     isActive: true,
@@ -116,7 +114,7 @@ function assignedGoalJson(goal: Goal, row: ProgressRow, now: Date) {
     name: goal.name,
     description: goal.description,
     isActive: view.isActive,
-    assignedAt: formatTimestamp(view.assignedAt),
+    assignedAt: formatTimestamp(row.assignedAt),
     expiresAt: formatTimestamp(view.expiresAt),
     progress: view.progress,
     target: goal.requirement.targetValue,

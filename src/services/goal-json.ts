@@ -1,12 +1,16 @@
 /**
  * Wire format of goals and challenges (camelCase, `""` for missing timestamps, one key each).
- * The static part of every goal is serialised once per catalog: list responses are the hottest
- * path and most of each goal never changes, so only progress fields are rendered per request.
+ * List responses are the hottest path, so the renderer does as little per request as it can:
+ * - the static part of every goal is serialised once per catalog;
+ * - a goal with no row renders the same text at any time (no progress, no timestamps), so that
+ *   whole text is serialised once per catalog too, locked and unlocked;
+ * - a response is one `join` over flat pieces: nesting joins or wrapping the result in a template
+ *   copies the whole body again for every level.
  */
 import type { Catalog } from '../domain/catalog.ts';
 import { isDone, type ProgressView, viewProgress } from '../domain/progress-view.ts';
 import { formatTimestamp, secondsUntil } from '../domain/time.ts';
-import type { Challenge, Goal, GoalStatus, ProgressRow, Requirement, Reward } from '../domain/types.ts';
+import type { Goal, ProgressState, Requirement, Reward } from '../domain/types.ts';
 
 export const requirementJson = (requirement: Requirement) => ({
   statCode: requirement.statCode,
@@ -22,27 +26,42 @@ export const rewardJson = (reward: Reward) => ({
 
 export interface ChallengeRenderer {
   /** `{"challenges":[…]}` for all challenges in configuration order. */
-  renderList(rows: readonly ProgressRow[], activeOnly: boolean, now: Date): string;
+  renderList(rows: readonly ProgressState[], activeOnly: boolean, now: Date): string;
   /** One challenge object; undefined when the id is unknown. */
   renderOne(
     challengeId: string,
-    rows: readonly ProgressRow[],
+    rows: readonly ProgressState[],
     activeOnly: boolean,
     now: Date,
   ): string | undefined;
 }
 
+interface GoalText {
+  readonly goal: Goal;
+  /** `{"goalId":…,"prerequisites":[…],` */
+  readonly prefix: string;
+  /** The complete text for a player with no row, unlocked and locked. */
+  readonly unassigned: string;
+  readonly unassignedLocked: string;
+}
+
+interface ChallengeText {
+  /** `{"challengeId":…,"description":…,"goals":[` */
+  readonly head: string;
+  readonly goals: readonly GoalText[];
+}
+
 export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
-  const goalPrefix = new Map<string, string>();
-  const challengePrefix = new Map<string, string>();
+  // Any instant will do: the view of a goal with no row does not depend on the time.
+  const anyInstant = new Date(0);
+  const challengeTexts = new Map<string, ChallengeText>();
   for (const challenge of catalog.challenges) {
     const head = JSON.stringify({
       challengeId: challenge.challengeId,
       name: challenge.name,
       description: challenge.description,
     });
-    challengePrefix.set(challenge.challengeId, `${head.slice(0, -1)},"goals":[`);
-    for (const goal of challenge.goals) {
+    const goals = challenge.goals.map((goal): GoalText => {
       const fixed = JSON.stringify({
         goalId: goal.goalId,
         name: goal.name,
@@ -51,64 +70,84 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
         reward: rewardJson(goal.reward),
         prerequisites: goal.prerequisites,
       });
-      goalPrefix.set(goal.goalId, `${fixed.slice(0, -1)},`);
-    }
+      const prefix = flat(`${fixed.slice(0, -1)},`);
+      const view = viewProgress(goal, undefined, anyInstant);
+      return {
+        goal,
+        prefix,
+        unassigned: flat(renderGoal(prefix, view, false, anyInstant)),
+        unassignedLocked: flat(renderGoal(prefix, view, true, anyInstant)),
+      };
+    });
+    challengeTexts.set(challenge.challengeId, { head: flat(`${head.slice(0, -1)},"goals":[`), goals });
   }
 
+  /** Appends one challenge object to `parts`. */
   const renderChallenge = (
-    challenge: Challenge,
+    parts: string[],
+    text: ChallengeText,
     views: ReadonlyMap<string, ProgressView>,
-    statusOf: (goalId: string) => GoalStatus,
     activeOnly: boolean,
     now: Date,
-  ): string => {
-    const parts: string[] = [];
-    for (const goal of challenge.goals) {
-      const view = views.get(goal.goalId) ?? viewProgress(goal, undefined, now);
-      if (activeOnly && !view.isActive) continue;
-      parts.push(renderGoal(goal, view, statusOf, now));
+  ): void => {
+    parts.push(text.head);
+    let separator = '';
+    for (const goalText of text.goals) {
+      const { goal } = goalText;
+      const view = views.get(goal.goalId);
+      if (activeOnly && !view?.isActive) continue;
+      const locked = goal.prerequisites.some((goalId) => !isDone(views.get(goalId)?.status ?? 'not_started'));
+      if (view) parts.push(separator, renderGoal(goalText.prefix, view, locked, now));
+      else parts.push(separator, locked ? goalText.unassignedLocked : goalText.unassigned);
+      separator = ',';
     }
-    return `${challengePrefix.get(challenge.challengeId)}${parts.join(',')}]}`;
+    parts.push(']}');
   };
 
-  const renderGoal = (
-    goal: Goal,
-    view: ProgressView,
-    statusOf: (goalId: string) => GoalStatus,
-    now: Date,
-  ) => {
-    const locked = goal.prerequisites.some((goalId) => !isDone(statusOf(goalId)));
-    return (
-      `${goalPrefix.get(goal.goalId)}"progress":${view.progress},"status":"${view.status}","locked":${locked},` +
-      `"completedAt":"${formatTimestamp(view.completedAt)}","claimedAt":"${formatTimestamp(view.claimedAt)}",` +
-      `"isActive":${view.isActive},"expiresAt":"${formatTimestamp(view.expiresAt)}",` +
-      `"expiresInSeconds":${secondsUntil(view.expiresAt, now)}}`
-    );
-  };
-
-  const viewsOf = (rows: readonly ProgressRow[], now: Date) => {
+  const viewsOf = (rows: readonly ProgressState[], now: Date) => {
     const views = new Map<string, ProgressView>();
     for (const row of rows) {
       const goal = catalog.goalById.get(row.goalId);
       if (goal) views.set(goal.goalId, viewProgress(goal, row, now));
     }
-    const statusOf = (goalId: string): GoalStatus => views.get(goalId)?.status ?? 'not_started';
-    return { views, statusOf };
+    return views;
   };
 
   return {
     renderList(rows, activeOnly, now) {
-      const { views, statusOf } = viewsOf(rows, now);
-      const body = catalog.challenges.map((challenge) =>
-        renderChallenge(challenge, views, statusOf, activeOnly, now),
-      );
-      return `{"challenges":[${body.join(',')}]}`;
+      const views = viewsOf(rows, now);
+      const parts = ['{"challenges":['];
+      let separator = '';
+      for (const text of challengeTexts.values()) {
+        parts.push(separator);
+        renderChallenge(parts, text, views, activeOnly, now);
+        separator = ',';
+      }
+      parts.push(']}');
+      return parts.join('');
     },
     renderOne(challengeId, rows, activeOnly, now) {
-      const challenge = catalog.challengeById.get(challengeId);
-      if (!challenge) return undefined;
-      const { views, statusOf } = viewsOf(rows, now);
-      return renderChallenge(challenge, views, statusOf, activeOnly, now);
+      const text = challengeTexts.get(challengeId);
+      if (!text) return undefined;
+      const parts: string[] = [];
+      renderChallenge(parts, text, viewsOf(rows, now), activeOnly, now);
+      return parts.join('');
     },
   };
+}
+
+/**
+ * `text` copied into one contiguous string. Concatenation builds a rope (a tree of the pieces), and
+ * JSC's `join` walks a rope piece by piece on every call without flattening it, so the texts that
+ * go into every response are copied flat once, here.
+ */
+const flat = (text: string): string => Buffer.from(text).toString();
+
+function renderGoal(prefix: string, view: ProgressView, locked: boolean, now: Date): string {
+  return (
+    `${prefix}"progress":${view.progress},"status":"${view.status}","locked":${locked},` +
+    `"completedAt":"${formatTimestamp(view.completedAt)}","claimedAt":"${formatTimestamp(view.claimedAt)}",` +
+    `"isActive":${view.isActive},"expiresAt":"${formatTimestamp(view.expiresAt)}",` +
+    `"expiresInSeconds":${secondsUntil(view.expiresAt, now)}}`
+  );
 }

@@ -21,9 +21,7 @@ export function makeGoal(overrides: Partial<Goal> & { targetValue?: number; stat
 
 export function makeRow(overrides: Partial<ProgressRow> = {}): ProgressRow {
   return {
-    userId: 'user-1',
     goalId: 'goal-a',
-    challengeId: 'challenge-a',
     progress: 0,
     status: 'not_started',
     isActive: true,

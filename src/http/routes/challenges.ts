@@ -8,7 +8,15 @@ import { ActiveOnlyQuery, Challenge, ChallengeList, documented, InitializeRespon
 const security = [{ bearer: [] }];
 const isTrue = (value: string | undefined) => value?.toLowerCase() === 'true';
 
-const jsonText = (body: string) => new Response(body, { headers: { 'content-type': 'application/json' } });
+/**
+ * Sends JSON text the services already serialised. Returning the string, not a Response, lets
+ * Elysia build the only Response with the request's other headers (x-request-id): a returned
+ * Response would be copied into a new one with merged headers.
+ */
+const jsonText = (set: { headers: Record<string, unknown> }, body: string) => {
+  set.headers['content-type'] = 'application/json';
+  return body;
+};
 
 export function challengeRoutes(deps: {
   authenticate: Authenticate;
@@ -21,8 +29,8 @@ export function challengeRoutes(deps: {
     .derive(async ({ request }) => ({ userId: (await deps.authenticate(request.headers)).userId }))
     .get(
       '',
-      async ({ userId, query }) =>
-        jsonText(await deps.queries.listChallenges(userId, isTrue(query.active_only))),
+      async ({ userId, query, set }) =>
+        jsonText(set, await deps.queries.listChallenges(userId, isTrue(query.active_only))),
       {
         query: ActiveOnlyQuery,
         detail: {
@@ -46,8 +54,9 @@ export function challengeRoutes(deps: {
     })
     .get(
       '/:challengeId',
-      async ({ userId, params, query }) =>
+      async ({ userId, params, query, set }) =>
         jsonText(
+          set,
           await bounded(deps.queries.getChallenge(userId, params.challengeId, isTrue(query.active_only))),
         ),
       {
