@@ -61,7 +61,11 @@ export interface ProgressKeyGroup {
  * The groups are sent as two flat arrays plus slice bounds rather than as expanded (user, goal)
  * pairs: a batch's pairs are ~100 times its events, and shipping and joining them dominated the
  * flush. The LATERAL subquery makes the plan one primary-key scan per group (both columns as
- * `= any(...)` index conditions), whatever the planner estimates for the arrays.
+ * `= any(...)` index conditions), whatever the planner estimates for the arrays. That holds only
+ * while the subquery stays a subquery: PostgreSQL pulls a plain one up into the outer join, and
+ * then, on a table not yet analysed (a fresh database filling up), prefers a sequential scan
+ * filtered by every group — seconds instead of milliseconds. `FOR UPDATE` or `OFFSET 0` keeps it
+ * from being pulled up.
  */
 export async function readChangeableRows(
   db: Db,
@@ -107,7 +111,7 @@ export async function readChangeableRows(
         and p.goal_id = any((${goalIds}::text[])[g.goal_from:g.goal_to])
         and p.is_active
         and (p.status in ('not_started', 'in_progress') or p.goal_id = any(${reopeningGoalIds as string[]}::text[]))
-      ${options.lock ? db`order by p.user_id, p.goal_id for update` : db``}
+      ${options.lock ? db`order by p.user_id, p.goal_id for update` : db`offset 0`}
     ) as t`;
   return rows.map((row) => ({
     userId: row.user_id,
