@@ -185,18 +185,30 @@ export function createOperations(context: OperationContext) {
     }
   };
 
-  /** Redelivers failed events (same ids) until acknowledged or `attempts` run out each. */
-  const redeliver = async (attempts = 20): Promise<{ redelivered: number; undeliverable: number }> => {
+  /**
+   * Redelivers failed events (same ids) until acknowledged or `attempts` run out each, `parallel`
+   * at a time with backoff, as the platform's retries would.
+   */
+  const redeliver = async (
+    attempts = 20,
+    parallel = 32,
+  ): Promise<{ redelivered: number; undeliverable: number }> => {
     const pending = failedEvents.splice(0);
     let undeliverable = 0;
-    for (const event of pending) {
-      let delivered = false;
-      for (let attempt = 0; attempt < attempts && !delivered; attempt++) {
-        delivered = (await deliver(event)).ok;
-        if (!delivered) await Bun.sleep(Math.min(2_000, 50 * 2 ** attempt));
+    let next = 0;
+    const worker = async () => {
+      while (next < pending.length) {
+        const event = pending[next++];
+        if (!event) break;
+        let delivered = false;
+        for (let attempt = 0; attempt < attempts && !delivered; attempt++) {
+          delivered = (await deliver(event)).ok;
+          if (!delivered) await Bun.sleep(Math.min(2_000, 50 * 2 ** attempt));
+        }
+        if (!delivered) undeliverable++;
       }
-      if (!delivered) undeliverable++;
-    }
+    };
+    await Promise.all(Array.from({ length: parallel }, worker));
     return { redelivered: pending.length - undeliverable, undeliverable };
   };
 
