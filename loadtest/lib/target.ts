@@ -52,7 +52,13 @@ export async function spawnService(options: SpawnOptions): Promise<Target> {
   const cwd = resolve(options.serviceDir ?? '.');
   const child = Bun.spawn(['bun', 'src/main.ts'], { cwd, env, stdout: 'ignore', stderr: 'inherit' });
   const httpBase = `http://127.0.0.1:${httpPort}`;
+  // Ctrl-C during a run must not leave the service and its PostgreSQL behind.
+  const interrupted = () => void stop().finally(() => process.exit(130));
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const stop = async () => {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     child.kill('SIGTERM');
     await child.exited;
     await pg.stop();
