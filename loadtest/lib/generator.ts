@@ -103,6 +103,9 @@ async function run({ phase, context, startAt }: ToGenerator): Promise<void> {
   clearInterval(ticker);
   flush();
   const { redelivered, undeliverable } = await operations.redeliver();
+  operations.close();
+  // The main process ends this process once the report has arrived: disconnecting here could drop
+  // a large report still queued on the IPC channel.
   send({
     type: 'done',
     elapsedMs,
@@ -110,6 +113,4 @@ async function run({ phase, context, startAt }: ToGenerator): Promise<void> {
     redelivered,
     undeliverable,
   });
-  operations.close();
-  process.disconnect?.();
 }

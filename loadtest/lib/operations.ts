@@ -194,6 +194,8 @@ export function createOperations(context: OperationContext) {
     parallel = 32,
   ): Promise<{ redelivered: number; undeliverable: number }> => {
     const pending = failedEvents.splice(0);
+    if (pending.length > 0)
+      console.error(`generator ${context.generatorIndex}: redelivering ${pending.length} failed events`);
     let undeliverable = 0;
     let next = 0;
     const worker = async () => {

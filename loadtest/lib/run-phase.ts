@@ -125,9 +125,13 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
   };
 
   const children = Array.from({ length: options.generators }, (_, index) => {
+    let reported = false;
     let finish: () => void = () => {};
     const finished = new Promise<void>((resolve) => {
-      finish = resolve;
+      finish = () => {
+        reported = true;
+        resolve();
+      };
     });
     const child = Bun.spawn(['bun', GENERATOR_FILE], {
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -144,9 +148,10 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     };
     child.send(request);
     const exited = child.exited.then((code) => {
-      if (code !== 0) throw new Error(`generator ${index} exited with code ${code}`);
+      if (!reported)
+        throw new Error(`generator ${index} exited (code ${code}) without reporting its results`);
     });
-    return { child, done: Promise.race([finished, exited.then(() => finished)]) };
+    return { child, done: Promise.race([finished, exited]) };
   });
   options.onGenerators?.(children.map(({ child }) => child.pid));
 

@@ -19,7 +19,7 @@ export interface Session {
   readonly target: Target;
   readonly phases: PhaseResult[];
   readonly warnings: string[];
-  run(phase: PhasePlan): Promise<PhaseResult>;
+  run(phase: PhasePlan, overrides?: { readonly timeoutMs?: number }): Promise<PhaseResult>;
   /** Initialises players 1…users (unmeasured), as the original's fixtures did before a run. */
   seed(): Promise<void>;
   /** Audit counters now; undefined when the target has no database to read. */
@@ -67,11 +67,11 @@ export async function openSession(options: LoadtestOptions, label: string, users
     devSecret: options.devSecret,
   };
 
-  const run = async (phase: PhasePlan) => {
+  const run = async (phase: PhasePlan, overrides: { readonly timeoutMs?: number } = {}) => {
     const result = await runPhase({
       phase,
       // Event ids and new players' ids are unique per phase: generators count from 0 each time.
-      context: { ...context, runId: `${context.runId}p${phases.length}` },
+      context: { ...context, ...overrides, runId: `${context.runId}p${phases.length}` },
       generators: options.generators,
       sampler,
       label,
