@@ -19,6 +19,9 @@ interface Series {
   readonly points: readonly (readonly [number, number])[];
 }
 
+/** One colour and one legend entry per name, however many phases (separate lines) it spans. */
+const colorOf = (names: readonly string[], name: string) => COLORS[names.indexOf(name) % COLORS.length];
+
 const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 function niceMax(value: number): number {
@@ -69,16 +72,21 @@ function panel(
         `<text x="${LEFT - 6}" y="${y(tick) + 4}" text-anchor="end">${+tick.toPrecision(3)}${unit}</text>`,
     ),
   ];
-  series.forEach((s, i) => {
-    const color = COLORS[i % COLORS.length];
+  const names = [...new Set(series.map((s) => s.name))];
+  for (const s of series) {
     const points = s.points
       .filter(([, value]) => Number.isFinite(value))
       .map(([second, value]) => `${x(second).toFixed(1)},${y(value).toFixed(1)}`);
-    if (points.length)
-      parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${points.join(' ')}"/>`);
+    if (points.length) {
+      parts.push(
+        `<polyline fill="none" stroke="${colorOf(names, s.name)}" stroke-width="1.5" points="${points.join(' ')}"/>`,
+      );
+    }
+  }
+  names.forEach((name, i) => {
     parts.push(
-      `<rect x="${LEFT + plotWidth + 12}" y="${top + 8 + i * 18}" width="12" height="4" fill="${color}"/>` +
-        `<text x="${LEFT + plotWidth + 30}" y="${top + 14 + i * 18}">${escapeXml(s.name)}</text>`,
+      `<rect x="${LEFT + plotWidth + 12}" y="${top + 8 + i * 18}" width="12" height="4" fill="${colorOf(names, name)}"/>` +
+        `<text x="${LEFT + plotWidth + 30}" y="${top + 14 + i * 18}">${escapeXml(name)}</text>`,
     );
   });
   return parts.join('\n');
@@ -90,18 +98,23 @@ export function renderChart(
   resources: readonly ResourceSample[],
 ): string {
   const origin = phases[0]?.startedAt ?? Date.now();
-  const throughput = new Map<string, [number, number][]>();
-  const latency = new Map<string, [number, number][]>();
-  for (const phase of phases) {
+  // Measured phases only (warm-ups and seeding would crowd the chart); one line per phase and
+  // operation, coloured by operation.
+  const throughput: Series[] = [];
+  const latency: Series[] = [];
+  for (const phase of phases.filter((p) => p.measured)) {
     const offset = (phase.startedAt - origin) / 1000;
-    for (const point of phase.timeline) {
-      for (const [op, value] of Object.entries(point.ops)) {
-        const key = `${op} (${phase.name})`;
-        if (!throughput.has(key)) throughput.set(key, []);
-        if (!latency.has(key)) latency.set(key, []);
-        throughput.get(key)?.push([offset + point.second, value.rate]);
-        latency.get(key)?.push([offset + point.second, value.p99]);
-      }
+    const ops = new Set(phase.timeline.flatMap((point) => Object.keys(point.ops)));
+    for (const op of ops) {
+      const points = phase.timeline.filter((point) => point.ops[op]);
+      throughput.push({
+        name: op,
+        points: points.map((p) => [offset + p.second, p.ops[op]?.rate ?? Number.NaN]),
+      });
+      latency.push({
+        name: op,
+        points: points.map((p) => [offset + p.second, p.ops[op]?.p99 ?? Number.NaN]),
+      });
     }
   }
   const cpu = (which: 'service' | 'postgres' | 'generators'): Series => ({
@@ -116,22 +129,13 @@ export function renderChart(
     ...phases.map((phase) => (phase.endedAt - origin) / 1000),
     ...resources.map((sample) => (sample.at - origin) / 1000),
   );
-  const toSeries = (map: Map<string, [number, number][]>) =>
-    [...map].map(([name, points]) => ({ name, points }));
   const height = TOP + 3 * PANEL + 2 * GAP + 50;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${LEFT}" y="20" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
-    panel('Throughput (operations/s)', TOP + 15, toSeries(throughput), maxX, 'linear', ''),
-    panel(
-      'Latency p99 per second (ms, log scale)',
-      TOP + 15 + PANEL + GAP,
-      toSeries(latency),
-      maxX,
-      'log',
-      '',
-    ),
+    panel('Throughput (operations/s)', TOP + 15, throughput, maxX, 'linear', ''),
+    panel('Latency p99 per second (ms, log scale)', TOP + 15 + PANEL + GAP, latency, maxX, 'log', ''),
     panel(
       'CPU (% of one core)',
       TOP + 15 + 2 * (PANEL + GAP),
