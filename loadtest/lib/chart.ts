@@ -132,6 +132,7 @@ export function renderChart(
   const height = TOP + 3 * PANEL + 2 * GAP + 50;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<title>${escapeXml(title)}: throughput, p99 latency and CPU over time</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${LEFT}" y="20" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
     panel('Throughput (operations/s)', TOP + 15, throughput, maxX, 'linear', ''),
