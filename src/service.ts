@@ -158,7 +158,9 @@ export async function startService(
     httpPort,
     grpcPort: pipeline.grpcPort,
     recyclePool: () => recyclable.recycle(),
-    databaseSource: embedded ? `embedded PostgreSQL (${join(config.dataDir, 'pg')})` : 'DATABASE_URL',
+    databaseSource: embedded
+      ? `embedded PostgreSQL (${join(config.dataDir, 'pg')}, ${embedded.url})`
+      : 'DATABASE_URL',
     authDescription,
     catalog,
     stop,

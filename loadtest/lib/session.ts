@@ -136,6 +136,7 @@ export async function openSession(options: LoadtestOptions, label: string, users
     outcome(extra) {
       const samples = sampler.samples.filter((sample) => sample.at >= startedAt);
       const service = summarizeResources(samples, 'service');
+      if (!service) warnings.push('service CPU and memory not sampled: give --service-pid');
       return {
         target: target.description,
         phases,
@@ -148,7 +149,7 @@ export async function openSession(options: LoadtestOptions, label: string, users
         warnings,
         notes: [],
         ...extra,
-        checks: [...extra.checks, memoryCheck(service?.memoryMaxMb)],
+        checks: service ? [...extra.checks, memoryCheck(service.memoryMaxMb)] : extra.checks,
       };
     },
     async close() {
