@@ -4,15 +4,9 @@
  * results per second over IPC, then its acknowledged logins for the loss check.
  */
 import { runArrivals } from './arrivals.ts';
-import { Histogram } from './histogram.ts';
 import { createOperations, type OperationName } from './operations.ts';
-import {
-  type FromGenerator,
-  type OperationWindow,
-  type StreamPlan,
-  shareOf,
-  type ToGenerator,
-} from './plan.ts';
+import { type FromGenerator, type StreamPlan, shareOf, type ToGenerator } from './plan.ts';
+import { type OperationTally, type TallyData, tallyOf } from './tally.ts';
 
 const send = (message: FromGenerator) => process.send?.(message);
 
@@ -32,33 +26,16 @@ function pickerFor(stream: StreamPlan): () => OperationName {
   };
 }
 
-interface Window {
-  done: number;
-  ok: number;
-  dropped: number;
-  statuses: Record<string, number>;
-  latency: Histogram;
-  lagMaxMs: number;
-}
-
 async function run({ phase, context, startAt }: ToGenerator): Promise<void> {
   const operations = createOperations(context);
-  let windows = new Map<string, Window>();
-  const windowOf = (op: string) => {
-    let window = windows.get(op);
-    if (!window) {
-      window = { done: 0, ok: 0, dropped: 0, statuses: {}, latency: new Histogram(), lagMaxMs: 0 };
-      windows.set(op, window);
-    }
-    return window;
-  };
+  let windows = new Map<string, OperationTally>();
   let cpu = process.cpuUsage();
   let second = 0;
   const flush = () => {
     const used = process.cpuUsage(cpu);
     cpu = process.cpuUsage();
-    const ops: Record<string, OperationWindow> = {};
-    for (const [op, window] of windows) ops[op] = { ...window, latency: window.latency.toJSON() };
+    const ops: Record<string, TallyData> = {};
+    for (const [op, window] of windows) ops[op] = window.toJSON();
     windows = new Map();
     send({ type: 'tick', second: second++, cpuMs: (used.user + used.system) / 1000, ops });
   };
@@ -85,15 +62,15 @@ async function run({ phase, context, startAt }: ToGenerator): Promise<void> {
         },
         events: {
           onDone(outcome, latencyMs, lagMs) {
-            const window = windowOf(outcome.label ?? stream.name);
-            window.done++;
-            if (outcome.ok) window.ok++;
-            window.statuses[outcome.status] = (window.statuses[outcome.status] ?? 0) + 1;
-            window.latency.record(latencyMs);
-            if (lagMs > window.lagMaxMs) window.lagMaxMs = lagMs;
+            tallyOf(windows, outcome.label ?? stream.name).record(
+              outcome.ok,
+              outcome.status,
+              latencyMs,
+              lagMs,
+            );
           },
           onDropped() {
-            windowOf(pick()).dropped++;
+            tallyOf(windows, pick()).dropped++;
           },
         },
       });

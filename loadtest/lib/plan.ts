@@ -1,6 +1,6 @@
 /** What the main process asks each generator process to run, and what generators report back. */
-import type { HistogramData } from './histogram.ts';
 import type { OperationContext, OperationName } from './operations.ts';
+import type { TallyData } from './tally.ts';
 
 export interface StreamPlan {
   readonly name: string;
@@ -28,22 +28,12 @@ export type ToGenerator = {
   readonly startAt: number;
 };
 
-export interface OperationWindow {
-  done: number;
-  ok: number;
-  dropped: number;
-  statuses: Record<string, number>;
-  latency: HistogramData;
-  /** Largest delay between an arrival's schedule and its send: the generator falling behind. */
-  lagMaxMs: number;
-}
-
 export type FromGenerator =
   | {
       readonly type: 'tick';
       readonly second: number;
       readonly cpuMs: number;
-      readonly ops: Record<string, OperationWindow>;
+      readonly ops: Record<string, TallyData>;
     }
   | {
       readonly type: 'done';

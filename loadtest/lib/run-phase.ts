@@ -4,10 +4,11 @@
  * logins for the loss check. Prints a live progress line while it runs.
  */
 import { fileURLToPath } from 'node:url';
-import { Histogram, type LatencySummary, summarizeHistogram } from './histogram.ts';
+import { type LatencySummary, summarizeHistogram } from './histogram.ts';
 import type { OperationContext } from './operations.ts';
 import type { FromGenerator, PhasePlan, ToGenerator } from './plan.ts';
 import type { ResourceSampler } from './resources.ts';
+import { type OperationTally, tallyOf } from './tally.ts';
 
 export interface OperationResult {
   /** Arrivals per second asked for; undefined for closed-loop ('max') streams and waves. */
@@ -63,28 +64,13 @@ export interface PhaseOptions {
 const GENERATOR_FILE = fileURLToPath(new URL('./generator.ts', import.meta.url));
 const SATURATED_CPU_MS = 900;
 
-interface Accumulator {
-  done: number;
-  ok: number;
-  dropped: number;
-  statuses: Record<string, number>;
-  latency: Histogram;
-  lagMaxMs: number;
-}
-
-const newAccumulator = (): Accumulator => ({
-  done: 0,
-  ok: 0,
-  dropped: 0,
-  statuses: {},
-  latency: new Histogram(),
-  lagMaxMs: 0,
-});
-
 export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
   const { phase } = options;
-  const totals = new Map<string, Accumulator>();
-  const perSecond = new Map<number, { ops: Map<string, Accumulator>; cpuMs: number; saturated: boolean }>();
+  const totals = new Map<string, OperationTally>();
+  const perSecond = new Map<
+    number,
+    { ops: Map<string, OperationTally>; cpuMs: number; saturated: boolean }
+  >();
   const logins: (readonly (readonly [string, number])[])[] = [];
   let redelivered = 0;
   let undeliverable = 0;
@@ -107,20 +93,8 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     second.cpuMs += message.cpuMs;
     if (message.cpuMs > SATURATED_CPU_MS) second.saturated = true;
     for (const [op, window] of Object.entries(message.ops)) {
-      for (const target of [totals, second.ops]) {
-        let acc = target.get(op);
-        if (!acc) {
-          acc = newAccumulator();
-          target.set(op, acc);
-        }
-        acc.done += window.done;
-        acc.ok += window.ok;
-        acc.dropped += window.dropped;
-        for (const [status, n] of Object.entries(window.statuses))
-          acc.statuses[status] = (acc.statuses[status] ?? 0) + n;
-        acc.latency.merge(window.latency);
-        acc.lagMaxMs = Math.max(acc.lagMaxMs, window.lagMaxMs);
-      }
+      tallyOf(totals, op).merge(window);
+      tallyOf(second.ops, op).merge(window);
     }
   };
 
@@ -238,8 +212,8 @@ function printLive(
   label: string,
   phase: PhasePlan,
   startAt: number,
-  totals: ReadonlyMap<string, Accumulator>,
-  perSecond: ReadonlyMap<number, { ops: Map<string, Accumulator>; cpuMs: number; saturated: boolean }>,
+  totals: ReadonlyMap<string, OperationTally>,
+  perSecond: ReadonlyMap<number, { ops: Map<string, OperationTally>; cpuMs: number; saturated: boolean }>,
   sampler: ResourceSampler | undefined,
 ): void {
   const elapsed = Math.max(0, (Date.now() - startAt) / 1000);
