@@ -175,9 +175,12 @@ async function main(argv: string[]): Promise<number> {
   return scenario === smokeScenario && report.checks.some((check) => !check.pass) ? 1 : 0;
 }
 
+let exitCode: number;
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  exitCode = await main(process.argv.slice(2));
 } catch (error) {
   console.error(`loadtest: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 2;
+  exitCode = 2;
 }
+// Exit explicitly: after a failure, a sampler timer or a child's pipe must not keep the tool alive.
+process.exit(exitCode);

@@ -54,3 +54,19 @@ export function shareOf(
     maxInFlight: Math.max(1, Math.ceil(stream.maxInFlight / generators)),
   };
 }
+
+/** A stream of one operation; its name is the operation's. */
+export function singleOperation(
+  op: OperationName,
+  rate: number | 'max',
+  maxInFlight: number,
+  waveUsers?: number,
+): StreamPlan {
+  return {
+    name: op,
+    rate,
+    maxInFlight,
+    mix: [{ op, weight: 1 }],
+    ...(waveUsers === undefined ? {} : { waveUsers }),
+  };
+}

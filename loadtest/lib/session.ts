@@ -7,7 +7,7 @@ import { memoryCheck } from './checks.ts';
 import { readAuditCounts } from './database.ts';
 import { compareLoss, mergeCounts } from './loss-check.ts';
 import type { LoadtestOptions } from './options.ts';
-import type { PhasePlan } from './plan.ts';
+import { type PhasePlan, singleOperation } from './plan.ts';
 import type { EventLoss, ScenarioReport } from './report.ts';
 import { type ResourceSampler, startResourceSampler, summarizeResources } from './resources.ts';
 import { type PhaseResult, runPhase } from './run-phase.ts';
@@ -94,15 +94,7 @@ export async function openSession(options: LoadtestOptions, label: string, users
         name: 'seed players',
         durationS: 3600,
         measured: false,
-        streams: [
-          {
-            name: 'seed',
-            rate: 'max',
-            maxInFlight: 32,
-            mix: [{ op: 'initialize-wave', weight: 1 }],
-            waveUsers: users,
-          },
-        ],
+        streams: [singleOperation('initialize-wave', 'max', 32, users)],
       });
       const seeded = result.ops['initialize-wave'];
       if (!seeded || seeded.ok < users) {

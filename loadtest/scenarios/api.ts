@@ -1,5 +1,5 @@
 import { latencyCheck, rateCheck } from '../lib/checks.ts';
-import type { StreamPlan } from '../lib/plan.ts';
+import { singleOperation } from '../lib/plan.ts';
 import { openSession } from '../lib/session.ts';
 import { DEFAULT_USERS, type Scenario } from './scenario.ts';
 
@@ -14,12 +14,7 @@ export const apiScenario: Scenario = {
     const session = await openSession(options, 'api', options.users ?? DEFAULT_USERS);
     try {
       await session.seed();
-      const stream: StreamPlan = {
-        name: 'api',
-        rate: rps,
-        maxInFlight: options.maxInFlight,
-        mix: [{ op: 'list', weight: 1 }],
-      };
+      const stream = singleOperation('list', rps, options.maxInFlight);
       if (options.warmup > 0)
         await session.run({ name: 'warm-up', durationS: options.warmup, measured: false, streams: [stream] });
       const result = await session.run({

@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
 import type { Ceilings } from '../lib/checks.ts';
 import { measureUpsertCeiling } from '../lib/database.ts';
-import type { OperationContext } from '../lib/operations.ts';
-import type { PhasePlan } from '../lib/plan.ts';
+import type { OperationContext, OperationName } from '../lib/operations.ts';
+import { singleOperation } from '../lib/plan.ts';
 import { startResourceSampler, summarizeResources } from '../lib/resources.ts';
 import { type PhaseResult, runPhase } from '../lib/run-phase.ts';
 import type { Scenario } from './scenario.ts';
@@ -51,63 +51,59 @@ answer as large as the 500-goal list (closed loop, then at --rps, default 3000) 
       grpcConnections: options.connections,
       timeoutMs: options.timeoutMs,
     };
-    const run = async (name: string, stream: PhasePlan['streams'][number], measured = true) => {
+    /** Runs one operation against a ceiling server; returns its results (undefined if it never ran). */
+    const measure = async (
+      name: string,
+      op: OperationName,
+      rate: number | 'max',
+      maxInFlight: number,
+      measured = true,
+    ) => {
       const result = await runPhase({
-        phase: { name, durationS: measured ? seconds : options.warmup, measured, streams: [stream] },
+        phase: {
+          name,
+          durationS: measured ? seconds : options.warmup,
+          measured,
+          streams: [singleOperation(op, rate, maxInFlight)],
+        },
         context,
         generators: options.generators,
         label: 'ceiling',
         sampler,
       });
       if (measured) phases.push(result);
-      return result;
+      return result.ops[op];
     };
     const eps = options.eps ?? 5000;
     const rps = options.rps ?? 3000;
+    const limit = options.maxInFlight;
     try {
-      const event = (rate: number | 'max', maxInFlight: number) => ({
-        name: 'grpc',
-        rate,
-        maxInFlight,
-        mix: [{ op: 'event' as const, weight: 1 }],
-      });
       // Each server is warmed up first (JIT, connections), as the service is in the other scenarios.
-      if (options.warmup > 0) await run('warm-up', event('max', 200), false);
-      ceilings.grpcMaxRate = (await run('empty gRPC handler, closed loop', event('max', 200))).ops[
-        'event'
-      ]?.achievedRate;
+      if (options.warmup > 0) await measure('warm-up', 'event', 'max', 200, false);
+      ceilings.grpcMaxRate = (
+        await measure('empty gRPC handler, closed loop', 'event', 'max', 200)
+      )?.achievedRate;
       ceilings.grpcP99AtEps = (
-        await run(`empty gRPC handler at ${eps}/s`, event(eps, options.maxInFlight))
-      ).ops['event']?.latency.p99;
-      ceilings.grpcP95At500 = (await run('empty gRPC handler at 500/s', event(500, options.maxInFlight))).ops[
-        'event'
-      ]?.latency.p95;
-      const list = (rate: number | 'max', maxInFlight: number) => ({
-        name: 'http',
-        rate,
-        maxInFlight,
-        mix: [{ op: 'list' as const, weight: 1 }],
-      });
-      if (options.warmup > 0) await run('warm-up', list('max', 64), false);
-      ceilings.httpMaxRate = (await run('static Elysia list, closed loop', list('max', 64))).ops[
-        'list'
-      ]?.achievedRate;
+        await measure(`empty gRPC handler at ${eps}/s`, 'event', eps, limit)
+      )?.latency.p99;
+      ceilings.grpcP95At500 = (
+        await measure('empty gRPC handler at 500/s', 'event', 500, limit)
+      )?.latency.p95;
+      if (options.warmup > 0) await measure('warm-up', 'list', 'max', 64, false);
+      ceilings.httpMaxRate = (
+        await measure('static Elysia list, closed loop', 'list', 'max', 64)
+      )?.achievedRate;
       ceilings.httpP99AtRps = (
-        await run(`static Elysia list at ${rps}/s`, list(rps, options.maxInFlight))
-      ).ops['list']?.latency.p99;
-      const small = {
-        name: 'http',
-        rate: 300,
-        maxInFlight: options.maxInFlight,
-        mix: [{ op: 'initialize' as const, weight: 1 }],
-      };
-      ceilings.httpP95At300 = (await run('static Elysia small answer at 300/s', small)).ops[
-        'initialize'
-      ]?.latency.p95;
+        await measure(`static Elysia list at ${rps}/s`, 'list', rps, limit)
+      )?.latency.p99;
+      ceilings.httpP95At300 = (
+        await measure('static Elysia small answer at 300/s', 'initialize', 300, limit)
+      )?.latency.p95;
     } finally {
       servers = [];
       await grpc.stop();
       await http.stop();
+      sampler.stop();
     }
     const pg = options.databaseUrl
       ? undefined
@@ -121,7 +117,6 @@ answer as large as the 500-goal list (closed loop, then at --rps, default 3000) 
       ceilings.pgUpsertRows = upsert.rowsPerSecond;
     } finally {
       await pg?.stop();
-      sampler.stop();
     }
     return {
       target: 'bare stack on this machine (no service)',

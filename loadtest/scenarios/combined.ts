@@ -1,5 +1,5 @@
 import { countCheck, latencyCheck } from '../lib/checks.ts';
-import type { PhasePlan, StreamPlan } from '../lib/plan.ts';
+import { type PhasePlan, type StreamPlan, singleOperation } from '../lib/plan.ts';
 import type { Check } from '../lib/report.ts';
 import type { PhaseResult } from '../lib/run-phase.ts';
 import { openSession } from '../lib/session.ts';
@@ -18,9 +18,7 @@ export function initWave(users: number, rps: number, maxInFlight: number): Phase
     name: 'initialize wave',
     durationS: Math.ceil(users / rps) + 60,
     measured: true,
-    streams: [
-      { name: 'wave', rate: rps, maxInFlight, mix: [{ op: 'initialize-wave', weight: 1 }], waveUsers: users },
-    ],
+    streams: [singleOperation('initialize-wave', rps, maxInFlight, users)],
   };
 }
 
@@ -35,10 +33,7 @@ export function gameplay(
     name: 'gameplay',
     durationS,
     measured: true,
-    streams: [
-      { name: 'api', rate: rps, maxInFlight, mix },
-      { name: 'events', rate: eps, maxInFlight, mix: [{ op: 'event', weight: 1 }] },
-    ],
+    streams: [{ name: 'api', rate: rps, maxInFlight, mix }, singleOperation('event', eps, maxInFlight)],
   };
 }
 

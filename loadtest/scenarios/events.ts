@@ -1,5 +1,5 @@
 import { countCheck, latencyCheck, rateCheck } from '../lib/checks.ts';
-import type { StreamPlan } from '../lib/plan.ts';
+import { singleOperation } from '../lib/plan.ts';
 import { openSession } from '../lib/session.ts';
 import { DEFAULT_USERS, type Scenario } from './scenario.ts';
 
@@ -16,12 +16,7 @@ the run; then every player's audit counter is compared with the logins acknowled
     try {
       await session.seed();
       const before = await session.audit();
-      const stream: StreamPlan = {
-        name: 'events',
-        rate: eps,
-        maxInFlight: options.maxInFlight,
-        mix: [{ op: 'event', weight: 1 }],
-      };
+      const stream = singleOperation('event', eps, options.maxInFlight);
       const phases = [];
       if (options.warmup > 0) {
         phases.push(

@@ -1,6 +1,6 @@
 import { latencyCheck } from '../lib/checks.ts';
 import type { OperationName } from '../lib/operations.ts';
-import type { StreamPlan } from '../lib/plan.ts';
+import { singleOperation } from '../lib/plan.ts';
 import { openSession } from '../lib/session.ts';
 import { DEFAULT_USERS, type Scenario } from './scenario.ts';
 
@@ -14,12 +14,7 @@ seen before (each call creates the 100 default rows), then for random returning 
     const rps = options.rps ?? 300;
     const durationS = options.duration ?? 30;
     const session = await openSession(options, 'init', options.users ?? DEFAULT_USERS);
-    const stream = (op: OperationName): StreamPlan => ({
-      name: op,
-      rate: rps,
-      maxInFlight: options.maxInFlight,
-      mix: [{ op, weight: 1 }],
-    });
+    const stream = (op: OperationName) => singleOperation(op, rps, options.maxInFlight);
     try {
       await session.seed();
       if (options.warmup > 0) {
