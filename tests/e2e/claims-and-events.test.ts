@@ -3,12 +3,16 @@
  * (by several racing requests) while more events stream in for that goal's row and the user's other
  * rows. Nothing deadlocks or fails, exactly one claim wins, and later events never change the claimed row.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { afterAll, expect, test } from 'bun:test';
 import { freePort } from '../../src/db/embedded-postgres.ts';
-import { createEventClient, type EventClient } from '../../src/events/event-client.ts';
-import { countCodes, initializeUsers, streamEvents, writeChallengeConfig } from '../helpers/event-load.ts';
-import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
-import { createTestDb, type TestDb } from '../helpers/test-db.ts';
+import { createEventClient } from '../../src/events/event-client.ts';
+import {
+  countCodes,
+  initializeUsers,
+  streamEvents,
+  useEventServices,
+  writeChallengeConfig,
+} from '../helpers/event-load.ts';
 
 const NAMESPACE = 'e2e-claims-events';
 const CHALLENGE = 'mixed-challenge';
@@ -16,51 +20,35 @@ const USERS = Array.from({ length: 6 }, (_, i) => `mixed-user-${i}`);
 const EVENTS_PER_USER = 300;
 const CLAIMS_PER_USER = 8;
 
-let db: TestDb;
-let service: ServiceProcess;
-let client: EventClient;
-
-beforeAll(async () => {
-  db = await createTestDb();
-  const grpcPort = await freePort();
-  service = await startServiceProcess({
-    DATABASE_URL: db.url,
-    AUTH_MODE: 'mock',
-    CHALLENGE_CONFIG_PATH: writeChallengeConfig(CHALLENGE, [
-      // Completed by the first `kills` event, then claimed.
-      { goalId: 'kills-10', type: 'absolute', eventSource: 'statistic', statCode: 'kills', targetValue: 10 },
-      // Other rows of the same user that the same and other events keep changing.
-      {
-        goalId: 'kills-count',
-        type: 'increment',
-        eventSource: 'statistic',
-        statCode: 'kills',
-        targetValue: 1_000_000,
-      },
-      {
-        goalId: 'matches-count',
-        type: 'increment',
-        eventSource: 'statistic',
-        statCode: 'matches',
-        targetValue: 1_000_000,
-      },
-      { goalId: 'logins-count', type: 'increment', eventSource: 'login', targetValue: 1_000_000 },
-    ]),
-    AB_NAMESPACE: NAMESPACE,
-    GRPC_PORT: String(grpcPort),
-    EVENT_SHARDS: '2',
-    // The grant takes a moment, so claims overlap event flushes on the same rows.
-    MOCK_REWARD_LATENCY_MS: '30',
-  });
-  await service.waitForHealthy();
-  client = createEventClient(`127.0.0.1:${grpcPort}`, { deadlineMs: 20_000 });
-}, 60_000);
-
-afterAll(async () => {
-  client?.close();
-  await service?.terminate();
-  await db?.drop();
+const { db, start } = await useEventServices(NAMESPACE);
+const grpcPort = await freePort();
+const service = await start({
+  configPath: writeChallengeConfig(CHALLENGE, [
+    // Completed by the first `kills` event, then claimed.
+    { goalId: 'kills-10', type: 'absolute', eventSource: 'statistic', statCode: 'kills', targetValue: 10 },
+    // Other rows of the same user that the same and other events keep changing.
+    {
+      goalId: 'kills-count',
+      type: 'increment',
+      eventSource: 'statistic',
+      statCode: 'kills',
+      targetValue: 1_000_000,
+    },
+    {
+      goalId: 'matches-count',
+      type: 'increment',
+      eventSource: 'statistic',
+      statCode: 'matches',
+      targetValue: 1_000_000,
+    },
+    { goalId: 'logins-count', type: 'increment', eventSource: 'login', targetValue: 1_000_000 },
+  ]),
+  grpcPort,
+  // The grant takes a moment, so claims overlap event flushes on the same rows.
+  env: { MOCK_REWARD_LATENCY_MS: '30' },
 });
+const client = createEventClient(`127.0.0.1:${grpcPort}`, { deadlineMs: 20_000 });
+afterAll(() => client.close());
 
 type Kind = 'kills' | 'matches' | 'login';
 const kindOf = (i: number): Kind => (['kills', 'matches', 'login'] as const)[i % 3] ?? 'login';

@@ -2,7 +2,7 @@
  * kill -9 in the middle of an event stream: nothing acknowledged is lost, and redelivering every
  * event after a restart leaves each one applied exactly once.
  */
-import { afterAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { freePort } from '../../src/db/embedded-postgres.ts';
 import { createEventClient } from '../../src/events/event-client.ts';
 import {
@@ -10,38 +10,20 @@ import {
   countCodes,
   initializeUsers,
   processedIds,
-  startEventService,
   streamEvents,
   totalProgress,
+  useEventServices,
   writeChallengeConfig,
 } from '../helpers/event-load.ts';
-import type { ServiceProcess } from '../helpers/service-process.ts';
-import { createTestDb } from '../helpers/test-db.ts';
 
 const NAMESPACE = 'e2e-crash';
 const EVENTS = 4_000;
 const IN_FLIGHT = 50;
 const USERS = Array.from({ length: 8 }, (_, i) => `crash-user-${i}`);
 
-const db = await createTestDb();
-const services: ServiceProcess[] = [];
-afterAll(async () => {
-  for (const service of services) await service.terminate('SIGKILL');
-  await db.drop();
-});
-
+const { db, start } = await useEventServices(NAMESPACE);
 const configPath = writeChallengeConfig('crash-challenge', [COUNTING_GOAL]);
-
-async function startService(grpcPort: number): Promise<ServiceProcess> {
-  const service = await startEventService({
-    databaseUrl: db.url,
-    namespace: NAMESPACE,
-    configPath,
-    grpcPort,
-  });
-  services.push(service);
-  return service;
-}
+const startService = (grpcPort: number) => start({ configPath, grpcPort });
 
 test('kill -9 mid-stream loses no acknowledged event; redelivery applies each event exactly once', async () => {
   const grpcPort = await freePort();

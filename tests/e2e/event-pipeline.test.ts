@@ -2,37 +2,17 @@
  * The event pipeline as the platform sees it: the service process, gRPC OnMessage on loopback,
  * and the REST API reading what was committed.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { afterAll, expect, test } from 'bun:test';
 import { freePort } from '../../src/db/embedded-postgres.ts';
-import { createEventClient, type EventClient } from '../../src/events/event-client.ts';
-import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
-import { createTestDb, type TestDb } from '../helpers/test-db.ts';
+import { createEventClient } from '../../src/events/event-client.ts';
+import { useEventServices } from '../helpers/event-load.ts';
 
 const NAMESPACE = 'e2e-events';
-let db: TestDb;
-let service: ServiceProcess;
-let client: EventClient;
-
-beforeAll(async () => {
-  db = await createTestDb();
-  const grpcPort = await freePort();
-  service = await startServiceProcess({
-    DATABASE_URL: db.url,
-    AUTH_MODE: 'mock',
-    CHALLENGE_CONFIG_PATH: 'config/challenges.test.json',
-    AB_NAMESPACE: NAMESPACE,
-    GRPC_PORT: String(grpcPort),
-    EVENT_SHARDS: '2',
-  });
-  await service.waitForHealthy();
-  client = createEventClient(`127.0.0.1:${grpcPort}`);
-}, 60_000);
-
-afterAll(async () => {
-  client?.close();
-  await service?.terminate();
-  await db?.drop();
-});
+const { db, start } = await useEventServices(NAMESPACE);
+const grpcPort = await freePort();
+const service = await start({ configPath: 'config/challenges.test.json', grpcPort });
+const client = createEventClient(`127.0.0.1:${grpcPort}`);
+afterAll(() => client.close());
 
 const get = async (user: string) => {
   const response = await fetch(`${service.baseUrl}/v1/challenges`, { headers: { 'x-mock-user-id': user } });

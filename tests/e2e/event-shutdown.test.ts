@@ -2,7 +2,7 @@
  * SIGTERM in the middle of an event stream: in-flight calls end (OK or a clean gRPC error, never a
  * hang), every acknowledged event is stored, and the process exits 0 in bounded time.
  */
-import { afterAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { freePort } from '../../src/db/embedded-postgres.ts';
 import { createEventClient } from '../../src/events/event-client.ts';
 import {
@@ -10,35 +10,25 @@ import {
   countCodes,
   initializeUsers,
   processedIds,
-  startEventService,
   streamEvents,
   totalProgress,
+  useEventServices,
   writeChallengeConfig,
 } from '../helpers/event-load.ts';
-import type { ServiceProcess } from '../helpers/service-process.ts';
-import { createTestDb } from '../helpers/test-db.ts';
 
 const NAMESPACE = 'e2e-shutdown';
 const EVENTS = 20_000;
 const USERS = Array.from({ length: 8 }, (_, i) => `shutdown-user-${i}`);
 const DEADLINE_EXCEEDED = 4;
 
-const db = await createTestDb();
-let service: ServiceProcess | undefined;
-afterAll(async () => {
-  await service?.terminate('SIGKILL');
-  await db.drop();
-});
+const { db, start } = await useEventServices(NAMESPACE);
 
 test('SIGTERM mid-stream: calls finish or fail cleanly, acknowledged events are stored, exit 0 within 10 s', async () => {
   const grpcPort = await freePort();
-  service = await startEventService({
-    databaseUrl: db.url,
-    namespace: NAMESPACE,
+  const running = await start({
     configPath: writeChallengeConfig('shutdown-challenge', [COUNTING_GOAL]),
     grpcPort,
   });
-  const running = service;
   await initializeUsers(running.baseUrl, USERS);
 
   const ids = Array.from({ length: EVENTS }, (_, i) => `shutdown-${i}`);

@@ -3,11 +3,14 @@
  * event stream that records every call's outcome, and small readers of what the database and the
  * service process hold.
  */
+
+import { afterAll } from 'bun:test';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../../src/db/client.ts';
 import { type ServiceProcess, startServiceProcess } from './service-process.ts';
+import { createTestDb } from './test-db.ts';
 
 export interface ConfigGoal {
   readonly goalId: string;
@@ -216,4 +219,29 @@ export async function startEventService(options: {
     throw error;
   }
   return service;
+}
+
+/**
+ * A fresh test database and the event services a test file starts on it (see `startEventService`);
+ * after the file, every service is killed and the database dropped.
+ */
+export async function useEventServices(namespace: string) {
+  const db = await createTestDb();
+  const started: ServiceProcess[] = [];
+  afterAll(async () => {
+    for (const service of started) await service.terminate('SIGKILL');
+    await db.drop();
+  });
+  return {
+    db,
+    async start(options: {
+      configPath: string;
+      grpcPort: number;
+      env?: Record<string, string>;
+    }): Promise<ServiceProcess> {
+      const service = await startEventService({ databaseUrl: db.url, namespace, ...options });
+      started.push(service);
+      return service;
+    },
+  };
 }

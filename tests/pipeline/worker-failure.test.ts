@@ -2,7 +2,7 @@
  * A dead event worker takes the process down, loudly, instead of acknowledging into a shard that
  * can no longer commit: the platform then redelivers whatever was not acknowledged.
  */
-import { afterAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { resolve } from 'node:path';
 import { freePort } from '../../src/db/embedded-postgres.ts';
 import type { Challenge } from '../../src/domain/types.ts';
@@ -14,36 +14,26 @@ import {
   countCodes,
   initializeUsers,
   processedIds,
-  startEventService,
   streamEvents,
   totalProgress,
+  useEventServices,
   waitUntil,
   writeChallengeConfig,
 } from '../helpers/event-load.ts';
-import type { ServiceProcess } from '../helpers/service-process.ts';
-import { createTestDb } from '../helpers/test-db.ts';
 
 const NAMESPACE = 'worker-failure';
 const USERS = Array.from({ length: 8 }, (_, i) => `failure-user-${i}`);
 const DEADLINE_EXCEEDED = 4;
 
-const db = await createTestDb();
-let service: ServiceProcess | undefined;
-afterAll(async () => {
-  await service?.terminate('SIGKILL');
-  await db.drop();
-});
+const { db, start } = await useEventServices(NAMESPACE);
 
 test('a shard worker dying mid-stream exits the process with 1 and a fatal log line; nothing acknowledged is lost', async () => {
   const grpcPort = await freePort();
-  service = await startEventService({
-    databaseUrl: db.url,
-    namespace: NAMESPACE,
+  const running = await start({
     configPath: writeChallengeConfig('failure-challenge', [COUNTING_GOAL]),
     grpcPort,
     env: { BUN_OPTIONS: `--preload ${resolve(import.meta.dir, '../helpers/kill-shard-preload.ts')}` },
   });
-  const running = service;
   await initializeUsers(running.baseUrl, USERS);
 
   const ids = Array.from({ length: 20_000 }, (_, i) => `failure-${i}`);
