@@ -3,35 +3,18 @@
  * cleanly instead of hanging, the process stays up, and once the database is back the API serves
  * claims again (the pool recovers from connections the driver broke).
  */
-import { afterAll, expect, test } from 'bun:test';
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { expect, test } from 'bun:test';
 import { createPool } from '../../src/db/client.ts';
-import {
-  type EmbeddedPostgresHandle,
-  freePort,
-  startEmbeddedPostgres,
-} from '../../src/db/embedded-postgres.ts';
-import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
+import { freePort } from '../../src/db/embedded-postgres.ts';
+import { useOwnPostgres } from '../helpers/own-postgres.ts';
+import { startServiceProcess } from '../helpers/service-process.ts';
 
-const dataDir = resolve(`.data/api-outage-pg-${process.pid}`);
-rmSync(dataDir, { recursive: true, force: true });
-let postgres: EmbeddedPostgresHandle | undefined;
-let service: ServiceProcess | undefined;
-
-afterAll(async () => {
-  await service?.terminate('SIGKILL');
-  await postgres?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-const startPostgres = (port: number) =>
-  startEmbeddedPostgres({ dataDir, database: 'challenge_api_outage', persistent: true, port });
+const database = useOwnPostgres('api-outage');
 
 test('claims in flight when the database drops fail cleanly; the API recovers when it returns', async () => {
   const pgPort = await freePort();
-  postgres = await startPostgres(pgPort);
-  service = await startServiceProcess({
+  const postgres = await database.start(pgPort);
+  const service = await startServiceProcess({
     DATABASE_URL: postgres.url,
     AUTH_MODE: 'mock',
     CHALLENGE_CONFIG_PATH: 'config/challenges.test.json',
@@ -42,7 +25,7 @@ test('claims in flight when the database drops fail cleanly; the API recovers wh
     REQUEST_TIMEOUT_MS: '3000',
     REWARD_TIMEOUT_MS: '2000',
   });
-  const running = service;
+  const running = database.track(service);
   await running.waitForHealthy();
   const base = running.baseUrl;
   const users = Array.from({ length: 400 }, (_, i) => `outage-claimer-${i}`);
@@ -71,7 +54,7 @@ test('claims in flight when the database drops fail cleanly; the API recovers wh
   // Claims keep transactions open on many connections; the database stops in the middle of them.
   const inFlight = users.slice(0, 300).map((user, i) => Bun.sleep(i * 2).then(() => claim(user)));
   await Bun.sleep(150);
-  await postgres.stop();
+  await database.stop();
   const outcomes = await Promise.all(inFlight);
 
   // Every request got an answer (no hang); none was cut off by a dying process.
@@ -82,7 +65,7 @@ test('claims in flight when the database drops fail cleanly; the API recovers wh
   expect(running.process.exitCode).toBeNull();
   expect((await fetch(`${base}/healthz`)).status).toBe(503);
 
-  postgres = await startPostgres(pgPort);
+  await database.start(pgPort);
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline && (await fetch(`${base}/healthz`)).status !== 200) await Bun.sleep(200);
   expect((await fetch(`${base}/healthz`)).status).toBe(200);

@@ -4,15 +4,9 @@
  * memory, /healthz reports the outage, and after the database returns every acknowledged event is
  * there and redelivery makes the count exact.
  */
-import { afterAll, expect, test } from 'bun:test';
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { expect, test } from 'bun:test';
 import { createPool } from '../../src/db/client.ts';
-import {
-  type EmbeddedPostgresHandle,
-  freePort,
-  startEmbeddedPostgres,
-} from '../../src/db/embedded-postgres.ts';
+import { freePort } from '../../src/db/embedded-postgres.ts';
 import { createEventClient } from '../../src/events/event-client.ts';
 import {
   type CallOutcome,
@@ -26,7 +20,8 @@ import {
   waitUntil,
   writeChallengeConfig,
 } from '../helpers/event-load.ts';
-import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
+import { useOwnPostgres } from '../helpers/own-postgres.ts';
+import { startServiceProcess } from '../helpers/service-process.ts';
 
 const NAMESPACE = 'e2e-outage';
 const DB_WAIT_MS = 2_000;
@@ -37,17 +32,7 @@ const OK = 0;
 const RESOURCE_EXHAUSTED = 8;
 const UNAVAILABLE = 14;
 
-// Under the repository (not /tmp): the unprivileged postgres user must be able to traverse it.
-const dataDir = resolve(`.data/outage-pg-${process.pid}`);
-rmSync(dataDir, { recursive: true, force: true });
-let postgres: EmbeddedPostgresHandle | undefined;
-let service: ServiceProcess | undefined;
-
-afterAll(async () => {
-  await service?.terminate('SIGKILL');
-  await postgres?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const database = useOwnPostgres('outage');
 
 const health = async (baseUrl: string) => {
   try {
@@ -57,15 +42,11 @@ const health = async (baseUrl: string) => {
   }
 };
 
-const startPostgres = (port: number) =>
-  startEmbeddedPostgres({ dataDir, database: 'challenge_outage', persistent: true, port });
-
 test('a database outage fails calls in bounded time, sheds load at once, and loses no acknowledged event', async () => {
   const pgPort = await freePort();
-  postgres = await startPostgres(pgPort);
-  const databaseUrl = postgres.url;
+  const databaseUrl = (await database.start(pgPort)).url;
   const grpcPort = await freePort();
-  service = await startServiceProcess({
+  const service = await startServiceProcess({
     DATABASE_URL: databaseUrl,
     AUTH_MODE: 'mock',
     CHALLENGE_CONFIG_PATH: writeChallengeConfig('outage-challenge', [COUNTING_GOAL]),
@@ -75,7 +56,7 @@ test('a database outage fails calls in bounded time, sheds load at once, and los
     EVENT_MAX_BACKLOG: String(MAX_BACKLOG),
     EVENT_DB_WAIT_MS: String(DB_WAIT_MS),
   });
-  const running = service;
+  const running = database.track(service);
   await running.waitForHealthy(); // the service created the schema (migrations) in the fresh database
   await initializeUsers(running.baseUrl, USERS);
   const pid = running.process.pid;
@@ -108,7 +89,7 @@ test('a database outage fails calls in bounded time, sheds load at once, and los
       stopped: () => Date.now() > stoppedAt + 2_500,
     });
     await Bun.sleep(300);
-    await postgres.stop();
+    await database.stop();
     stoppedAt = Date.now();
     const mid = await midStream;
     for (const id of mid.ok) acknowledged.add(id);
@@ -152,7 +133,7 @@ test('a database outage fails calls in bounded time, sheds load at once, and los
     );
 
     // 5. PostgreSQL returns on the same port and data directory; the service recovers by itself.
-    postgres = await startPostgres(pgPort);
+    await database.start(pgPort);
     await waitUntil('/healthz 200', async () => (await health(running.baseUrl)) === 200, 20_000, 200);
     const check = createPool({ url: databaseUrl, maxConnections: 2 });
     try {
