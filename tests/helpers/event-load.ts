@@ -4,7 +4,7 @@
  * service process hold.
  */
 
-import { afterAll } from 'bun:test';
+import { afterAll, expect } from 'bun:test';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -244,4 +244,26 @@ export async function useEventServices(namespace: string) {
       return service;
     },
   };
+}
+
+const DEADLINE_EXCEEDED = 4;
+
+/**
+ * What every failure test checks at the end of a stream against the counting goal: each call ended
+ * with an answer (no hang until the deadline, no transport error), every acknowledged event is
+ * stored, and the goal counts exactly the stored events. Returns the stored ids.
+ */
+export async function expectNothingAcknowledgedLost(
+  db: Db,
+  stream: StreamResult,
+  ids: readonly string[],
+  users: readonly string[],
+): Promise<Set<string>> {
+  const codes = countCodes(stream.outcomes.values());
+  expect(codes.get(DEADLINE_EXCEEDED)).toBeUndefined();
+  expect(codes.get(-1)).toBeUndefined();
+  const stored = await processedIds(db, ids);
+  expect([...stream.ok].filter((id) => !stored.has(id))).toEqual([]);
+  expect(await totalProgress(db, COUNTING_GOAL.goalId, users)).toBe(stored.size);
+  return stored;
 }
