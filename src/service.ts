@@ -2,6 +2,7 @@
  * Composition root: builds every dependency explicitly, in order, and owns the shutdown order.
  * main.ts adds process concerns (environment, signals, banner); tests start it in-process.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Authenticate, createAuthenticator } from './auth/index.ts';
 import { loadChallengeConfig } from './config/challenge-config.ts';
@@ -14,7 +15,7 @@ import { createRecyclablePool } from './db/recyclable-pool.ts';
 import { loadOrCreateDevSecret } from './dev-secret.ts';
 import { type Catalog, createCatalog } from './domain/catalog.ts';
 import { createApp } from './http/app.ts';
-import { MAX_BODY_BYTES } from './http/request-body.ts';
+import { MAX_ACCEPTED_BODY_BYTES } from './http/request-body.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startDedupCleanup } from './pipeline/dedup-cleanup.ts';
@@ -60,111 +61,140 @@ export async function startService(
   const catalog = createCatalog(loadChallengeConfig(config.challengeConfigPath));
   const metrics = overrides.metrics ?? createMetrics();
 
-  let embedded: EmbeddedPostgresHandle | undefined;
-  let databaseUrl = config.databaseUrl;
-  if (!databaseUrl) {
-    const dataDir = join(config.dataDir, 'pg');
-    logger.info({ dataDir }, 'DATABASE_URL is not set: starting embedded PostgreSQL');
-    embedded = await startEmbeddedPostgres({ dataDir, database: 'challenge_service', persistent: true });
-    databaseUrl = embedded.url;
-  }
-  const recyclable = createRecyclablePool({ url: databaseUrl, maxConnections: config.dbPoolMax });
-  const pool = recyclable.pool;
+  // Everything started so far, stopped in reverse order when a later step fails: a failed start
+  // leaves no database, worker or port behind.
+  const started: Array<() => Promise<void> | void> = [];
+  const undo = async () => {
+    for (const stopStarted of started.reverse()) await Promise.resolve(stopStarted()).catch(() => {});
+  };
   try {
+    let embedded: EmbeddedPostgresHandle | undefined;
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const dataDir = join(config.dataDir, 'pg');
+      logger.info({ dataDir }, 'DATABASE_URL is not set: starting embedded PostgreSQL');
+      const server = await startEmbeddedPostgres({ dataDir, database: 'challenge_service', persistent: true });
+      embedded = server;
+      started.push(() => server.stop());
+      databaseUrl = server.url;
+    }
+    const recyclable = createRecyclablePool({
+      url: databaseUrl,
+      maxConnections: config.dbPoolMax,
+      preparedStatements: config.dbPreparedStatements,
+      statementTimeoutMs: config.requestTimeoutMs,
+      lockTimeoutMs: Math.ceil(config.requestTimeoutMs / 2),
+    });
+    const pool = recyclable.pool;
+    started.push(() => closePool(pool));
     await warmUp(pool);
     const applied = await migrate(pool, MIGRATIONS);
     if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
-  } catch (error) {
-    await pool.end({ timeout: 1 });
-    await embedded?.stop();
-    throw error;
-  }
 
-  let pipeline: EventPipeline;
-  try {
-    pipeline = await startEventPipeline({
+    const pipeline = await startEventPipeline({
       databaseUrl,
       challenges: catalog.challenges,
       namespace: config.namespace,
-      host: '0.0.0.0',
+      host: config.grpcHost,
       grpcPort: config.grpcPort,
+      grpcAuthToken: config.grpcAuthToken,
+      grpcTls: config.grpcTls && readTlsFiles(config.grpcTls),
       shards: config.events.shards,
       settings: {
         maxBatch: config.events.maxBatch,
         minWaitMs: config.events.minWaitMs,
         maxBacklog: config.events.maxBacklog,
         maxWaitMs: config.events.maxWaitMs,
-        poolSize: 1,
+        preparedStatements: config.dbPreparedStatements,
       },
       logger,
       logLevel: config.logLevel,
       workerFiles: workerFiles(),
       onFatal: overrides.onFatal ?? ((error) => logger.fatal({ err: error }, 'event pipeline failed')),
     });
+    started.push(() => pipeline.stop());
+    metrics.addSource(() => pipeline.snapshots());
+    const cleanup = startDedupCleanup({
+      db: pool,
+      retentionMs: config.events.dedupRetentionHours * 3_600_000,
+      intervalMs: 60_000,
+      logger,
+    });
+    started.push(() => cleanup.stop());
+
+    const { authenticate, authDescription } = buildAuthenticator(config, logger);
+    const granter = overrides.granter ?? buildGranter(config, metrics);
+    const app = createApp({
+      basePath: config.basePath,
+      authenticate,
+      queries: createChallengeQueries({ db: pool, catalog, clock }),
+      assignment: createGoalAssignment({ db: pool, catalog, namespace: config.namespace, clock }),
+      claimReward: createClaimReward({
+        pool,
+        catalog,
+        namespace: config.namespace,
+        granter,
+        // The lease must outlive the granter's whole retry budget, or a slow grant could be taken over.
+        leaseMs: config.rewards.timeoutMs * 2 + 5_000,
+        clock,
+        onOutcome: (outcome) => metrics.claims.inc({ outcome }),
+      }),
+      checkDatabase: async () => void (await pool`select 1`),
+      metrics,
+      logger,
+      requestTimeoutMs: config.requestTimeoutMs,
+      claimTimeoutMs: config.requestTimeoutMs + config.rewards.timeoutMs,
+    });
+    // reusePort off: a second instance on a taken port must fail to start, not share the traffic.
+    app.listen({
+      hostname: config.httpHost,
+      port: config.httpPort,
+      reusePort: false,
+      maxRequestBodySize: MAX_ACCEPTED_BODY_BYTES,
+    });
+    const server = app.server;
+    if (!server) throw new Error(`HTTP server did not start on ${config.httpHost}:${config.httpPort}`);
+    const httpPort = server.port ?? config.httpPort;
+
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        await Promise.all([server.stop(false), pipeline.stop()]);
+        cleanup.stop();
+        await closePool(pool);
+        await embedded?.stop();
+      })();
+      return stopping;
+    };
+
+    return {
+      httpUrl: `http://localhost:${httpPort}${config.basePath}`,
+      httpPort,
+      grpcPort: pipeline.grpcPort,
+      recyclePool: () => recyclable.recycle(),
+      databaseSource: embedded
+        ? `embedded PostgreSQL (${embedded.dataDir}, ${embedded.url})`
+        : 'DATABASE_URL',
+      authDescription,
+      catalog,
+      stop,
+    };
   } catch (error) {
-    await pool.end({ timeout: 1 });
-    await embedded?.stop();
+    await undo();
     throw error;
   }
-  metrics.addSource(() => pipeline.snapshots());
-  const cleanup = startDedupCleanup({
-    db: pool,
-    retentionMs: config.events.dedupRetentionHours * 3_600_000,
-    intervalMs: 60_000,
-    logger,
-  });
+}
 
-  const { authenticate, authDescription } = buildAuthenticator(config, logger);
-  const granter = overrides.granter ?? buildGranter(config, metrics);
-  const app = createApp({
-    basePath: config.basePath,
-    authenticate,
-    queries: createChallengeQueries({ db: pool, catalog, clock }),
-    assignment: createGoalAssignment({ db: pool, catalog, namespace: config.namespace, clock }),
-    claimReward: createClaimReward({
-      pool,
-      catalog,
-      namespace: config.namespace,
-      granter,
-      // The lease must outlive the granter's whole retry budget, or a slow grant could be taken over.
-      leaseMs: config.rewards.timeoutMs * 2 + 5_000,
-      clock,
-      onOutcome: (outcome) => metrics.claims.inc({ outcome }),
-    }),
-    checkDatabase: async () => void (await pool`select 1`),
-    metrics,
-    logger,
-    requestTimeoutMs: config.requestTimeoutMs,
-    claimTimeoutMs: config.requestTimeoutMs + config.rewards.timeoutMs,
-  });
-  app.listen({ port: config.httpPort, hostname: '0.0.0.0', maxRequestBodySize: MAX_BODY_BYTES * 4 });
-  const server = app.server;
-  if (!server) throw new Error('HTTP server did not start');
-  const httpPort = server.port ?? config.httpPort;
-
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      await Promise.all([server.stop(false), pipeline.stop()]);
-      cleanup.stop();
-      await closePool(pool);
-      await embedded?.stop();
-    })();
-    return stopping;
+/** PEM texts of the event port's certificate and key, read once at start (a missing file stops start-up). */
+function readTlsFiles(files: { certFile: string; keyFile: string }): { cert: string; key: string } {
+  const read = (path: string, what: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (cause) {
+      throw new Error(`cannot read the gRPC TLS ${what} ${path}: ${String(cause)}`, { cause });
+    }
   };
-
-  return {
-    httpUrl: `http://localhost:${httpPort}${config.basePath}`,
-    httpPort,
-    grpcPort: pipeline.grpcPort,
-    recyclePool: () => recyclable.recycle(),
-    databaseSource: embedded
-      ? `embedded PostgreSQL (${join(config.dataDir, 'pg')}, ${embedded.url})`
-      : 'DATABASE_URL',
-    authDescription,
-    catalog,
-    stop,
-  };
+  return { cert: read(files.certFile, 'certificate'), key: read(files.keyFile, 'key') };
 }
 
 /**

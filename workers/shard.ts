@@ -28,8 +28,11 @@ const metrics = createPipelineMetrics();
 const openPool = () =>
   createPool({
     url: data.databaseUrl,
-    maxConnections: data.settings.poolSize,
+    maxConnections: 1,
     connectTimeoutSeconds: 2,
+    preparedStatements: data.settings.preparedStatements,
+    statementTimeoutMs: data.settings.maxWaitMs,
+    lockTimeoutMs: Math.ceil(data.settings.maxWaitMs / 2),
   });
 let pool = openPool();
 /** Whether `pool` has answered a query yet (postgres.js must learn array types before the flush's arrays). */

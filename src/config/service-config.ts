@@ -4,9 +4,9 @@
  * variable names where they mean the same thing.
  */
 import { availableParallelism } from 'node:os';
+import type { AuthMode } from '../auth/types.ts';
+import type { RewardMode } from '../rewards/reward-granter.ts';
 
-export type AuthMode = 'jwks' | 'dev' | 'mock';
-export type RewardMode = 'mock' | 'ags' | 'webhook';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 export interface ServiceConfig {
@@ -14,8 +14,21 @@ export interface ServiceConfig {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly dbPoolMax: number;
+  /**
+   * false behind a pooler in transaction mode (PgBouncer `pool_mode = transaction`): postgres.js
+   * then sends unnamed statements, which any server connection can run.
+   */
+  readonly dbPreparedStatements: boolean;
+  /** Bind address of the REST API. */
+  readonly httpHost: string;
   readonly httpPort: number;
+  /** Bind address of the platform event port. */
+  readonly grpcHost: string;
   readonly grpcPort: number;
+  /** When set, OnMessage calls need metadata `authorization: Bearer <token>`; health and reflection stay open. */
+  readonly grpcAuthToken: string | undefined;
+  /** PEM files; when set the event port speaks TLS only. */
+  readonly grpcTls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** URL prefix for every route, '' or '/something' without a trailing slash. */
   readonly basePath: string;
   readonly challengeConfigPath: string;
@@ -26,6 +39,10 @@ export interface ServiceConfig {
     /** Dev-mode HS256 secret; undefined means "generate one at start and print it". */
     readonly devSecret: string | undefined;
     readonly clockToleranceSeconds: number;
+    /** When set, a token's `iss` must equal it. */
+    readonly issuer: string | undefined;
+    /** When set, a token's `aud` must contain it. */
+    readonly audience: string | undefined;
   };
   readonly rewards: {
     readonly mode: RewardMode;
@@ -93,12 +110,24 @@ export function readServiceConfig(env: Env): ServiceConfig {
   if (rewardMode === 'webhook' && !(rewards.webhookUrl && rewards.webhookSecret)) {
     throw new EnvironmentError('REWARD_MODE=webhook needs REWARD_WEBHOOK_URL and REWARD_WEBHOOK_SECRET');
   }
+  // Mock auth lets any caller name any user; with a backend that grants real items, anyone could
+  // claim anyone's rewards. Allowed only when asked for by name.
+  if (authMode === 'mock' && rewardMode !== 'mock' && !readBoolean(read, ALLOW_MOCK_AUTH, false)) {
+    throw new EnvironmentError(
+      `AUTH_MODE=mock (no authentication) with REWARD_MODE=${rewardMode} would let any caller claim any player's real rewards; set ${ALLOW_MOCK_AUTH}=true to allow it anyway`,
+    );
+  }
   return Object.freeze({
     databaseUrl: read('DATABASE_URL') ?? databaseUrlFromParts(read),
     dataDir: read('DATA_DIR') ?? '.data',
     dbPoolMax: readInt(read, 'DB_POOL_MAX', 20, 1, 1000),
+    dbPreparedStatements: readBoolean(read, 'DB_PREPARED_STATEMENTS', true),
+    httpHost: read('HTTP_HOST') ?? '0.0.0.0',
     httpPort: readInt(read, 'HTTP_PORT', 8000, 0, 65_535),
+    grpcHost: read('GRPC_HOST') ?? '0.0.0.0',
     grpcPort: readInt(read, 'GRPC_PORT', 6565, 0, 65_535),
+    grpcAuthToken: read('GRPC_AUTH_TOKEN'),
+    grpcTls: readTlsFiles(read),
     basePath: readBasePath(read('BASE_PATH')),
     challengeConfigPath: read('CHALLENGE_CONFIG_PATH') ?? 'config/challenges.json',
     namespace: readNamespace(read('AB_NAMESPACE') ?? 'accelbyte'),
@@ -107,6 +136,8 @@ export function readServiceConfig(env: Env): ServiceConfig {
       jwksUrl,
       devSecret: read('DEV_JWT_SECRET'),
       clockToleranceSeconds: readInt(read, 'AUTH_CLOCK_SKEW_SECONDS', 30, 0, 600),
+      issuer: read('JWT_ISSUER'),
+      audience: read('JWT_AUDIENCE'),
     }),
     rewards: Object.freeze(rewards),
     events: Object.freeze({
@@ -124,6 +155,26 @@ export function readServiceConfig(env: Env): ServiceConfig {
 }
 
 type Read = (name: string) => string | undefined;
+
+const ALLOW_MOCK_AUTH = 'ALLOW_MOCK_AUTH_WITH_REAL_REWARDS';
+
+function readBoolean(read: Read, name: string, fallback: boolean): boolean {
+  const text = read(name)?.toLowerCase();
+  if (text === undefined) return fallback;
+  if (text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0') return false;
+  throw new EnvironmentError(`${name} must be true or false (got '${text}')`);
+}
+
+function readTlsFiles(read: Read): ServiceConfig['grpcTls'] {
+  const certFile = read('GRPC_TLS_CERT_FILE');
+  const keyFile = read('GRPC_TLS_KEY_FILE');
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    throw new EnvironmentError('GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE must be set together');
+  }
+  return Object.freeze({ certFile, keyFile });
+}
 
 function readAuthMode(read: Read): AuthMode {
   const explicit = read('AUTH_MODE')?.toLowerCase();

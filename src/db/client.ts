@@ -9,17 +9,42 @@ export interface PoolOptions {
   readonly maxConnections: number;
   /** Seconds to wait for a new connection before the query fails. */
   readonly connectTimeoutSeconds?: number;
+  /** false behind a pooler in transaction mode, where a named statement may land on another server connection. */
+  readonly preparedStatements?: boolean;
+  /**
+   * Server-side bounds on one statement and on one lock wait (0 = none). A database that answers
+   * but is blocked (a migration of another replica holding a lock) then fails the statement instead
+   * of holding the caller. A frozen server is bounded by the callers' own deadlines.
+   */
+  readonly statementTimeoutMs?: number;
+  readonly lockTimeoutMs?: number;
 }
 
 export function createPool(options: PoolOptions): Pool {
+  const preparedStatements = options.preparedStatements ?? true;
   return postgres(options.url, {
     max: options.maxConnections,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
     idle_timeout: 60,
+    prepare: preparedStatements,
     onnotice: () => {},
-    // Every instant is stored as timestamptz and read back in UTC.
-    connection: { TimeZone: 'UTC', application_name: 'challenge-service' },
+    connection: {
+      // Every instant is stored as timestamptz and read back in UTC, and dates render as YYYY-MM-DD
+      // whatever the server's defaults are.
+      TimeZone: 'UTC',
+      DateStyle: 'ISO, YMD',
+      application_name: 'challenge-service',
+      // PgBouncer refuses startup parameters it does not track: behind it, set these on the role.
+      ...(preparedStatements ? timeoutParameters(options) : {}),
+    },
   });
+}
+
+function timeoutParameters(options: PoolOptions): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  if (options.statementTimeoutMs) parameters['statement_timeout'] = String(options.statementTimeoutMs);
+  if (options.lockTimeoutMs) parameters['lock_timeout'] = String(options.lockTimeoutMs);
+  return parameters;
 }
 
 /**

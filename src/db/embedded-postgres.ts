@@ -10,6 +10,8 @@ export interface EmbeddedPostgresHandle {
   /** Connection URL of the `database` on the running server. */
   readonly url: string;
   readonly port: number;
+  /** Where the data lives (absolute). */
+  readonly dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export async function startEmbeddedPostgres(
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${options.database}`,
     port,
+    dataDir,
     stop: async () => {
       await server.stop();
       if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });

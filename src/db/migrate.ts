@@ -11,6 +11,10 @@ const MIGRATION_LOCK_KEY = 7_352_119_004;
  */
 export async function migrate(pool: Pool, migrations: readonly Migration[]): Promise<string[]> {
   return pool.begin(async (tx) => {
+    // Another replica may hold the lock for as long as its migrations take: wait for it, unbounded
+    // by the pool's statement and lock timeouts, which are meant for requests.
+    await tx`set local statement_timeout = 0`;
+    await tx`set local lock_timeout = 0`;
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`;
     await tx`create table if not exists schema_migrations (
       version text primary key,

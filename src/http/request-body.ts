@@ -1,6 +1,8 @@
 import { invalidRequest, payloadTooLarge } from '../domain/errors.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
+/** Bun's own limit, above which it answers a bare 413 before any handler runs. */
+export const MAX_ACCEPTED_BODY_BYTES = MAX_BODY_BYTES * 4;
 
 /** Rejects a declared body over the limit before anything is read. */
 export function checkDeclaredLength(request: Request): void {

@@ -23,6 +23,8 @@ export interface EventPipelineOptions {
   readonly namespace: string;
   readonly host: string;
   readonly grpcPort: number;
+  readonly grpcAuthToken?: string | undefined;
+  readonly grpcTls?: { readonly cert: string; readonly key: string } | undefined;
   readonly shards: number;
   readonly settings: ShardSettings;
   readonly logger: Logger;
@@ -80,6 +82,7 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
         name: `shard-${shard}`,
         workerData: {
           shard,
+          logLevel: options.logLevel,
           databaseUrl: options.databaseUrl,
           challenges: options.challenges,
           settings: options.settings,
@@ -95,6 +98,8 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
         logLevel: options.logLevel,
         host: options.host,
         port: options.grpcPort,
+        authToken: options.grpcAuthToken,
+        tls: options.grpcTls,
         namespace: options.namespace,
         challenges: options.challenges,
         shards: options.shards,

@@ -11,11 +11,12 @@ export interface ShardSettings {
   readonly minWaitMs: number;
   readonly maxBacklog: number;
   readonly maxWaitMs: number;
-  readonly poolSize: number;
+  readonly preparedStatements: boolean;
 }
 
 export interface ShardWorkerData {
   readonly shard: number;
+  readonly logLevel: LogLevel;
   readonly databaseUrl: string;
   readonly challenges: readonly Challenge[];
   readonly settings: ShardSettings;
@@ -25,6 +26,10 @@ export interface IngressWorkerData {
   readonly logLevel: LogLevel;
   readonly host: string;
   readonly port: number;
+  /** When set, OnMessage requires `authorization: Bearer <token>` metadata. */
+  readonly authToken: string | undefined;
+  /** PEM certificate chain and key; the port speaks TLS when set. */
+  readonly tls: { readonly cert: string; readonly key: string } | undefined;
   readonly namespace: string;
   readonly challenges: readonly Challenge[];
   readonly shards: number;
