@@ -19,7 +19,7 @@ import { MAX_ACCEPTED_BODY_BYTES } from './http/request-body.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startDedupCleanup } from './pipeline/dedup-cleanup.ts';
-import { type EventPipeline, startEventPipeline } from './pipeline/event-pipeline.ts';
+import { startEventPipeline } from './pipeline/event-pipeline.ts';
 import { createRewardGranter } from './rewards/create-granter.ts';
 import { parseLatencyRange } from './rewards/mock-granter.ts';
 import type { RewardGranter } from './rewards/reward-granter.ts';
@@ -73,7 +73,11 @@ export async function startService(
     if (!databaseUrl) {
       const dataDir = join(config.dataDir, 'pg');
       logger.info({ dataDir }, 'DATABASE_URL is not set: starting embedded PostgreSQL');
-      const server = await startEmbeddedPostgres({ dataDir, database: 'challenge_service', persistent: true });
+      const server = await startEmbeddedPostgres({
+        dataDir,
+        database: 'challenge_service',
+        persistent: true,
+      });
       embedded = server;
       started.push(() => server.stop());
       databaseUrl = server.url;
