@@ -3,7 +3,7 @@
  * event ids (dedup), read the affected active rows, then write all changed rows with a single
  * UNNEST update guarded on the row versions read. Rows are never created here (lazy materialisation).
  */
-import type { ProgressState } from '../domain/progress.ts';
+import type { EventProgress } from '../domain/progress.ts';
 import type { Db } from './client.ts';
 
 /**
@@ -21,21 +21,14 @@ export async function claimEventIds(db: Db, ids: readonly string[], now: Date): 
   return new Set(rows.map((row) => row.event_id));
 }
 
-/** A progress row as the flush read it. */
-export interface StoredProgress extends ProgressState {
+/** A progress row as the flush read it, or its new state to be written over exactly that version. */
+export interface VersionedProgress extends EventProgress {
   readonly userId: string;
   readonly goalId: string;
   /**
    * The row version read (its `xmin`): every update of a row, by any writer, gives it a new one, so
    * a write guarded on it applies only to the exact state the events were folded onto.
    */
-  readonly version: string;
-}
-
-/** A row's new state, to be written only if the row is still at the version it was read at. */
-export interface ProgressChange extends ProgressState {
-  readonly userId: string;
-  readonly goalId: string;
   readonly version: string;
 }
 
@@ -72,7 +65,7 @@ export async function readChangeableRows(
   groups: readonly ProgressKeyGroup[],
   reopeningGoalIds: readonly string[],
   options: { readonly lock: boolean },
-): Promise<StoredProgress[]> {
+): Promise<VersionedProgress[]> {
   const userIds: string[] = [];
   const goalIds: string[] = [];
   const userFrom: number[] = [];
@@ -94,10 +87,11 @@ export async function readChangeableRows(
       user_id: string;
       goal_id: string;
       progress: number;
-      status: ProgressState['status'];
+      status: EventProgress['status'];
       completed_at: Date | null;
       claimed_at: Date | null;
       progress_day: string | null;
+      last_event_at: Date | null;
       version: string;
     }[]
   >`
@@ -105,7 +99,7 @@ export async function readChangeableRows(
       as g(user_from, user_to, goal_from, goal_to)
     cross join lateral (
       select p.user_id, p.goal_id, p.progress, p.status, p.completed_at, p.claimed_at,
-        p.progress_day::text as progress_day, p.xmin::text as version
+        p.progress_day::text as progress_day, p.last_event_at, p.xmin::text as version
       from user_goal_progress p
       where p.user_id = any((${userIds}::text[])[g.user_from:g.user_to])
         and p.goal_id = any((${goalIds}::text[])[g.goal_from:g.goal_to])
@@ -121,6 +115,7 @@ export async function readChangeableRows(
     completedAt: row.completed_at,
     claimedAt: row.claimed_at,
     progressDay: row.progress_day,
+    lastEventAt: row.last_event_at,
     version: row.version,
   }));
 }
@@ -132,7 +127,7 @@ export async function readChangeableRows(
  */
 export async function writeProgressBatch(
   db: Db,
-  rows: readonly ProgressChange[],
+  rows: readonly VersionedProgress[],
   now: Date,
 ): Promise<number> {
   if (rows.length === 0) return 0;
@@ -146,6 +141,7 @@ export async function writeProgressBatch(
       completed_at = u.completed_at,
       claimed_at = u.claimed_at,
       progress_day = u.progress_day,
+      last_event_at = u.last_event_at,
       updated_at = ${now}
     from unnest(
       ${sorted.map((r) => r.userId)}::text[],
@@ -155,8 +151,9 @@ export async function writeProgressBatch(
       ${db.array(sorted.map((r) => r.completedAt?.toISOString() ?? null))}::timestamptz[],
       ${db.array(sorted.map((r) => r.claimedAt?.toISOString() ?? null))}::timestamptz[],
       ${db.array(sorted.map((r) => r.progressDay))}::date[],
+      ${db.array(sorted.map((r) => r.lastEventAt?.toISOString() ?? null))}::timestamptz[],
       ${sorted.map((r) => r.version)}::text[]
-    ) as u(user_id, goal_id, progress, status, completed_at, claimed_at, progress_day, version)
+    ) as u(user_id, goal_id, progress, status, completed_at, claimed_at, progress_day, last_event_at, version)
     where t.user_id = u.user_id and t.goal_id = u.goal_id and t.is_active and t.xmin = u.version::xid`;
   return result.count;
 }

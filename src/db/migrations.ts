@@ -4,6 +4,7 @@
  */
 import m0001 from '../../sql/0001_user_goal_progress.sql' with { type: 'text' };
 import m0002 from '../../sql/0002_processed_events.sql' with { type: 'text' };
+import m0003 from '../../sql/0003_last_event_at.sql' with { type: 'text' };
 
 export interface Migration {
   readonly version: string;
@@ -13,4 +14,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: '0001_user_goal_progress', sql: m0001 },
   { version: '0002_processed_events', sql: m0002 },
+  { version: '0003_last_event_at', sql: m0003 },
 ];

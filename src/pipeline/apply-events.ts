@@ -14,26 +14,23 @@
 import type { Db, Pool } from '../db/client.ts';
 import {
   claimEventIds,
-  type ProgressChange,
   type ProgressKeyGroup,
   readChangeableRows,
+  type VersionedProgress,
   writeProgressBatch,
 } from '../db/event-progress.ts';
 import type { Catalog } from '../domain/catalog.ts';
-import { applyGoalEvent, type GoalEvent, type ProgressState } from '../domain/progress.ts';
-import type { Goal } from '../domain/types.ts';
+import { applyGoalEvent, type EventProgress, type GoalEvent } from '../domain/progress.ts';
+import type { EventSource, Goal } from '../domain/types.ts';
 import type { PipelineEvent } from './pipeline-event.ts';
 
-export type EventKind = PipelineEvent['kind'];
-
 export interface BatchResult {
-  readonly applied: number;
-  readonly duplicates: number;
-  readonly rowsWritten: number;
   /** Applied events by kind. */
-  readonly appliedByKind?: Readonly<Record<EventKind, number>>;
+  readonly appliedByKind: Readonly<Record<EventSource, number>>;
   /** Redelivered events by kind (acknowledged, not applied again). */
-  readonly duplicatesByKind?: Readonly<Record<EventKind, number>>;
+  readonly duplicatesByKind: Readonly<Record<EventSource, number>>;
+  /** Progress rows updated: what the batch cost PostgreSQL in row versions. */
+  readonly rowsWritten: number;
 }
 
 export function goalsMatching(catalog: Catalog, event: PipelineEvent): readonly Goal[] {
@@ -86,9 +83,8 @@ async function applyInTransaction(
   // user → event key → the user's fresh events of that key, in arrival order
   const work = new Map<string, Map<string, PipelineEvent[]>>();
   const seen = new Set<string>();
-  let applied = 0;
-  const appliedByKind: Record<EventKind, number> = { login: 0, statistic: 0 };
-  const duplicatesByKind: Record<EventKind, number> = { login: 0, statistic: 0 };
+  const appliedByKind: Record<EventSource, number> = { login: 0, statistic: 0 };
+  const duplicatesByKind: Record<EventSource, number> = { login: 0, statistic: 0 };
   for (const event of events) {
     if (event.id !== '') {
       if (!fresh.has(event.id) || seen.has(event.id)) {
@@ -97,7 +93,6 @@ async function applyInTransaction(
       }
       seen.add(event.id);
     }
-    applied++;
     appliedByKind[event.kind]++;
     let byKey = work.get(event.userId);
     if (!byKey) {
@@ -109,14 +104,14 @@ async function applyInTransaction(
     if (list) list.push(event);
     else byKey.set(key, [event]);
   }
-  const changed: ProgressChange[] = [];
+  const changed: VersionedProgress[] = [];
   for (const row of rows) {
     const goal = catalog.goalById.get(row.goalId);
     const rowEvents = goal && work.get(row.userId)?.get(goalKey(goal));
     if (!goal || !rowEvents) continue;
-    let state: ProgressState = row;
+    let state: EventProgress = row;
     for (const event of rowEvents) {
-      state = applyGoalEvent(goal, state, toGoalEvent(event), new Date(event.receivedAt));
+      state = applyGoalEvent(goal, state, toGoalEvent(event), new Date(event.occurredAt));
     }
     if (!sameState(state, row)) {
       changed.push({ ...state, userId: row.userId, goalId: row.goalId, version: row.version });
@@ -127,7 +122,7 @@ async function applyInTransaction(
     if (!options.lock) throw new WriteConflict('a progress row changed while the batch was applied');
     throw new Error(`wrote ${rowsWritten} of ${changed.length} locked progress rows`);
   }
-  return { applied, duplicates: events.length - applied, rowsWritten, appliedByKind, duplicatesByKind };
+  return { appliedByKind, duplicatesByKind, rowsWritten };
 }
 
 /**
@@ -161,11 +156,12 @@ function keyGroups(
 const toGoalEvent = (event: PipelineEvent): GoalEvent =>
   event.kind === 'login' ? { source: 'login' } : { source: 'statistic', value: event.value };
 
-function sameState(a: ProgressState, b: ProgressState): boolean {
+function sameState(a: EventProgress, b: EventProgress): boolean {
   return (
     a.progress === b.progress &&
     a.status === b.status &&
     a.progressDay === b.progressDay &&
+    a.lastEventAt?.getTime() === b.lastEventAt?.getTime() &&
     a.completedAt?.getTime() === b.completedAt?.getTime() &&
     a.claimedAt?.getTime() === b.claimedAt?.getTime()
   );

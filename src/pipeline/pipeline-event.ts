@@ -1,4 +1,8 @@
-/** What crosses from the ingress worker to a shard worker: a validated event plus its call sequence number. */
+/**
+ * What crosses from the ingress worker to a shard worker: a validated event plus its call sequence
+ * number, when it was received (bounds how long it may wait for the database) and when it happened
+ * (what the progress rules count it at; see domain/event-time.ts). Times are epoch milliseconds.
+ */
 export type PipelineEvent =
   | {
       readonly seq: number;
@@ -6,6 +10,7 @@ export type PipelineEvent =
       readonly id: string;
       readonly userId: string;
       readonly receivedAt: number;
+      readonly occurredAt: number;
     }
   | {
       readonly seq: number;
@@ -15,6 +20,7 @@ export type PipelineEvent =
       readonly statCode: string;
       readonly value: number;
       readonly receivedAt: number;
+      readonly occurredAt: number;
     };
 
 /** FNV-1a over the UTF-16 code units: stable across processes and releases, so a user always maps to one shard. */

@@ -5,22 +5,23 @@
  * more than the gRPC call itself at these rates.
  */
 import { AppError } from '../domain/errors.ts';
+import { eventInstant } from '../domain/event-time.ts';
 import { type PipelineEvent, shardOf } from './pipeline-event.ts';
 import type { AcksMessage, EventsMessage } from './protocol.ts';
 
+interface RoutableEnvelope {
+  readonly id: string;
+  readonly userId: string;
+  /** The platform's own event time (epoch ms), when it sent one. */
+  readonly timestampMs: number | undefined;
+}
+
 export type RoutableEvent =
-  | { readonly kind: 'login'; readonly id: string; readonly userId: string }
-  | {
-      readonly kind: 'statistic';
-      readonly id: string;
-      readonly userId: string;
-      readonly statCode: string;
-      readonly value: number;
-    };
+  | (RoutableEnvelope & { readonly kind: 'login' })
+  | (RoutableEnvelope & { readonly kind: 'statistic'; readonly statCode: string; readonly value: number });
 
 export interface ShardRouter {
   route(event: RoutableEvent): Promise<void>;
-  inFlight(): number;
 }
 
 interface Waiter {
@@ -63,7 +64,20 @@ export function createShardRouter(ports: readonly MessagePort[]): ShardRouter {
     route(event) {
       const id = ++seq;
       const receivedAt = Date.now();
-      const routed: PipelineEvent = { ...event, seq: id, receivedAt };
+      const occurredAt = eventInstant(event.timestampMs, receivedAt);
+      const routed: PipelineEvent =
+        event.kind === 'login'
+          ? { kind: 'login', id: event.id, userId: event.userId, seq: id, receivedAt, occurredAt }
+          : {
+              kind: 'statistic',
+              id: event.id,
+              userId: event.userId,
+              statCode: event.statCode,
+              value: event.value,
+              seq: id,
+              receivedAt,
+              occurredAt,
+            };
       const shard = shardOf(event.userId, ports.length);
       queues[shard]?.push(routed);
       if (!scheduled) {
@@ -72,6 +86,5 @@ export function createShardRouter(ports: readonly MessagePort[]): ShardRouter {
       }
       return new Promise<void>((resolve, reject) => waiters.set(id, { resolve, reject }));
     },
-    inFlight: () => waiters.size,
   };
 }

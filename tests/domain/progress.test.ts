@@ -1,10 +1,10 @@
 import { describe, expect, test } from 'bun:test';
 import {
   applyGoalEvent,
+  type EventProgress,
   FRESH_STATE,
   type GoalEvent,
   MAX_PROGRESS,
-  type ProgressState,
 } from '../../src/domain/progress.ts';
 import type { Goal } from '../../src/domain/types.ts';
 import { makeGoal } from '../helpers/goals.ts';
@@ -21,14 +21,14 @@ const increment = makeGoal({ type: 'increment', targetValue: 3 });
 const dailyIncrement = makeGoal({ type: 'increment', daily: true, eventSource: 'login', targetValue: 3 });
 const daily = makeGoal({ type: 'daily', eventSource: 'login', targetValue: 1 });
 
-const state = (overrides: Partial<ProgressState>): ProgressState => ({ ...FRESH_STATE, ...overrides });
+const state = (overrides: Partial<EventProgress>): EventProgress => ({ ...FRESH_STATE, ...overrides });
 
 /** Applies events in order, each at its own time. */
 function run(
   goal: Goal,
-  start: ProgressState,
+  start: EventProgress,
   steps: ReadonlyArray<readonly [GoalEvent, Date]>,
-): ProgressState {
+): EventProgress {
   return steps.reduce((current, [event, at]) => applyGoalEvent(goal, current, event, at), start);
 }
 
@@ -36,9 +36,9 @@ describe('applyGoalEvent', () => {
   const cases: ReadonlyArray<{
     name: string;
     goal: Goal;
-    start: ProgressState;
+    start: EventProgress;
     steps: ReadonlyArray<readonly [GoalEvent, Date]>;
-    expected: Partial<ProgressState>;
+    expected: Partial<EventProgress>;
   }> = [
     {
       name: 'absolute: progress follows the latest stat value',

@@ -98,14 +98,24 @@ describe('OnMessage', () => {
     expect(error).toBeNull();
     expect(response).toEqual({});
     expect(harness.handled).toEqual([
-      { kind: 'statistic', id: 'e1', userId: 'u1', namespace: NAMESPACE, statCode: 'enemy_kills', value: 5 },
+      {
+        kind: 'statistic',
+        id: 'e1',
+        userId: 'u1',
+        namespace: NAMESPACE,
+        statCode: 'enemy_kills',
+        value: 5,
+        timestampMs: expect.any(Number),
+      },
     ]);
     expect(harness.outcomes).toEqual(['statistic:received']);
   });
 
   test('a committed login event is answered with Empty', async () => {
     await events.sendLogin({ id: 'e2', userId: 'u2', namespace: NAMESPACE });
-    expect(harness.handled).toEqual([{ kind: 'login', id: 'e2', userId: 'u2', namespace: NAMESPACE }]);
+    expect(harness.handled).toEqual([
+      { kind: 'login', id: 'e2', userId: 'u2', namespace: NAMESPACE, timestampMs: expect.any(Number) },
+    ]);
   });
 
   test.each([

@@ -18,7 +18,17 @@ describe('parseLoginEvent', () => {
       id: 'e1',
       userId: 'u1',
       namespace: 'ns',
+      timestampMs: undefined,
     });
+  });
+
+  test("takes the platform's timestamp, with fractions down to nanoseconds; garbage reads as none", () => {
+    const at = (timestamp: string) => parseLoginEvent({ user_id: 'u1', timestamp }).timestampMs;
+    expect(at('2026-03-10T23:59:30Z')).toBe(Date.parse('2026-03-10T23:59:30Z'));
+    expect(at('2026-03-10T23:59:30.123456789Z')).toBe(Date.parse('2026-03-10T23:59:30.123Z'));
+    expect(at('2026-03-11T01:59:30+02:00')).toBe(Date.parse('2026-03-10T23:59:30Z'));
+    expect(at('yesterday')).toBeUndefined();
+    expect(at('')).toBeUndefined();
   });
 
   test('a missing id is the empty string', () => {
@@ -46,6 +56,7 @@ describe('parseStatEvent', () => {
       namespace: 'ns',
       statCode: 'kills',
       value: 7.5,
+      timestampMs: undefined,
     });
   });
 
@@ -64,5 +75,47 @@ describe('parseStatEvent', () => {
     ['empty stat code', { ...valid, payload: { stat_code: '', latest_value: 1 } }],
   ])('rejects %s as INVALID_REQUEST', (_name, message) => {
     expect(codeOf(() => parseStatEvent(message))).toBe('INVALID_REQUEST');
+  });
+});
+
+describe('ids that would fail the database are refused at the edge', () => {
+  const stat = (fields: Record<string, unknown>, payload: Record<string, unknown> = {}) => ({
+    id: 'e',
+    user_id: 'u',
+    namespace: 'ns',
+    ...fields,
+    payload: { stat_code: 'kills', latest_value: 1, ...payload },
+  });
+
+  test.each([
+    ['NUL in the user id', stat({ user_id: 'u\u0000x' })],
+    ['NUL in the event id', stat({ id: 'e\u0000' })],
+    ['NUL in the stat code', stat({}, { stat_code: 'kills\u0000' })],
+    ['a control character in the user id', stat({ user_id: 'u\u001b[31m' })],
+    ['a C1 control character in the event id', stat({ id: 'e\u0085' })],
+    ['an id of 10,000 characters', stat({ id: 'x'.repeat(10_000) })],
+    ['a user id of 101 characters', stat({ user_id: 'u'.repeat(101) })],
+    ['a stat code of 257 characters', stat({}, { stat_code: 'k'.repeat(257) })],
+  ])('%s → INVALID_REQUEST', (_name, message) => {
+    expect(codeOf(() => parseStatEvent(message))).toBe('INVALID_REQUEST');
+    expect(codeOf(() => parseLoginEvent(message))).toBe(
+      (message.payload.stat_code as string).length > 256 ||
+        (message.payload.stat_code as string).includes('\u0000')
+        ? undefined
+        : 'INVALID_REQUEST',
+    );
+  });
+
+  test('the message names the field and the problem', () => {
+    expect(() => parseLoginEvent({ user_id: 'u', id: 'x'.repeat(300) })).toThrow(
+      'id is 300 characters (max 256)',
+    );
+    expect(() => parseLoginEvent({ user_id: 'a\u0000b' })).toThrow('userId contains control characters');
+  });
+
+  test('ids at the limits are accepted', () => {
+    expect(
+      parseStatEvent(stat({ user_id: 'u'.repeat(100), id: 'e'.repeat(256) }, { stat_code: 'k'.repeat(256) })),
+    ).toMatchObject({ kind: 'statistic' });
   });
 });

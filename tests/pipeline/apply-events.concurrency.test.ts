@@ -31,6 +31,7 @@ const login = (id: string): PipelineEvent => ({
   id: `${user}-${id}`,
   userId: user,
   receivedAt: NOW.getTime(),
+  occurredAt: NOW.getTime(),
 });
 const apply = (events: PipelineEvent[]) => applyEventBatch(db.pool, catalog, events, NOW);
 const progressOf = async (goalId: string) =>
@@ -91,11 +92,19 @@ describe('applyEventBatch with a concurrent writer', () => {
         }),
       () => apply([login('second')]),
     );
-    expect(result).toMatchObject({ applied: 1, duplicates: 0, rowsWritten: 1 });
+    expect(result).toMatchObject({
+      appliedByKind: { login: 1 },
+      duplicatesByKind: { login: 0 },
+      rowsWritten: 1,
+    });
     expect(await progressOf('login-3-times')).toMatchObject({ progress: 3, status: 'completed' });
 
     const again = await apply([login('second')]);
-    expect(again).toMatchObject({ applied: 0, duplicates: 1, rowsWritten: 0 });
+    expect(again).toMatchObject({
+      appliedByKind: { login: 0 },
+      duplicatesByKind: { login: 1 },
+      rowsWritten: 0,
+    });
     expect(await progressOf('login-3-times')).toMatchObject({ progress: 3 });
   });
 
@@ -113,7 +122,7 @@ describe('applyEventBatch with a concurrent writer', () => {
         }),
       () => apply([login('second')]),
     );
-    expect(result).toMatchObject({ applied: 1, rowsWritten: 0 });
+    expect(result).toMatchObject({ appliedByKind: { login: 1 }, rowsWritten: 0 });
     expect(await progressOf('login-3-times')).toMatchObject({ progress: 1, isActive: false });
   });
 });

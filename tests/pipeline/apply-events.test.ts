@@ -21,6 +21,7 @@ const stat = (statCode: string, value: number, id = '', userId = user): Pipeline
   statCode,
   value,
   receivedAt: NOW.getTime(),
+  occurredAt: NOW.getTime(),
 });
 const login = (id = '', userId = user, at = NOW): PipelineEvent => ({
   seq: ++seq,
@@ -28,6 +29,7 @@ const login = (id = '', userId = user, at = NOW): PipelineEvent => ({
   id,
   userId,
   receivedAt: at.getTime(),
+  occurredAt: at.getTime(),
 });
 const apply = (events: PipelineEvent[]) => applyEventBatch(db.pool, catalog, events, NOW);
 const progressOf = async (goalId: string) =>
@@ -55,8 +57,6 @@ describe('applyEventBatch', () => {
   test('several events for one row in one batch are folded in order (login counter)', async () => {
     const result = await apply([login(), login(), login()]);
     expect(result).toMatchObject({
-      applied: 3,
-      duplicates: 0,
       rowsWritten: 1,
       appliedByKind: { login: 3, statistic: 0 },
     });
@@ -91,9 +91,16 @@ describe('applyEventBatch', () => {
 
   test('a redelivered event id is applied once, within a batch and across batches', async () => {
     const first = await apply([login('evt-1'), login('evt-1'), login('evt-2')]);
-    expect(first).toMatchObject({ applied: 2, duplicates: 1, duplicatesByKind: { login: 1, statistic: 0 } });
+    expect(first).toMatchObject({
+      appliedByKind: { login: 2, statistic: 0 },
+      duplicatesByKind: { login: 1, statistic: 0 },
+    });
     const again = await apply([login('evt-1'), login('evt-2')]);
-    expect(again).toMatchObject({ applied: 0, duplicates: 2, rowsWritten: 0 });
+    expect(again).toMatchObject({
+      appliedByKind: { login: 0 },
+      duplicatesByKind: { login: 2 },
+      rowsWritten: 0,
+    });
     expect(await progressOf('login-3-times')).toMatchObject({ progress: 2 });
   });
 
@@ -119,10 +126,43 @@ describe('applyEventBatch', () => {
     expect(await progressOf('daily-login')).toMatchObject({ status: 'completed', progressDay: '2026-05-02' });
   });
 
+  test('a 23:59 login redelivered at 00:01 counts on the day it happened, not the day it arrived', async () => {
+    await activate('daily-login', 'daily-quests');
+    await activate('login-3-days', 'daily-quests');
+    const happened = new Date('2026-05-01T23:59:00Z');
+    const arrived = new Date('2026-05-02T00:01:00Z');
+    await apply([{ ...login('', user, arrived), occurredAt: happened.getTime() }]);
+    expect(await progressOf('daily-login')).toMatchObject({ status: 'completed', progressDay: '2026-05-01' });
+    expect(await progressOf('login-3-days')).toMatchObject({ progress: 1, progressDay: '2026-05-01' });
+    // The new day's own login still counts once for the new day.
+    await apply([login('', user, new Date('2026-05-02T00:02:00Z'))]);
+    expect(await progressOf('login-3-days')).toMatchObject({ progress: 2, progressDay: '2026-05-02' });
+    // A late event of the earlier day changes nothing once a later day was counted.
+    await apply([{ ...login('', user, arrived), occurredAt: new Date('2026-05-01T22:00:00Z').getTime() }]);
+    expect(await progressOf('login-3-days')).toMatchObject({ progress: 2, progressDay: '2026-05-02' });
+    expect(await progressOf('daily-login')).toMatchObject({ progressDay: '2026-05-02' });
+  });
+
+  test('an older statistic value redelivered after a newer one does not overwrite it', async () => {
+    const at = (iso: string, value: number): PipelineEvent => ({
+      ...stat('enemy_kills', value),
+      occurredAt: new Date(iso).getTime(),
+    });
+    await apply([at('2026-05-01T11:00:02Z', 7)]);
+    // The earlier event failed its first flush and comes back after the later one was applied.
+    await apply([at('2026-05-01T11:00:01Z', 3)]);
+    expect(await progressOf('defeat-10-enemies')).toMatchObject({ progress: 7 });
+    // Within one batch too, arrival order does not beat event order.
+    await apply([at('2026-05-01T11:00:05Z', 8), at('2026-05-01T11:00:04Z', 2)]);
+    expect(await progressOf('defeat-10-enemies')).toMatchObject({ progress: 8 });
+    await apply([at('2026-05-01T11:00:06Z', 5)]);
+    expect(await progressOf('defeat-10-enemies')).toMatchObject({ progress: 5 });
+  });
+
   test('many users in one batch are written by one statement each flush', async () => {
     const users = Array.from({ length: 200 }, (_, i) => `bulk-${i}-${crypto.randomUUID()}`);
     for (const id of users) await insertAssignments(db.pool, id, 'ns', catalog.defaultGoals, NOW);
     const result = await apply(users.flatMap((id) => [stat('enemy_kills', 5, '', id), login('', id)]));
-    expect(result).toMatchObject({ applied: 400, duplicates: 0, rowsWritten: 400 });
+    expect(result).toMatchObject({ appliedByKind: { login: 200, statistic: 200 }, rowsWritten: 400 });
   });
 });

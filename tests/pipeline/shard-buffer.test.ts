@@ -10,6 +10,7 @@ const event = (receivedAt = Date.now()): PipelineEvent => ({
   id: '',
   userId: 'u',
   receivedAt,
+  occurredAt: receivedAt,
 });
 
 function harness(overrides: Partial<ShardBufferOptions> & Pick<ShardBufferOptions, 'apply'>) {
@@ -31,7 +32,11 @@ function harness(overrides: Partial<ShardBufferOptions> & Pick<ShardBufferOption
   return { buffer, ok, failed, batches };
 }
 
-const result = (n: number): BatchResult => ({ applied: n, duplicates: 0, rowsWritten: n });
+const result = (n: number): BatchResult => ({
+  appliedByKind: { login: n, statistic: 0 },
+  duplicatesByKind: { login: 0, statistic: 0 },
+  rowsWritten: n,
+});
 
 describe('shard buffer', () => {
   test('acknowledges only after the batch was applied', async () => {
