@@ -220,8 +220,16 @@ function buildAuthenticator(
   config: ServiceConfig,
   logger: Logger,
 ): { authenticate: Authenticate; authDescription: string } {
-  const onReject = (reason: string) => logger.info({ reason }, 'request rejected: unauthenticated');
+  // Every bad token would otherwise be an info line: a scanner or a client with a stale token floods the log.
+  const onReject = (reason: string) => logger.debug({ reason }, 'request rejected: unauthenticated');
   const { auth, namespace } = config;
+  const tokenRules = {
+    namespace,
+    issuer: auth.issuer,
+    audience: auth.audience,
+    clockToleranceSeconds: auth.clockToleranceSeconds,
+    onReject,
+  };
   switch (auth.mode) {
     case 'jwks': {
       const jwksUrl = auth.jwksUrl ?? '';
@@ -229,9 +237,12 @@ function buildAuthenticator(
         authenticate: createAuthenticator({
           mode: 'jwks',
           jwksUrl,
-          namespace,
-          clockToleranceSeconds: auth.clockToleranceSeconds,
-          onReject,
+          ...tokenRules,
+          onKeySetFailure: ({ url, cause, suppressed }) =>
+            logger.warn(
+              { jwksUrl: url, cause, suppressed },
+              'JWKS unreachable: tokens whose key is not cached are answered 503',
+            ),
         }),
         authDescription: `jwks (${jwksUrl})`,
       };
@@ -239,13 +250,7 @@ function buildAuthenticator(
     case 'dev': {
       const { secret, source } = loadOrCreateDevSecret(config.dataDir, auth.devSecret);
       return {
-        authenticate: createAuthenticator({
-          mode: 'dev',
-          secret,
-          namespace,
-          clockToleranceSeconds: auth.clockToleranceSeconds,
-          onReject,
-        }),
+        authenticate: createAuthenticator({ mode: 'dev', secret, ...tokenRules }),
         authDescription: `dev HS256, secret from ${source}`,
       };
     }
@@ -254,7 +259,7 @@ function buildAuthenticator(
         'AUTH_MODE=mock: requests are NOT authenticated; the user id is taken from the x-mock-user-id header. Never use this in production.',
       );
       return {
-        authenticate: createAuthenticator({ mode: 'mock' }),
+        authenticate: createAuthenticator({ mode: 'mock', onReject }),
         authDescription: 'mock (x-mock-user-id header, NO AUTH)',
       };
   }

@@ -8,6 +8,8 @@ export type {
   AuthOptions,
   DevAuthOptions,
   JwksAuthOptions,
+  KeySetFailure,
+  KeySetFailureListener,
   MockAuthOptions,
   RejectListener,
 } from './types.ts';

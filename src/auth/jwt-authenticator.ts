@@ -2,15 +2,19 @@
  * The part shared by the jwks and dev modes: Bearer extraction, signature and time checks (delegated
  * to a jose `verify`), then the claim rules jose does not know about (`sub`, `namespace`).
  */
-import type { JWTPayload } from 'jose';
-import { unauthenticated } from '../domain/errors.ts';
-import { type Authenticate, MAX_USER_ID_LENGTH, type RejectListener } from './types.ts';
+import type { JWTClaimVerificationOptions, JWTPayload } from 'jose';
+import { isAppError, unauthenticated } from '../domain/errors.ts';
+import { idProblem, MAX_USER_ID_LENGTH } from '../domain/ids.ts';
+import type { Authenticate, RejectListener } from './types.ts';
 import { describeVerifyError } from './verify-error.ts';
 
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 
 export interface JwtAuthenticatorOptions {
-  /** Resolves with the payload of a token whose signature, algorithm, `exp` and `nbf` are valid. */
+  /**
+   * Resolves with the payload of a token whose signature, algorithm and registered claims are valid.
+   * Rejects with an AppError when the token cannot be checked at all; that error reaches the caller as is.
+   */
   readonly verify: (token: string) => Promise<JWTPayload>;
   readonly namespace: string;
   readonly onReject?: RejectListener | undefined;
@@ -32,6 +36,7 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
     try {
       payload = await verify(token.value);
     } catch (error) {
+      if (isAppError(error)) throw error;
       return reject(describeVerifyError(error));
     }
     const userId = userIdFromClaims(payload, namespace);
@@ -61,9 +66,9 @@ export function userIdFromClaims(payload: JWTPayload, namespace: string): Checke
   if (typeof sub !== 'string' || sub.trim() === '') {
     return { ok: false, reason: `'sub' claim ${quote(sub)} is not a non-empty string` };
   }
-  if (sub.length > MAX_USER_ID_LENGTH) {
-    return { ok: false, reason: `'sub' claim is ${sub.length} characters (max ${MAX_USER_ID_LENGTH})` };
-  }
+  // The user id becomes a primary-key column and a log field; PostgreSQL text cannot hold U+0000.
+  const problem = idProblem(sub, MAX_USER_ID_LENGTH);
+  if (problem !== undefined) return { ok: false, reason: `'sub' claim ${problem}` };
   const claimed = payload['namespace'];
   if (claimed !== undefined && claimed !== namespace) {
     return { ok: false, reason: `namespace claim ${quote(claimed)} does not match '${namespace}'` };
@@ -71,8 +76,27 @@ export function userIdFromClaims(payload: JWTPayload, namespace: string): Checke
   return { ok: true, value: sub };
 }
 
+export interface ClaimRules {
+  readonly issuer?: string | undefined;
+  readonly audience?: string | undefined;
+  readonly clockToleranceSeconds?: number | undefined;
+}
+
+/**
+ * The jose claim checks both token modes share. `exp` is required: a token without it would be
+ * valid forever. `iss` and `aud` are checked only when configured.
+ */
+export function claimVerification(rules: ClaimRules): JWTClaimVerificationOptions {
+  return {
+    requiredClaims: ['exp'],
+    clockTolerance: clockTolerance(rules.clockToleranceSeconds),
+    ...(rules.issuer === undefined ? {} : { issuer: rules.issuer }),
+    ...(rules.audience === undefined ? {} : { audience: rules.audience }),
+  };
+}
+
 /** Fails fast on a misconfigured tolerance instead of letting jose reject every token at request time. */
-export function clockTolerance(seconds: number | undefined): number {
+function clockTolerance(seconds: number | undefined): number {
   const value = seconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
   if (!Number.isFinite(value) || value < 0) {
     throw new RangeError(`clockToleranceSeconds must be a non-negative number of seconds, got ${value}`);

@@ -6,15 +6,34 @@ export interface AuthenticatedUser {
   readonly userId: string;
 }
 
-/** Throws AppError('UNAUTHENTICATED') on any failure; never leaks the reason to the caller's message. */
+/**
+ * Throws AppError('UNAUTHENTICATED') when the request carries no acceptable credential, with a
+ * message that never names the specific reason, and AppError('UNAVAILABLE') when the credential
+ * cannot be checked right now (the key set is unreachable), so the caller should retry.
+ */
 export type Authenticate = (headers: Headers) => Promise<AuthenticatedUser>;
 
 /** Receives the specific reason a request was rejected, for logging; the client only sees the generic 401. */
 export type RejectListener = (reason: string) => void;
 
+export interface KeySetFailure {
+  readonly url: string;
+  /** What went wrong, e.g. `ECONNREFUSED: …` or `ERR_JWKS_TIMEOUT (…)`. */
+  readonly cause: string;
+  /** Failures since the previous report that were not reported on their own. */
+  readonly suppressed: number;
+}
+
+/** Told about failed key-set fetches, at most about once a minute however many requests fail. */
+export type KeySetFailureListener = (failure: KeySetFailure) => void;
+
 interface TokenAuthOptions {
   /** A token with a `namespace` claim must carry exactly this value; tokens without the claim pass. */
   readonly namespace: string;
+  /** When set, the token's `iss` must equal it. */
+  readonly issuer?: string | undefined;
+  /** When set, the token's `aud` must be or contain it. */
+  readonly audience?: string | undefined;
   /** Accepted skew for `exp`/`nbf`, in seconds. Default 30. */
   readonly clockToleranceSeconds?: number;
   readonly onReject?: RejectListener;
@@ -28,6 +47,9 @@ export interface JwksAuthOptions extends TokenAuthOptions {
    * picks up a rotated key within that window while a flood of forged kids cannot hammer the IdP.
    */
   readonly jwksCooldownSeconds?: number;
+  /** Longest wait for the key set, in milliseconds, before the request is answered UNAVAILABLE. Default 5000. */
+  readonly jwksTimeoutMs?: number;
+  readonly onKeySetFailure?: KeySetFailureListener;
 }
 
 export interface DevAuthOptions extends TokenAuthOptions {
@@ -43,6 +65,3 @@ export interface MockAuthOptions {
 }
 
 export type AuthOptions = JwksAuthOptions | DevAuthOptions | MockAuthOptions;
-
-/** AGS user ids are 32 characters; anything past this is garbage or an attempt to bloat rows and logs. */
-export const MAX_USER_ID_LENGTH = 100;

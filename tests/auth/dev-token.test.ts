@@ -1,8 +1,9 @@
 import { describe, expect, test } from 'bun:test';
-import { decodeJwt, SignJWT } from 'jose';
+import { decodeJwt, type JWTPayload, SignJWT } from 'jose';
 import {
   createAuthenticator,
   DEV_TOKEN_ISSUER,
+  type DevAuthOptions,
   generateDevSecret,
   mintDevToken,
 } from '../../src/auth/index.ts';
@@ -12,16 +13,20 @@ import { bearer, createSigningKey, signToken } from './jwks-server.ts';
 const NAMESPACE = 'accelbyte';
 const SECRET = generateDevSecret();
 
-function devAuth(secret = SECRET) {
+function devAuth(overrides: Partial<DevAuthOptions> = {}) {
   const log = reasonLog();
   const authenticate = createAuthenticator({
     mode: 'dev',
-    secret,
+    secret: SECRET,
     namespace: NAMESPACE,
     onReject: log.onReject,
+    ...overrides,
   });
   return { authenticate, reasons: log.reasons };
 }
+
+const hs256 = (claims: JWTPayload) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' });
+const signed = (jwt: SignJWT) => jwt.sign(new TextEncoder().encode(SECRET));
 
 describe('dev mode', () => {
   test('accepts a minted token and returns its user', async () => {
@@ -67,6 +72,16 @@ describe('dev mode', () => {
       reason: 'ERR_JWT_EXPIRED',
     },
     {
+      name: 'a token without exp',
+      token: () => signed(hs256({ sub: 'player-1' }).setIssuedAt()),
+      reason: 'missing required "exp" claim',
+    },
+    {
+      name: 'a sub with U+0000',
+      token: () => signed(hs256({ sub: 'player\u00001' }).setExpirationTime('5m')),
+      reason: "'sub' claim contains control characters",
+    },
+    {
       name: 'a token for another namespace',
       token: () => mintDevToken({ secret: SECRET, userId: 'player-1', namespace: 'other' }),
       reason: "namespace claim 'other' does not match 'accelbyte'",
@@ -85,6 +100,39 @@ describe('dev mode', () => {
     });
   }
 
+  describe('with JWT_ISSUER and JWT_AUDIENCE configured', () => {
+    const rules = { issuer: 'https://idp.example.com', audience: 'challenge-service' };
+    const mint = (claims: { issuer?: string; audience?: string }) =>
+      mintDevToken({ secret: SECRET, userId: 'player-1', namespace: NAMESPACE, ...claims });
+
+    test('accepts a token minted with both', async () => {
+      const { authenticate, reasons } = devAuth(rules);
+      expect(await authenticate(bearer(await mint(rules)))).toEqual({ userId: 'player-1' });
+      expect(reasons).toEqual([]);
+    });
+
+    const cases: { name: string; claims: { issuer?: string; audience?: string }; reason: string }[] = [
+      {
+        name: 'the default dev issuer',
+        claims: { audience: rules.audience },
+        reason: 'unexpected "iss" claim',
+      },
+      { name: 'no audience', claims: { issuer: rules.issuer }, reason: 'missing required "aud" claim' },
+      { name: 'another audience', claims: { ...rules, audience: 'other' }, reason: 'unexpected "aud" claim' },
+    ];
+    for (const { name, claims, reason } of cases) {
+      test(`rejects a token with ${name}`, async () => {
+        const { authenticate, reasons } = devAuth(rules);
+        await expectRejected(authenticate(bearer(await mint(claims))), reasons, reason);
+      });
+    }
+
+    test('neither is checked when not configured', async () => {
+      const token = await mint({ issuer: 'anyone', audience: 'anything' });
+      expect(await devAuth().authenticate(bearer(token))).toEqual({ userId: 'player-1' });
+    });
+  });
+
   test('refuses an empty secret at construction', () => {
     expect(() => createAuthenticator({ mode: 'dev', secret: '', namespace: NAMESPACE })).toThrow(RangeError);
   });
@@ -94,6 +142,7 @@ describe('mintDevToken', () => {
   const invalid: { name: string; userId: string; expiresInSeconds?: number }[] = [
     { name: 'an empty user id', userId: ' ' },
     { name: 'a user id over 100 characters', userId: 'x'.repeat(101) },
+    { name: 'a user id with a control character', userId: 'player\u00001' },
     { name: 'a zero lifetime', userId: 'u', expiresInSeconds: 0 },
     { name: 'a fractional lifetime', userId: 'u', expiresInSeconds: 1.5 },
   ];

@@ -17,8 +17,8 @@ export async function createSigningKey(alg: AsymmetricAlg, kid: string): Promise
 }
 
 export interface TokenOptions {
-  /** Seconds from now; default 300. */
-  readonly expiresIn?: number;
+  /** Seconds from now; default 300. `null` leaves `exp` out. */
+  readonly expiresIn?: number | null;
   readonly notBefore?: number;
   /** Header kid, when it should differ from the key's own. */
   readonly kid?: string;
@@ -28,8 +28,9 @@ export function signToken(key: SigningKey, claims: JWTPayload, options: TokenOpt
   const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: key.alg, kid: options.kid ?? key.kid, typ: 'JWT' })
-    .setIssuedAt(now)
-    .setExpirationTime(now + (options.expiresIn ?? 300));
+    .setIssuedAt(now);
+  const { expiresIn = 300 } = options;
+  if (expiresIn !== null) jwt.setExpirationTime(now + expiresIn);
   if (options.notBefore !== undefined) jwt.setNotBefore(now + options.notBefore);
   return jwt.sign(key.privateKey);
 }
@@ -70,3 +71,20 @@ export function startJwksServer(initialKeys: readonly SigningKey[]): JwksServer 
 }
 
 export const bearer = (token: string): Headers => new Headers({ authorization: `Bearer ${token}` });
+
+/** A server answering every request with `respond()`, for key-set endpoints that misbehave. */
+export function startRawServer(respond: () => Response | Promise<Response>): {
+  readonly url: string;
+  readonly stop: () => Promise<void>;
+} {
+  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: respond });
+  return { url: `http://127.0.0.1:${server.port}/jwks`, stop: () => server.stop(true) };
+}
+
+/** A URL on a loopback port nothing listens on (a server was bound there and stopped). */
+export async function closedPortUrl(): Promise<string> {
+  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() });
+  const url = `http://127.0.0.1:${server.port}/iam/v3/oauth/jwks`;
+  await server.stop(true);
+  return url;
+}

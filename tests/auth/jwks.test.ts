@@ -1,14 +1,16 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, setSystemTime, test } from 'bun:test';
 import { SignJWT, UnsecuredJWT } from 'jose';
-import { createAuthenticator, type JwksAuthOptions } from '../../src/auth/index.ts';
-import { expectRejected, reasonLog } from './expect-rejected.ts';
+import { createAuthenticator, type JwksAuthOptions, type KeySetFailure } from '../../src/auth/index.ts';
+import { appErrorOf, expectRejected, reasonLog } from './expect-rejected.ts';
 import {
   bearer,
+  closedPortUrl,
   createSigningKey,
   type JwksServer,
   type SigningKey,
   signToken,
   startJwksServer,
+  startRawServer,
 } from './jwks-server.ts';
 
 const NAMESPACE = 'accelbyte';
@@ -118,6 +120,11 @@ describe('jwks mode rejects', () => {
       reason: 'ERR_JWT_EXPIRED',
     },
     {
+      name: 'a token without exp',
+      headers: async () => bearer(await signToken(rsaKey, { sub: 'user-1' }, { expiresIn: null })),
+      reason: /^ERR_JWT_CLAIM_VALIDATION_FAILED .*missing required "exp" claim/,
+    },
+    {
       name: 'a token not yet valid',
       headers: async () => bearer(await signToken(rsaKey, { sub: 'user-1' }, { notBefore: 120 })),
       reason: /^ERR_JWT_CLAIM_VALIDATION_FAILED .*"nbf"/,
@@ -147,6 +154,11 @@ describe('jwks mode rejects', () => {
       headers: async () => bearer(await signToken(rsaKey, { sub: 'x'.repeat(101) })),
       reason: "'sub' claim is 101 characters",
     },
+    ...['\u0000', '\u001f', '\u007f', '\u0085'].map((control) => ({
+      name: `a sub with U+${control.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}`,
+      headers: async () => bearer(await signToken(rsaKey, { sub: `user${control}1` })),
+      reason: "'sub' claim contains control characters",
+    })),
     {
       name: 'an HS256 token',
       headers: async () => {
@@ -216,37 +228,177 @@ describe('jwks key set', () => {
       await rotation.stop();
     }
   });
+});
 
-  test('an unreachable JWKS server rejects the request instead of crashing', async () => {
-    const down = startJwksServer([rsaKey]);
-    const url = down.url;
-    await down.stop();
-    const { authenticate, reasons } = jwksAuth({ jwksUrl: url });
-    await expectRejected(
-      authenticate(bearer(await signToken(rsaKey, { sub: 'user-1' }))),
-      reasons,
-      /^JWKS request to http:\/\/127\.0\.0\.1:\d+\/iam\/v3\/oauth\/jwks failed: ECONNREFUSED/,
-    );
+describe('jwks issuer and audience', () => {
+  const ISSUER = 'https://idp.example.com';
+  const AUDIENCE = 'challenge-service';
+  const tokenWith = async (claims: { iss?: string; aud?: string | string[] }) =>
+    bearer(await signToken(rsaKey, { sub: 'user-1', namespace: NAMESPACE, ...claims }));
+
+  test('any or no iss and aud pass when neither is configured', async () => {
+    const { authenticate, reasons } = jwksAuth();
+    for (const claims of [{}, { iss: 'https://elsewhere', aud: 'someone-else' }]) {
+      expect(await authenticate(await tokenWith(claims))).toEqual({ userId: 'user-1' });
+    }
+    expect(reasons).toEqual([]);
   });
 
-  test('an error status from the JWKS server rejects, and the next request recovers', async () => {
-    const flaky = startJwksServer([rsaKey]);
-    try {
-      flaky.setStatus(503);
-      const log = reasonLog();
-      const authenticate = createAuthenticator({
-        mode: 'jwks',
-        jwksUrl: flaky.url,
-        namespace: NAMESPACE,
-        onReject: log.onReject,
-      });
-      const token = await signToken(rsaKey, { sub: 'user-1' });
-      await expectRejected(authenticate(bearer(token)), log.reasons, /^ERR_JOSE_GENERIC .*200 OK/);
+  test('the configured iss and aud pass, aud also as one of several', async () => {
+    const { authenticate, reasons } = jwksAuth({ issuer: ISSUER, audience: AUDIENCE });
+    for (const aud of [AUDIENCE, ['other', AUDIENCE]]) {
+      expect(await authenticate(await tokenWith({ iss: ISSUER, aud }))).toEqual({ userId: 'user-1' });
+    }
+    expect(reasons).toEqual([]);
+  });
 
-      flaky.setStatus(200);
+  const cases: { name: string; claims: { iss?: string; aud?: string }; reason: RegExp }[] = [
+    { name: 'a missing iss', claims: { aud: AUDIENCE }, reason: /missing required "iss" claim/ },
+    { name: 'a wrong iss', claims: { iss: 'https://evil', aud: AUDIENCE }, reason: /unexpected "iss" claim/ },
+    { name: 'a missing aud', claims: { iss: ISSUER }, reason: /missing required "aud" claim/ },
+    { name: 'a wrong aud', claims: { iss: ISSUER, aud: 'other' }, reason: /unexpected "aud" claim/ },
+  ];
+  for (const { name, claims, reason } of cases) {
+    test(`rejects ${name} when configured`, async () => {
+      const { authenticate, reasons } = jwksAuth({ issuer: ISSUER, audience: AUDIENCE });
+      await expectRejected(authenticate(await tokenWith(claims)), reasons, reason);
+    });
+  }
+});
+
+describe('jwks key set unreachable', () => {
+  /** A fresh authenticator on `url` that records rejections and key-set failure reports. */
+  function authOn(url: string, overrides: Partial<JwksAuthOptions> = {}) {
+    const failures: KeySetFailure[] = [];
+    const auth = jwksAuth({
+      jwksUrl: url,
+      onKeySetFailure: (failure) => failures.push(failure),
+      ...overrides,
+    });
+    return { ...auth, failures };
+  }
+
+  async function expectUnavailable(attempt: Promise<unknown>): Promise<void> {
+    const error = await appErrorOf(attempt);
+    expect(error.code).toBe('UNAVAILABLE');
+    expect(error.message).toBe('The signing keys of the identity provider are unreachable; retry later');
+  }
+
+  const outages: {
+    name: string;
+    url: () => Promise<{ url: string; stop?: () => Promise<void> }>;
+    cause: RegExp;
+  }[] = [
+    { name: 'connection refused', url: async () => ({ url: await closedPortUrl() }), cause: /^ECONNREFUSED/ },
+    {
+      name: 'a DNS failure',
+      url: async () => ({ url: 'http://jwks.invalid/iam/v3/oauth/jwks' }),
+      // Without a resolver the lookup may hang instead of failing; then the timeout answers.
+      cause: /ENOTFOUND|EAI_AGAIN|DNS|getaddrinfo|ERR_JWKS_TIMEOUT|ConnectionRefused|FailedToOpenSocket/i,
+    },
+    {
+      name: 'a timeout',
+      url: async () => startRawServer(() => new Promise<Response>(() => {})),
+      cause: /^ERR_JWKS_TIMEOUT/,
+    },
+    {
+      name: 'an error status',
+      url: async () => startRawServer(() => new Response('unavailable', { status: 503 })),
+      cause: /^ERR_JOSE_GENERIC .*200 OK/,
+    },
+    {
+      name: 'an HTML answer',
+      url: async () => startRawServer(() => new Response('<html>login</html>', { status: 200 })),
+      cause: /^ERR_JOSE_GENERIC .*as JSON/,
+    },
+    {
+      name: 'JSON that is not a key set',
+      url: async () => startRawServer(() => Response.json({ status: 'ok' })),
+      cause: /^ERR_JWKS_INVALID/,
+    },
+  ];
+
+  for (const { name, url, cause } of outages) {
+    test(`${name} answers UNAVAILABLE, not a 401, and is reported with the URL and cause`, async () => {
+      const target = await url();
+      try {
+        const { authenticate, reasons, failures } = authOn(target.url, { jwksTimeoutMs: 300 });
+        await expectUnavailable(authenticate(bearer(await signToken(rsaKey, { sub: 'user-1' }))));
+        expect(reasons).toEqual([]);
+        expect(failures).toHaveLength(1);
+        expect(failures[0]).toMatchObject({ url: target.url, suppressed: 0 });
+        expect(failures[0]?.cause).toMatch(cause);
+      } finally {
+        await target.stop?.();
+      }
+    });
+  }
+
+  test('repeated failures are reported once, not once per request', async () => {
+    const { authenticate, failures } = authOn(await closedPortUrl());
+    for (const sub of ['a', 'b', 'c']) {
+      await expectUnavailable(authenticate(bearer(await signToken(rsaKey, { sub }))));
+    }
+    expect(failures).toHaveLength(1);
+  });
+
+  test('a token that fails its own checks stays a 401 while the key set cannot be fetched', async () => {
+    const { authenticate, reasons, failures } = authOn(await closedPortUrl());
+    const hs256 = await new SignJWT({ sub: 'user-1' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode('a-shared-secret-of-sufficient-length'));
+    await expectRejected(authenticate(bearer(hs256)), reasons, 'ERR_JOSE_ALG_NOT_ALLOWED');
+    expect(failures).toEqual([]);
+  });
+
+  test('a cached key keeps verifying; an uncached kid answers UNAVAILABLE', async () => {
+    const idp = startJwksServer([rsaKey]);
+    const { authenticate, failures } = authOn(idp.url, { jwksCooldownSeconds: 0 });
+    expect(await authenticate(bearer(await signToken(rsaKey, { sub: 'before' })))).toEqual({
+      userId: 'before',
+    });
+    await idp.stop();
+
+    expect(await authenticate(bearer(await signToken(rsaKey, { sub: 'during' })))).toEqual({
+      userId: 'during',
+    });
+    await expectUnavailable(authenticate(bearer(await signToken(ecKey, { sub: 'new-kid' }))));
+    expect(failures).toHaveLength(1);
+  });
+
+  test('a cached key keeps verifying once the cache is due for a refresh that fails', async () => {
+    const idp = startJwksServer([rsaKey]);
+    try {
+      const { authenticate } = authOn(idp.url);
+      expect(await authenticate(bearer(await signToken(rsaKey, { sub: 'before' })))).toEqual({
+        userId: 'before',
+      });
+      idp.setStatus(503);
+      // Past the 10-minute cache age, so jose refetches (and fails) before looking the key up.
+      setSystemTime(new Date(Date.now() + 11 * 60_000));
+      const fetchesBefore = idp.fetches();
+      expect(await authenticate(bearer(await signToken(rsaKey, { sub: 'later' })))).toEqual({
+        userId: 'later',
+      });
+      expect(idp.fetches()).toBe(fetchesBefore + 1);
+    } finally {
+      setSystemTime();
+      await idp.stop();
+    }
+  });
+
+  test('the first request after the key set is back succeeds', async () => {
+    const idp = startJwksServer([rsaKey]);
+    try {
+      idp.setStatus(503);
+      const { authenticate } = authOn(idp.url);
+      const token = await signToken(rsaKey, { sub: 'user-1' });
+      await expectUnavailable(authenticate(bearer(token)));
+      idp.setStatus(200);
       expect(await authenticate(bearer(token))).toEqual({ userId: 'user-1' });
     } finally {
-      await flaky.stop();
+      await idp.stop();
     }
   });
 });
@@ -254,6 +406,14 @@ describe('jwks key set', () => {
 describe('jwks options', () => {
   test('an invalid URL fails at construction', () => {
     expect(() => createAuthenticator({ mode: 'jwks', jwksUrl: 'not a url', namespace: NAMESPACE })).toThrow();
+  });
+
+  test('a non-positive fetch timeout fails at construction', () => {
+    for (const jwksTimeoutMs of [0, -1, 1.5]) {
+      expect(() =>
+        createAuthenticator({ mode: 'jwks', jwksUrl: server.url, namespace: NAMESPACE, jwksTimeoutMs }),
+      ).toThrow(RangeError);
+    }
   });
 
   test('a negative clock tolerance fails at construction', () => {

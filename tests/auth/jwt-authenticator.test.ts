@@ -31,6 +31,22 @@ describe('userIdFromClaims', () => {
     expect(userIdFromClaims({ sub: 'u1' }, 'ns')).toEqual({ ok: true, value: 'u1' });
   });
 
+  test('rejects a namespace claim that differs, even in case or when empty', () => {
+    for (const namespace of ['other', 'NS', '', null]) {
+      expect(userIdFromClaims({ sub: 'u1', namespace }, 'ns')).toMatchObject({ ok: false });
+    }
+  });
+
+  test('rejects a sub with a C0 or C1 control character or DEL', () => {
+    for (const control of ['\u0000', '\n', '\u001f', '\u007f', '\u0080', '\u009f']) {
+      expect(userIdFromClaims({ sub: `u${control}1` }, 'ns')).toEqual({
+        ok: false,
+        reason: "'sub' claim contains control characters",
+      });
+    }
+    expect(userIdFromClaims({ sub: 'u\u00a01' }, 'ns')).toEqual({ ok: true, value: 'u\u00a01' });
+  });
+
   test('rejects a non-string or blank sub', () => {
     expect(userIdFromClaims({ sub: '  ' }, 'ns')).toMatchObject({ ok: false });
     const numericSub: JWTPayload = JSON.parse('{"sub":42}');

@@ -45,14 +45,35 @@ describe('mock mode', () => {
     expect(await authenticate(new Headers())).toEqual({ userId: 'load-test-user' });
   });
 
-  test('rejects an id over 100 characters', async () => {
-    const { reasons, onReject } = reasonLog();
-    const authenticate = createAuthenticator({ mode: 'mock', onReject });
-    const headers = new Headers({ 'x-mock-user-id': 'x'.repeat(101) });
-    await expectRejected(authenticate(headers), reasons, 'x-mock-user-id is 101 characters (max 100)');
-  });
+  const MOCK_RULE = 'x-mock-user-id must be 1-100 printable characters';
+  const rejected: { name: string; value: string; reason: string }[] = [
+    {
+      name: 'an id over 100 characters',
+      value: 'x'.repeat(101),
+      reason: 'x-mock-user-id is 101 characters (max 100)',
+    },
+    ...['\u0001', '\t', '\u001f', '\u007f', '\u0085'].map((control) => ({
+      name: `an id with U+${control.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()} inside`,
+      value: `player${control}1`,
+      reason: 'x-mock-user-id contains control characters',
+    })),
+  ];
+  for (const { name, value, reason } of rejected) {
+    test(`rejects ${name}, saying what the header must hold`, async () => {
+      const { reasons, onReject } = reasonLog();
+      const authenticate = createAuthenticator({ mode: 'mock', onReject });
+      await expectRejected(
+        authenticate(new Headers({ 'x-mock-user-id': value })),
+        reasons,
+        reason,
+        MOCK_RULE,
+      );
+    });
+  }
 
-  test('refuses an empty default user at construction', () => {
-    expect(() => createAuthenticator({ mode: 'mock', defaultUserId: '' })).toThrow(RangeError);
+  test('refuses an empty or unprintable default user at construction', () => {
+    for (const defaultUserId of ['', 'user\u0000']) {
+      expect(() => createAuthenticator({ mode: 'mock', defaultUserId })).toThrow(RangeError);
+    }
   });
 });
