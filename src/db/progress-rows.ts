@@ -144,11 +144,19 @@ export async function setGoalActive(
   return { isActive: row.is_active, assignedAt: row.assigned_at };
 }
 
-/** Marks a completed goal claimed; false when the row was not `completed` any more. */
-export async function markClaimed(db: Db, userId: string, goalId: string, now: Date): Promise<boolean> {
+/**
+ * Marks a completed goal claimed for the claim's period only; false when the row is not that
+ * completion any more. `progressDay` is the UTC day a daily goal's claim is for (null for other
+ * goals): a grant that finishes after 00:00 UTC must not claim a completion of the next day.
+ */
+export async function markClaimed(
+  db: Db,
+  input: { userId: string; goalId: string; progressDay: string | null; now: Date },
+): Promise<boolean> {
   const rows = await db`
-    update user_goal_progress set status = 'claimed', claimed_at = ${now}, updated_at = ${now}
-    where user_id = ${userId} and goal_id = ${goalId} and status = 'completed'
+    update user_goal_progress set status = 'claimed', claimed_at = ${input.now}, updated_at = ${input.now}
+    where user_id = ${input.userId} and goal_id = ${input.goalId} and status = 'completed'
+      and (${input.progressDay}::date is null or progress_day = ${input.progressDay}::date)
     returning 1`;
   return rows.length === 1;
 }

@@ -1,8 +1,13 @@
 /**
  * The claims ledger (`reward_claims`). A claim is reserved in a short transaction, granted with no
  * lock or connection held, then recorded as granted with the progress row in a second transaction.
+ *
+ * Leases are decided on database time (`clock_timestamp()`), never on the caller's clock: replicas
+ * whose clocks disagree still agree on whether a reservation is live. Ownership is the lease token:
+ * a takeover replaces it under the ledger row lock, so a request whose token still matches when it
+ * records the grant knows nobody else took over.
  */
-import type { Reward } from '../domain/types.ts';
+import { REWARD_TYPES, type Reward } from '../domain/types.ts';
 import type { Db } from './client.ts';
 
 export interface ClaimKey {
@@ -12,53 +17,73 @@ export interface ClaimKey {
 }
 
 export type Reservation =
-  /** This request holds the lease: grant the reward with `idempotencyKey`, then complete or release. */
-  | { readonly kind: 'reserved'; readonly leaseToken: string; readonly idempotencyKey: string }
+  /**
+   * This request holds the lease: grant `reward` (what was reserved first, which a takeover keeps)
+   * with `idempotencyKey`, then record or release.
+   */
+  | {
+      readonly kind: 'reserved';
+      readonly leaseToken: string;
+      readonly idempotencyKey: string;
+      readonly reward: Reward;
+    }
   /** Another live request is granting this reward right now. */
   | { readonly kind: 'in_progress' }
   /** Granted already (the progress row is claimed or about to be). */
   | { readonly kind: 'granted'; readonly grantedAt: Date };
 
 /**
- * Reserves the claim for `key`. A pending reservation whose lease ran out belongs to a request that
- * died between grant and commit: it is taken over with the SAME idempotency key, so the backend sees
- * a repeat of the same grant rather than a new one. Call inside a transaction holding the progress row lock.
+ * Reserves the claim for `key` with a lease of `leaseMs` from now in database time. A pending
+ * reservation whose lease ran out belongs to a request that died or stalled between grant and
+ * record: it is taken over with the SAME idempotency key and the SAME reward, so the backend sees a
+ * repeat of that grant rather than a new one. `idempotencyKey` and `reward` are used only when
+ * there is no reservation yet. Call inside a transaction holding the progress row lock.
  */
 export async function reserveClaim(
   db: Db,
   key: ClaimKey,
-  input: { challengeId: string; namespace: string; reward: Reward; now: Date; leaseMs: number },
+  input: { challengeId: string; namespace: string; idempotencyKey: string; reward: Reward; leaseMs: number },
 ): Promise<Reservation> {
   const leaseToken = crypto.randomUUID();
-  const leaseUntil = new Date(input.now.getTime() + input.leaseMs);
+  const leaseUntil = () => db`clock_timestamp() + ${input.leaseMs}::float8 * interval '1 millisecond'`;
   const existing = await db<
     {
       status: 'pending' | 'granted';
-      lease_until: Date | null;
+      live: boolean | null;
       granted_at: Date | null;
       idempotency_key: string;
+      reward: unknown;
     }[]
-  >`select status, lease_until, granted_at, idempotency_key from reward_claims
+  >`select status, lease_until > clock_timestamp() as live, granted_at, idempotency_key, reward
+    from reward_claims
     where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}
     for update`;
   const current = existing[0];
   if (current?.status === 'granted' && current.granted_at)
     return { kind: 'granted', grantedAt: current.granted_at };
-  if (current?.lease_until && current.lease_until > input.now) return { kind: 'in_progress' };
+  if (current?.live) return { kind: 'in_progress' };
   if (current) {
-    await db`update reward_claims set lease_token = ${leaseToken}, lease_until = ${leaseUntil}
+    await db`update reward_claims set lease_token = ${leaseToken}, lease_until = ${leaseUntil()}
       where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}`;
-    return { kind: 'reserved', leaseToken, idempotencyKey: current.idempotency_key };
+    return {
+      kind: 'reserved',
+      leaseToken,
+      idempotencyKey: current.idempotency_key,
+      reward: rewardFromColumn(current.reward, key),
+    };
   }
-  const idempotencyKey = `${input.namespace}:${key.userId}:${key.goalId}:${key.period}`;
   await db`insert into reward_claims
-      (user_id, goal_id, period, challenge_id, namespace, idempotency_key, reward, status, lease_token, lease_until, created_at)
-    values (${key.userId}, ${key.goalId}, ${key.period}, ${input.challengeId}, ${input.namespace}, ${idempotencyKey},
-      ${db.json(rewardJson(input.reward))}, 'pending', ${leaseToken}, ${leaseUntil}, ${input.now})`;
-  return { kind: 'reserved', leaseToken, idempotencyKey };
+      (user_id, goal_id, period, challenge_id, namespace, idempotency_key, reward, status, lease_token, lease_until)
+    values (${key.userId}, ${key.goalId}, ${key.period}, ${input.challengeId}, ${input.namespace},
+      ${input.idempotencyKey}, ${db.json(rewardColumn(input.reward))}, 'pending', ${leaseToken}, ${leaseUntil()})`;
+  return { kind: 'reserved', leaseToken, idempotencyKey: input.idempotencyKey, reward: input.reward };
 }
 
-/** Records the grant; false when this request no longer holds the lease. */
+/**
+ * Records the grant if this request still owns the reservation (its lease token is the current
+ * one), however late: a lease that ran out without a takeover is still this request's. False when
+ * another request took the reservation over or it is gone; the caller must not report success.
+ */
 export async function recordGrant(db: Db, key: ClaimKey, leaseToken: string, now: Date): Promise<boolean> {
   const rows = await db`update reward_claims
     set status = 'granted', granted_at = ${now}, lease_token = null, lease_until = null
@@ -68,6 +93,14 @@ export async function recordGrant(db: Db, key: ClaimKey, leaseToken: string, now
   return rows.length === 1;
 }
 
+/** When the claim for `key` was recorded as granted; undefined while pending or when there is none. */
+export async function findGrantedAt(db: Db, key: ClaimKey): Promise<Date | undefined> {
+  const rows = await db<{ granted_at: Date }[]>`select granted_at from reward_claims
+    where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}
+      and status = 'granted'`;
+  return rows[0]?.granted_at;
+}
+
 /** Drops a reservation whose grant failed, so the goal can be claimed again. */
 export async function releaseClaim(db: Db, key: ClaimKey, leaseToken: string): Promise<void> {
   await db`delete from reward_claims
@@ -75,8 +108,28 @@ export async function releaseClaim(db: Db, key: ClaimKey, leaseToken: string): P
       and status = 'pending' and lease_token = ${leaseToken}`;
 }
 
-const rewardJson = (reward: Reward) => ({
+/**
+ * The `reward` column: the ledger's own record of what a claim grants, read back when a retry takes
+ * a reservation over. Not the API's rendering of a reward: rows written today must stay readable
+ * whatever the wire format or the configuration become.
+ */
+const rewardColumn = (reward: Reward) => ({
   type: reward.type,
   rewardId: reward.rewardId,
   quantity: reward.quantity,
 });
+
+function rewardFromColumn(value: unknown, key: ClaimKey): Reward {
+  const column = (value ?? {}) as Record<string, unknown>;
+  const { type, rewardId, quantity } = column;
+  if (
+    !REWARD_TYPES.includes(type as Reward['type']) ||
+    typeof rewardId !== 'string' ||
+    typeof quantity !== 'number'
+  ) {
+    throw new Error(
+      `reward_claims row (${key.userId}, ${key.goalId}, ${key.period}) has an unreadable reward: ${JSON.stringify(value)}`,
+    );
+  }
+  return { type: type as Reward['type'], rewardId, quantity };
+}

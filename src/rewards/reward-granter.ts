@@ -44,9 +44,6 @@ export class RewardGrantError extends Error {
   }
 }
 
-export const isRewardGrantError = (error: unknown): error is RewardGrantError =>
-  error instanceof RewardGrantError;
-
 export interface RetryPolicy {
   readonly maxAttempts: number;
   readonly initialDelayMs: number;

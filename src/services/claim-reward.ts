@@ -6,18 +6,28 @@
  *   3. short transaction: record the grant and mark the row claimed.
  * Concurrent claims of one goal serialise on the row lock in step 1; all but the first find the
  * reservation and get GOAL_ALREADY_CLAIMED. If the process dies between 2 and 3, the reservation's
- * lease runs out and the next claim repeats the grant with the same idempotency key.
+ * lease runs out and the next claim repeats the grant with the same idempotency key and reward.
+ * A request that was only slow (grant or step 3 past its lease) may find that such a retry took
+ * its reservation over: step 3 then records nothing and answers GOAL_ALREADY_CLAIMED, because the
+ * retry owns the outcome and its grant repeats this one under the same key.
  */
 
 import type { Pool } from '../db/client.ts';
 import { getProgressStates, lockProgressState, markClaimed } from '../db/progress-rows.ts';
-import { type ClaimKey, recordGrant, releaseClaim, reserveClaim } from '../db/reward-claims.ts';
+import {
+  type ClaimKey,
+  findGrantedAt,
+  recordGrant,
+  releaseClaim,
+  reserveClaim,
+} from '../db/reward-claims.ts';
 import { type Catalog, findGoalInChallenge } from '../domain/catalog.ts';
+import { claimIdempotencyKey } from '../domain/claim-key.ts';
 import { decideClaim } from '../domain/claim-rules.ts';
 import { challengeNotFound, goalAlreadyClaimed, goalNotFound, rewardGrantFailed } from '../domain/errors.ts';
 import { viewProgress } from '../domain/progress-view.ts';
 import { formatTimestamp } from '../domain/time.ts';
-import type { GoalStatus } from '../domain/types.ts';
+import type { GoalStatus, Reward } from '../domain/types.ts';
 import type { RewardGranter } from '../rewards/reward-granter.ts';
 import { rewardJson } from './goal-json.ts';
 
@@ -35,7 +45,10 @@ export interface ClaimDeps {
   readonly catalog: Catalog;
   readonly namespace: string;
   readonly granter: RewardGranter;
-  /** How long a reservation stays owned by its request; longer than the granter's total retry budget. */
+  /**
+   * How long a reservation stays owned by its request, counted on database time; longer than the
+   * granter's total retry budget.
+   */
   readonly leaseMs: number;
   readonly clock: () => Date;
   readonly onOutcome?: (outcome: ClaimOutcome) => void;
@@ -52,7 +65,9 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
     const goal = findGoalInChallenge(catalog, challengeId, goalId);
     if (!goal) throw goalNotFound(goalId, challengeId);
 
-    let reservation: { key: ClaimKey; leaseToken: string; idempotencyKey: string };
+    // A daily goal's claim is for one UTC day (its period) and may mark only that day's completion.
+    const progressDayOf = (period: string) => (goal.type === 'daily' ? period : null);
+    let reservation: { key: ClaimKey; leaseToken: string; idempotencyKey: string; reward: Reward };
     try {
       const reserved = await pool.begin(async (tx) => {
         const now = clock();
@@ -69,15 +84,20 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
         const reserved = await reserveClaim(tx, key, {
           challengeId,
           namespace,
+          idempotencyKey: claimIdempotencyKey({ namespace, userId, goalId, period }),
           reward: goal.reward,
-          now,
           leaseMs: deps.leaseMs,
         });
         if (reserved.kind === 'in_progress') throw goalAlreadyClaimed(goalId, '');
         if (reserved.kind === 'granted') {
           // Ledger says granted but the row was not marked: finish the bookkeeping (returning, not
           // throwing, so the fix commits), still a repeat claim.
-          await markClaimed(tx, userId, goalId, reserved.grantedAt);
+          await markClaimed(tx, {
+            userId,
+            goalId,
+            progressDay: progressDayOf(period),
+            now: reserved.grantedAt,
+          });
           return { kind: 'granted' as const, grantedAt: reserved.grantedAt };
         }
         return {
@@ -85,6 +105,7 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
           key,
           leaseToken: reserved.leaseToken,
           idempotencyKey: reserved.idempotencyKey,
+          reward: reserved.reward,
         };
       });
       if (reserved.kind === 'granted') throw goalAlreadyClaimed(goalId, formatTimestamp(reserved.grantedAt));
@@ -100,7 +121,7 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
         namespace,
         challengeId,
         goalId,
-        reward: goal.reward,
+        reward: reservation.reward,
         idempotencyKey: reservation.idempotencyKey,
       });
     } catch (error) {
@@ -110,17 +131,28 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
     }
 
     const claimedAt = clock();
+    const { key, leaseToken } = reservation;
     // Progress row first, then ledger: the same lock order as step 1, or a claim waiting in step 1
-    // (holding the row, wanting the ledger row) deadlocks with this one.
-    await pool.begin(async (tx) => {
-      await markClaimed(tx, userId, goalId, claimedAt);
-      await recordGrant(tx, reservation.key, reservation.leaseToken, claimedAt);
+    // (holding the row, wanting the ledger row) deadlocks with this one. The grant is recorded
+    // first so that nothing is written unless this request still owns the reservation.
+    const lost = await pool.begin(async (tx) => {
+      await lockProgressState(tx, userId, goalId);
+      if (!(await recordGrant(tx, key, leaseToken, claimedAt)))
+        return { grantedAt: await findGrantedAt(tx, key) };
+      await markClaimed(tx, { userId, goalId, progressDay: progressDayOf(key.period), now: claimedAt });
+      return undefined;
     });
+    if (lost) {
+      // Taken over: "already claimed" once the taker recorded its grant, "being claimed" until then
+      // (also when its grant failed and it released the claim: a new claim repeats the same key).
+      report('rejected');
+      throw goalAlreadyClaimed(goalId, formatTimestamp(lost.grantedAt));
+    }
     report('claimed');
     return {
       goalId,
       status: 'claimed',
-      reward: rewardJson(goal.reward),
+      reward: rewardJson(reservation.reward),
       claimedAt: formatTimestamp(claimedAt),
     };
   };

@@ -7,6 +7,8 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { createPool, warmUp } from '../../src/db/client.ts';
 import { writeProgressState } from '../../src/db/progress-rows.ts';
 import { recordGrant, reserveClaim } from '../../src/db/reward-claims.ts';
+import { claimIdempotencyKey } from '../../src/domain/claim-key.ts';
+import type { Reward } from '../../src/domain/types.ts';
 import { createMockGranter } from '../../src/rewards/mock-granter.ts';
 import type { GrantRequest, RewardGranter } from '../../src/rewards/reward-granter.ts';
 import { createTestApp, slowMockGranter, TEST_NAMESPACE, type TestApp } from '../helpers/test-app.ts';
@@ -292,23 +294,41 @@ describe('a request that died between grant and commit', () => {
   const goal = app.catalog.goalById.get(GOAL);
   if (!goal) throw new Error(`${GOAL} missing from the test config`);
 
-  /** Reserves the claim as a request would in its first step, with a lease from `leaseFrom`. */
-  const reserve = (on: TestApp, user: string, leaseFrom: Date, leaseMs = 60_000) =>
+  /** Reserves the claim as a request would in its first step, with a lease of `leaseMs`. */
+  const reserve = (on: TestApp, user: string, leaseMs: number, reward: Reward = goal.reward) =>
     on.db.pool.begin((tx) =>
       reserveClaim(
         tx,
         { userId: user, goalId: GOAL, period: 'once' },
-        { challengeId: CHALLENGE, namespace: TEST_NAMESPACE, reward: goal.reward, now: leaseFrom, leaseMs },
+        {
+          challengeId: CHALLENGE,
+          namespace: TEST_NAMESPACE,
+          idempotencyKey: claimIdempotencyKey({
+            namespace: TEST_NAMESPACE,
+            userId: user,
+            goalId: GOAL,
+            period: 'once',
+          }),
+          reward,
+          leaseMs,
+        },
       ),
     );
+
+  /** A reservation whose request died: its (1 ms) lease has run out by the time anyone looks. */
+  const reserveDead = async (on: TestApp, user: string, reward?: Reward) => {
+    const dead = await reserve(on, user, 1, reward);
+    if (dead.kind !== 'reserved') throw new Error(`expected a reservation, got ${dead.kind}`);
+    await Bun.sleep(10);
+    return dead;
+  };
 
   test(
     'after its lease ran out, the next claim grants with the SAME idempotency key',
     async () => {
       const user = newUser();
       await seedCompletedGoal(app, user);
-      const dead = await reserve(app, user, new Date(Date.now() - 120_000));
-      if (dead.kind !== 'reserved') throw new Error(`expected a reservation, got ${dead.kind}`);
+      const dead = await reserveDead(app, user);
 
       const { status } = await claim(app, user);
 
@@ -335,7 +355,7 @@ describe('a request that died between grant and commit', () => {
     async () => {
       const user = newUser();
       await seedCompletedGoal(app, user);
-      await reserve(app, user, new Date(Date.now() - 120_000));
+      await reserveDead(app, user);
       await app.db.pool`update reward_claims set idempotency_key = 'key-written-by-the-dead-request'
       where user_id = ${user}`;
 
@@ -353,11 +373,14 @@ describe('a request that died between grant and commit', () => {
     async () => {
       const user = newUser();
       await seedCompletedGoal(app, user);
-      const now = new Date();
-      const live = await reserve(app, user, now, 60_000);
+      const reservedAt = performance.now();
+      const live = await reserve(app, user, 500);
       if (live.kind !== 'reserved') throw new Error(`expected a reservation, got ${live.kind}`);
 
+      // Lease decisions use database time: an app clock past the lease does not end it.
+      app.setNow(new Date(Date.now() + 61_000));
       const { status, body } = await claim(app, user);
+      app.setNow(undefined);
 
       expect(status).toBe(409);
       expect(body).toMatchObject({ error: 'GOAL_ALREADY_CLAIMED', code: 6 });
@@ -365,12 +388,8 @@ describe('a request that died between grant and commit', () => {
       expect(app.grants.filter((grant) => grant.userId === user)).toEqual([]);
       expect(await statusOf(app, user)).toBe('completed');
 
-      app.setNow(new Date(now.getTime() + 61_000));
-      try {
-        expect((await claim(app, user)).status).toBe(200);
-      } finally {
-        app.setNow(undefined);
-      }
+      await Bun.sleep(Math.max(0, reservedAt + 600 - performance.now()));
+      expect((await claim(app, user)).status).toBe(200);
       expect(
         app.grants.filter((grant) => grant.userId === user).map((grant) => grant.idempotencyKey),
       ).toEqual([live.idempotencyKey]);
@@ -381,6 +400,7 @@ describe('a request that died between grant and commit', () => {
   test(
     'a process that lost its database right after the grant: the retry repeats the same grant',
     async () => {
+      const LEASE_MS = 1_500;
       await using db = await createTestDb();
       const doomedPool = createPool({ url: db.url, maxConnections: 2 });
       await warmUp(doomedPool);
@@ -396,11 +416,12 @@ describe('a request that died between grant and commit', () => {
       await using doomed = await createTestApp({
         db: { ...db, pool: doomedPool },
         granter: crashing,
-        leaseMs: 5_000,
+        leaseMs: LEASE_MS,
       });
       const user = newUser();
       await seedCompletedGoal(doomed, user);
 
+      const claimedAt = performance.now();
       const crashed = await claim(doomed, user);
 
       // The database is gone for this process: "unavailable, retry", not an internal error.
@@ -412,7 +433,7 @@ describe('a request that died between grant and commit', () => {
 
       // Inside the dead request's lease nobody grants; after it, the retry asks for the same grant.
       expect((await claim(restarted, user)).status).toBe(409);
-      restarted.setNow(new Date(Date.now() + 6_000));
+      await Bun.sleep(Math.max(0, claimedAt + LEASE_MS + 100 - performance.now()));
       const retried = await claim(restarted, user);
 
       expect(retried.status).toBe(200);
@@ -420,6 +441,30 @@ describe('a request that died between grant and commit', () => {
       expect(restarted.grants.map((grant) => grant.idempotencyKey)).toEqual(keys);
       expect(await statusOf(restarted, user)).toBe('claimed');
       expect((await ledgerOf(restarted, user)).map((row) => row.status)).toEqual(['granted']);
+    },
+    SLOW,
+  );
+
+  test(
+    'the retry grants the reward that was reserved, not the one configured now',
+    async () => {
+      const user = newUser();
+      await seedCompletedGoal(app, user);
+      const reserved: Reward = { type: 'ITEM', rewardId: 'retired_banner', quantity: 3 };
+      expect(reserved).not.toEqual(goal.reward);
+      const dead = await reserveDead(app, user, reserved);
+
+      const retried = await app.json<{ reward: Reward }>('POST', claimPath(), { user });
+
+      expect(retried.status).toBe(200);
+      expect(retried.body.reward).toEqual(reserved);
+      const grants = app.grants.filter((grant) => grant.userId === user);
+      expect(grants.map((grant) => [grant.reward, grant.idempotencyKey])).toEqual([
+        [reserved, dead.idempotencyKey],
+      ]);
+      const [ledger] = await app.db.pool<{ reward: Reward }[]>`select reward from reward_claims
+        where user_id = ${user}`;
+      expect(ledger?.reward).toEqual(reserved);
     },
     SLOW,
   );

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, describe, expect, test } from 'bun:test';
 import { writeProgressState } from '../../src/db/progress-rows.ts';
 import type { GoalStatus } from '../../src/domain/types.ts';
-import { RewardGrantError, type RewardGranter } from '../../src/rewards/reward-granter.ts';
+import { type GrantRequest, RewardGrantError, type RewardGranter } from '../../src/rewards/reward-granter.ts';
 import { createTestApp, TEST_NAMESPACE, type TestApp } from '../helpers/test-app.ts';
 
 interface ErrorJson {
@@ -106,6 +106,38 @@ const ledgerOf = async (on: TestApp, user: string): Promise<LedgerRow[]> => [
 ];
 
 const grantsOf = (on: TestApp, user: string) => on.grants.filter((grant) => grant.userId === user);
+
+/**
+ * A recording granter whose n-th call waits until the test calls `release(n)` (or 5 s pass, so a
+ * broken implementation fails the assertions instead of hanging the test).
+ */
+function heldGranter() {
+  const calls: GrantRequest[] = [];
+  const gates = Array.from({ length: 4 }, () => Promise.withResolvers<void>());
+  const safety = setTimeout(() => {
+    for (const gate of gates) gate.resolve();
+  }, 5_000);
+  const granter: RewardGranter = {
+    mode: 'mock',
+    grant: async (request) => {
+      const gate = gates[calls.length];
+      calls.push(request);
+      await gate?.promise;
+    },
+  };
+  return {
+    granter,
+    calls,
+    release: (call: number) => gates[call]?.resolve(),
+    done: () => clearTimeout(safety),
+  };
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition() && performance.now() < deadline) await Bun.sleep(5);
+  if (!condition()) throw new Error(`condition not met within ${timeoutMs} ms`);
+}
 
 describe('claiming a completed goal', () => {
   test('answers 200 with the reward and claimedAt, shows the goal claimed and grants once', async () => {
@@ -497,6 +529,64 @@ describe('daily goal', () => {
     ]);
   });
 
+  test(
+    'a claim of day D whose grant finishes after midnight marks only D: the D+1 completion stays claimable',
+    async () => {
+      const held = heldGranter();
+      await using on = await createTestApp({ granter: held.granter });
+      const user = newUser();
+      const lastSecond = new Date('2026-05-10T23:59:59Z');
+      const nextDay = new Date('2026-05-11T00:00:05Z');
+      on.setNow(lastSecond);
+      await seedGoal(on, user, 'daily-quests', 'daily-login', {
+        status: 'completed',
+        progressDay: '2026-05-10',
+        at: lastSecond,
+      });
+
+      const pending = claim<ClaimJson>(on, user, 'daily-quests', 'daily-login');
+      await until(() => held.calls.length === 1, 2_000);
+      // Midnight passes while the backend works, and the player's first login of D+1 completes the
+      // goal again for that day.
+      on.setNow(nextDay);
+      await writeProgressState(on.db.pool, {
+        userId: user,
+        goalId: 'daily-login',
+        progress: 1,
+        status: 'completed',
+        completedAt: nextDay,
+        progressDay: '2026-05-11',
+        now: nextDay,
+      });
+      held.release(0);
+      const first = await pending;
+
+      expect(first.status).toBe(200);
+      expect(first.body.reward).toEqual({ type: 'WALLET', rewardId: 'GEMS', quantity: 10 });
+      expect(await goalOf(on, user, 'daily-quests', 'daily-login')).toMatchObject({
+        status: 'completed',
+        completedAt: '2026-05-11T00:00:05Z',
+        claimedAt: '',
+      });
+
+      held.release(1);
+      const second = await claim<ClaimJson>(on, user, 'daily-quests', 'daily-login');
+      held.done();
+
+      expect(second.status).toBe(200);
+      expect((await goalOf(on, user, 'daily-quests', 'daily-login')).status).toBe('claimed');
+      expect(held.calls.map((grant) => grant.idempotencyKey)).toEqual([
+        `${TEST_NAMESPACE}:${user}:daily-login:2026-05-10`,
+        `${TEST_NAMESPACE}:${user}:daily-login:2026-05-11`,
+      ]);
+      expect((await ledgerOf(on, user)).map((row) => [row.period, row.status])).toEqual([
+        ['2026-05-10', 'granted'],
+        ['2026-05-11', 'granted'],
+      ]);
+    },
+    SLOW,
+  );
+
   test('a completion from yesterday that was never claimed cannot be claimed today', async () => {
     const user = newUser();
     await seedGoal(app, user, 'daily-quests', 'daily-login', {
@@ -511,6 +601,30 @@ describe('daily goal', () => {
     expect(status).toBe(400);
     expect(body.error).toBe('GOAL_NOT_COMPLETED');
     expect(grantsOf(app, user)).toEqual([]);
+  });
+});
+
+describe('idempotency keys', () => {
+  test('ids without ":" or "%" keep the plain key', async () => {
+    const user = newUser();
+    await seedGoal(app, user, 'starter-challenge', 'play-5-matches', { status: 'completed' });
+
+    expect((await claim(app, user, 'starter-challenge', 'play-5-matches')).status).toBe(200);
+
+    const expected = `${TEST_NAMESPACE}:${user}:play-5-matches:once`;
+    expect(grantsOf(app, user).map((grant) => grant.idempotencyKey)).toEqual([expected]);
+    expect((await ledgerOf(app, user)).map((row) => row.idempotency_key)).toEqual([expected]);
+  });
+
+  test('a user id containing ":" is escaped, so its key cannot collide with another claim', async () => {
+    const user = `${newUser()}:play-5-matches`;
+    await seedGoal(app, user, 'starter-challenge', 'play-5-matches', { status: 'completed' });
+
+    expect((await claim(app, user, 'starter-challenge', 'play-5-matches')).status).toBe(200);
+
+    const expected = `${TEST_NAMESPACE}:${user.replace(':', '%3A')}:play-5-matches:once`;
+    expect(grantsOf(app, user).map((grant) => grant.idempotencyKey)).toEqual([expected]);
+    expect((await ledgerOf(app, user)).map((row) => row.idempotency_key)).toEqual([expected]);
   });
 });
 
