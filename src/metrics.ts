@@ -1,8 +1,8 @@
 /** The service's Prometheus metrics, on one explicit registry. The only importer of prom-client. */
 import { AggregatorRegistry, Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
-/** A worker thread's metrics, as `Registry.getMetricsAsJSON()` returned them. */
-export type MetricsSource = () => object[];
+/** Other threads' metrics, each as `Registry.getMetricsAsJSON()` returned it, collected per scrape. */
+export type MetricsSource = () => Promise<readonly object[][]>;
 
 export interface Metrics {
   readonly registry: Registry;
@@ -27,7 +27,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     addSource: (source) => void sources.push(source),
     async render() {
       const own = await registry.getMetricsAsJSON();
-      const others = sources.flatMap((source) => source());
+      const others = (await Promise.all(sources.map((source) => source()))).flat();
       if (others.length === 0) return registry.metrics();
       // Each worker snapshot is one metrics array; aggregate() sums same-named series across them.
       return AggregatorRegistry.aggregate([own, ...others]).metrics();

@@ -13,7 +13,6 @@ import { createPipelineMetrics } from '../src/pipeline/pipeline-metrics.ts';
 import type { ControlMessage, IngressWorkerData, StatusMessage } from '../src/pipeline/protocol.ts';
 import { createShardRouter, type ShardRouter } from '../src/pipeline/shard-router.ts';
 
-const METRICS_INTERVAL_MS = 1_000;
 const SHUTDOWN_GRACE_MS = 8_000;
 
 if (!parentPort) throw new Error('workers/ingress.ts must run as a worker thread');
@@ -27,6 +26,8 @@ let router: ShardRouter | undefined;
 
 const server = createEventServer({
   namespace: data.namespace,
+  authToken: data.authToken,
+  tls: data.tls,
   isRelevant: (event: IncomingEvent) =>
     event.kind === 'login'
       ? catalog.loginGoals.length > 0
@@ -48,10 +49,6 @@ const server = createEventServer({
   logger,
 });
 
-const timer = setInterval(async () => {
-  send({ type: 'metrics', snapshot: await metrics.registry.getMetricsAsJSON() });
-}, METRICS_INTERVAL_MS);
-
 parent.on('message', async (message: ControlMessage) => {
   if (message.type === 'connect') {
     router = createShardRouter(message.ports);
@@ -64,9 +61,10 @@ parent.on('message', async (message: ControlMessage) => {
         message: `gRPC server could not listen on ${data.host}:${data.port}: ${String(error)}`,
       });
     }
+  } else if (message.type === 'collect') {
+    send({ type: 'metrics', request: message.request, snapshot: await metrics.registry.getMetricsAsJSON() });
   } else if (message.type === 'shutdown') {
     await server.shutdown(SHUTDOWN_GRACE_MS);
-    clearInterval(timer);
     send({ type: 'stopped', snapshot: await metrics.registry.getMetricsAsJSON() });
   }
 });

@@ -3,9 +3,10 @@
  * ingress worker, group-commits them (src/pipeline/shard-buffer.ts) and answers with acks.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createPool, warmUp } from '../src/db/client.ts';
+import { createPool, type Pool, warmUp } from '../src/db/client.ts';
 import { isClosedSocketWrite } from '../src/db/driver-bugs.ts';
 import { createCatalog } from '../src/domain/catalog.ts';
+import { createLogger } from '../src/log.ts';
 import { applyEventBatch } from '../src/pipeline/apply-events.ts';
 import { createPipelineMetrics } from '../src/pipeline/pipeline-metrics.ts';
 import type {
@@ -15,9 +16,7 @@ import type {
   ShardWorkerData,
   StatusMessage,
 } from '../src/pipeline/protocol.ts';
-import { createShardBuffer } from '../src/pipeline/shard-buffer.ts';
-
-const METRICS_INTERVAL_MS = 1_000;
+import { createShardBuffer, type FlushFailure } from '../src/pipeline/shard-buffer.ts';
 
 if (!parentPort) throw new Error('workers/shard.ts must run as a worker thread');
 const parent = parentPort;
@@ -25,14 +24,16 @@ const data = workerData as ShardWorkerData;
 const shard = String(data.shard);
 const catalog = createCatalog(data.challenges);
 const metrics = createPipelineMetrics();
+const logger = createLogger(data.logLevel).child({ worker: `shard-${shard}` });
+const { settings } = data;
 const openPool = () =>
   createPool({
     url: data.databaseUrl,
     maxConnections: 1,
     connectTimeoutSeconds: 2,
-    preparedStatements: data.settings.preparedStatements,
-    statementTimeoutMs: data.settings.maxWaitMs,
-    lockTimeoutMs: Math.ceil(data.settings.maxWaitMs / 2),
+    preparedStatements: settings.preparedStatements,
+    statementTimeoutMs: settings.maxWaitMs,
+    lockTimeoutMs: Math.ceil(settings.maxWaitMs / 2),
   });
 let pool = openPool();
 /** Whether `pool` has answered a query yet (postgres.js must learn array types before the flush's arrays). */
@@ -49,6 +50,47 @@ process.on('uncaughtException', (error) => {
 });
 let ingress: MessagePort | undefined;
 
+/**
+ * After a lost connection (or a flush abandoned on a database that stopped answering) the pool's
+ * connection may be unusable for good (postgres.js keeps a half-written buffer when a socket closes
+ * mid-write), so the retry starts on a fresh pool.
+ */
+const replacePool = () => {
+  const failed: Pool = pool;
+  pool = openPool();
+  warm = false;
+  failed.end({ timeout: 0 }).catch(() => {});
+};
+
+/** One log line per distinct failure: a database that stays down logs its cause once, then its recovery. */
+let lastUnavailableCause = '';
+const logFlushError = (error: unknown, failure: FlushFailure) => {
+  const cause = error instanceof Error ? error.message : String(error);
+  switch (failure.kind) {
+    case 'unavailable':
+      if (cause !== lastUnavailableCause) {
+        logger.warn(
+          { err: error, attempt: failure.attempt, batchSize: failure.batchSize },
+          'event flush failed: database unavailable; the events wait and are retried until EVENT_DB_WAIT_MS, then answered UNAVAILABLE',
+        );
+        lastUnavailableCause = cause;
+      }
+      return;
+    case 'split':
+      logger.warn(
+        { err: error, batchSize: failure.batchSize },
+        'event flush failed for a reason other than availability; splitting the batch to find the events that cause it',
+      );
+      return;
+    case 'rejected':
+      logger.error(
+        { err: error, eventId: failure.event.id, userId: failure.event.userId, code: failure.code },
+        'event could not be stored and was answered with an error',
+      );
+      return;
+  }
+};
+
 // The ingress counts arrivals and calls it answered without a commit (rejected, skipped, failed);
 // the shard counts what only it knows: applied and duplicate events, batch sizes, flush timings.
 const buffer = createShardBuffer({
@@ -60,40 +102,42 @@ const buffer = createShardBuffer({
     }
     return applyEventBatch(current, catalog, events, new Date());
   },
-  maxBatch: data.settings.maxBatch,
-  minWaitMs: data.settings.minWaitMs,
-  maxBacklog: data.settings.maxBacklog,
-  maxWaitMs: data.settings.maxWaitMs,
+  maxBatch: settings.maxBatch,
+  minWaitMs: settings.minWaitMs,
+  maxBacklog: settings.maxBacklog,
+  maxWaitMs: settings.maxWaitMs,
+  flushTimeoutMs: settings.maxWaitMs,
   onAcks: (ok, failed) => {
     const message: AcksMessage = { type: 'acks', ok, failed };
     ingress?.postMessage(message);
-    metrics.backlog.set({ shard }, buffer.backlog());
   },
   onFlush: (result, size, seconds) => {
-    for (const [type, count] of Object.entries(result.appliedByKind ?? {})) {
+    for (const [type, count] of Object.entries(result.appliedByKind)) {
       if (count > 0) metrics.events.inc({ type, outcome: 'applied' }, count);
     }
-    for (const [type, count] of Object.entries(result.duplicatesByKind ?? {})) {
+    for (const [type, count] of Object.entries(result.duplicatesByKind)) {
       if (count > 0) metrics.events.inc({ type, outcome: 'duplicate' }, count);
     }
+    metrics.rowsWritten.inc({ shard }, result.rowsWritten);
     metrics.flushBatchSize.observe({ shard }, size);
     metrics.flushDuration.observe({ shard }, seconds);
   },
-  onFlushError: () => {
+  onFlushError: (error, failure) => {
     metrics.flushErrors.inc({ shard });
-    // After a failed flush the pool's connection may be unusable for good (postgres.js keeps a
-    // half-written buffer when a socket closes mid-write), so the retry starts on a fresh pool.
-    const failed = pool;
-    pool = openPool();
-    warm = false;
-    failed.end({ timeout: 0 }).catch(() => {});
+    logFlushError(error, failure);
+    if (failure.kind === 'unavailable') replacePool();
+  },
+  onAbandon: replacePool,
+  onRecovered: (failedAttempts) => {
+    lastUnavailableCause = '';
+    logger.info({ failedAttempts }, 'event flushes succeed again');
   },
 });
 
-const timer = setInterval(async () => {
+const snapshot = async () => {
   metrics.backlog.set({ shard }, buffer.backlog());
-  send({ type: 'metrics', snapshot: await metrics.registry.getMetricsAsJSON() });
-}, METRICS_INTERVAL_MS);
+  return metrics.registry.getMetricsAsJSON();
+};
 
 parent.on('message', async (message: ControlMessage) => {
   if (message.type === 'connect') {
@@ -109,10 +153,12 @@ parent.on('message', async (message: ControlMessage) => {
       // The database may be down at start; flushes retry and fail events with UNAVAILABLE meanwhile.
     }
     send({ type: 'ready' });
+  } else if (message.type === 'collect') {
+    send({ type: 'metrics', request: message.request, snapshot: await snapshot() });
   } else if (message.type === 'shutdown') {
     await buffer.drain();
-    clearInterval(timer);
-    await pool.end({ timeout: 5 });
-    send({ type: 'stopped', snapshot: await metrics.registry.getMetricsAsJSON() });
+    buffer.close();
+    await pool.end({ timeout: 1 });
+    send({ type: 'stopped', snapshot: await snapshot() });
   }
 });

@@ -2,6 +2,7 @@
  * `event login` and `event stat`: send platform events to the gRPC port, for trying the service,
  * end-to-end tests and quick load checks. Prints one summary line; exits 1 if any event failed.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createEventClient, type EventClient } from '../events/event-client.ts';
 import { fail } from './fail.ts';
@@ -16,6 +17,9 @@ interface CommonOptions {
   concurrency: string;
   rate?: string;
   deadlineMs: string;
+  token?: string;
+  tls?: boolean;
+  ca?: string;
 }
 
 interface StatOptions extends CommonOptions {
@@ -46,7 +50,11 @@ async function run(options: CommonOptions, send: (client: EventClient, id: strin
   const concurrency = positiveInteger('--concurrency', options.concurrency);
   const rate = options.rate === undefined ? undefined : positiveNumber('--rate', options.rate);
   const deadlineMs = positiveInteger('--deadline-ms', options.deadlineMs);
-  const client = createEventClient(options.target, { deadlineMs });
+  const client = createEventClient(options.target, {
+    deadlineMs,
+    authToken: options.token,
+    tls: options.tls || options.ca ? { rootCerts: options.ca && readCa(options.ca) } : undefined,
+  });
   try {
     const summary = await sendEvents({ count, concurrency, ...(rate === undefined ? {} : { rate }) }, (n) =>
       send(client, eventIdFor(options, count, n)),
@@ -59,6 +67,14 @@ async function run(options: CommonOptions, send: (client: EventClient, id: strin
   }
 }
 
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    return fail(`--ca: cannot read ${path}: ${String(error)}`);
+  }
+}
+
 function withCommonOptions(command: Command): Command {
   return command
     .requiredOption('-u, --user <userId>', 'user id of the event')
@@ -68,7 +84,17 @@ function withCommonOptions(command: Command): Command {
     .option('-c, --count <n>', 'number of events to send', '1')
     .option('--concurrency <n>', 'events in flight at once', '1')
     .option('--rate <perSecond>', 'send at most this many events per second')
-    .option('--deadline-ms <ms>', 'per-call deadline in milliseconds', '30000');
+    .option('--deadline-ms <ms>', 'per-call deadline in milliseconds', '30000')
+    .option(
+      '--token <token>',
+      'bearer token the port requires (GRPC_AUTH_TOKEN)',
+      process.env['GRPC_AUTH_TOKEN'],
+    )
+    .option('--tls', 'connect with TLS, trusting the system roots')
+    .option(
+      '--ca <pemFile>',
+      'connect with TLS, trusting this certificate (e.g. a self-signed GRPC_TLS_CERT_FILE)',
+    );
 }
 
 export function registerEventCommands(program: Command): void {

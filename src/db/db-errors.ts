@@ -1,7 +1,10 @@
 /**
- * Recognises failures that mean "the database is unreachable right now" (as opposed to a bug or
- * bad data), so callers can answer UNAVAILABLE and clients retry.
+ * What a database failure means for the caller: "unavailable right now, retry the same work"
+ * (the connection, the server's state, a timeout), or "this statement can never succeed" (bad data,
+ * a value past a limit), which retrying the same work would only repeat.
  */
+import type { ErrorCode } from '../domain/errors.ts';
+
 const CONNECTION_CODES = new Set([
   'CONNECTION_CLOSED',
   'CONNECTION_DESTROYED',
@@ -20,9 +23,31 @@ const CONNECTION_CODES = new Set([
   '53300',
 ]);
 
+/**
+ * SQLSTATE of failures that the same statement may not hit again: serialization failure, deadlock,
+ * lock wait timeout (`lock_timeout`), statement cancelled (`statement_timeout`), out of memory or
+ * disk (class 53).
+ */
+const RETRYABLE_CODES = new Set(['40001', '40P01', '55P03', '57014']);
+
+const codeOf = (error: unknown): string | undefined =>
+  typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+
+/** The database cannot be reached or cannot serve right now; clients should retry later. */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return false;
-  const code = String(error.code);
-  // SQLSTATE class 08: connection exceptions.
-  return CONNECTION_CODES.has(code) || /^08/.test(code);
+  const code = codeOf(error);
+  if (code === undefined) return false;
+  // SQLSTATE class 08: connection exceptions; class 53: insufficient resources.
+  return CONNECTION_CODES.has(code) || RETRYABLE_CODES.has(code) || /^(08|53)/.test(code);
+}
+
+/**
+ * For work that failed for a reason other than availability: the error code to answer it with.
+ * Data exceptions (class 22, e.g. a character PostgreSQL text cannot hold) and program limits
+ * (class 54, e.g. a key too long for its index) mean the input is unacceptable; anything else is
+ * our fault.
+ */
+export function rejectionCode(error: unknown): ErrorCode {
+  const code = codeOf(error) ?? '';
+  return /^(22|54)/.test(code) ? 'INVALID_REQUEST' : 'INTERNAL';
 }

@@ -12,9 +12,13 @@ export const MAX_EVENT_ID_LENGTH = 256;
 export const MAX_STAT_CODE_LENGTH = 256;
 
 /** C0 and C1 control characters, DEL included: never part of a real id, and U+0000 breaks PostgreSQL text. */
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
-
-export const hasControlCharacter = (text: string): boolean => CONTROL_CHARACTER.test(text);
+export function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code <= 0x1f || (code >= 0x7f && code <= 0x9f)) return true;
+  }
+  return false;
+}
 
 /** Why `text` is not acceptable as an id of at most `maxLength` characters; undefined when it is. */
 export function idProblem(text: string, maxLength: number): string | undefined {

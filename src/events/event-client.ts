@@ -26,6 +26,10 @@ export interface EventClient {
 export interface EventClientOptions {
   /** Per-call deadline; the default is generous because the server answers only after a commit. */
   deadlineMs?: number;
+  /** Sent as `authorization: Bearer <token>` (the service's GRPC_AUTH_TOKEN). */
+  authToken?: string | undefined;
+  /** Connect with TLS, trusting these PEM root certificates (undefined: the system's roots). */
+  tls?: { readonly rootCerts?: string | undefined } | undefined;
 }
 
 function onMessageOf(service: protoLoader.ServiceDefinition): protoLoader.MethodDefinition<object, object> {
@@ -37,7 +41,12 @@ function onMessageOf(service: protoLoader.ServiceDefinition): protoLoader.Method
 export function createEventClient(target: string, options: EventClientOptions = {}): EventClient {
   const protos = loadEventProtos();
   const deadlineMs = options.deadlineMs ?? 30_000;
-  const client = new grpc.Client(target, grpc.credentials.createInsecure());
+  const credentials = options.tls
+    ? grpc.credentials.createSsl(options.tls.rootCerts ? Buffer.from(options.tls.rootCerts) : null)
+    : grpc.credentials.createInsecure();
+  const client = new grpc.Client(target, credentials);
+  const metadata = new grpc.Metadata();
+  if (options.authToken) metadata.set('authorization', `Bearer ${options.authToken}`);
 
   const call = (method: protoLoader.MethodDefinition<object, object>, message: object) =>
     new Promise<void>((resolve, reject) => {
@@ -46,6 +55,7 @@ export function createEventClient(target: string, options: EventClientOptions = 
         method.requestSerialize,
         method.responseDeserialize,
         message,
+        metadata,
         { deadline: Date.now() + deadlineMs },
         (error) => {
           if (error) reject(error);

@@ -4,23 +4,31 @@
  * `deps.handle`; this module only validates, filters and maps outcomes to gRPC statuses.
  */
 import * as grpc from '@grpc/grpc-js';
+import type { EventSource } from '../domain/types.ts';
 import { createHealth } from './health.ts';
 import { type IncomingEvent, parseLoginEvent, parseStatEvent } from './incoming-event.ts';
-import { createOnMessage, type EventKind, type EventOutcome } from './on-message.ts';
+import { createOnMessage, type EventOutcome } from './on-message.ts';
 import { LOGIN_SERVICE_NAME, loadEventProtos, STAT_SERVICE_NAME } from './proto.ts';
 import { addReflection } from './reflection.ts';
 
-export type { EventKind, EventOutcome } from './on-message.ts';
+export type { EventOutcome } from './on-message.ts';
 
 export interface EventServerDeps {
   /** AB_NAMESPACE; events of another namespace are acknowledged and skipped. */
   namespace: string;
+  /**
+   * When set, OnMessage calls must carry metadata `authorization: Bearer <authToken>`, or they are
+   * answered UNAUTHENTICATED. Health and reflection stay open: probes and tools need no secret.
+   */
+  authToken?: string | undefined;
+  /** PEM certificate chain and private key: when set the port speaks TLS only. */
+  tls?: { readonly cert: string; readonly key: string } | undefined;
   /** Resolves once the event's effect is committed; rejects with an AppError (code → gRPC status via GRPC_STATUS_OF) otherwise. */
   handle(event: IncomingEvent): Promise<void>;
   /** Optional: true when some goal could match; false → acknowledge without calling handle. */
   isRelevant?(event: IncomingEvent): boolean;
   /** Metrics hook, called exactly once per call; see `EventOutcome`. */
-  onOutcome?(kind: EventKind, outcome: EventOutcome, code?: string): void;
+  onOutcome?(kind: EventSource, outcome: EventOutcome, code?: string): void;
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -65,7 +73,14 @@ export function createEventServer(deps: EventServerDeps): EventServer {
       new Promise((resolve, reject) => {
         // IPv6 literals need brackets in a gRPC target.
         const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => {
+        const credentials = deps.tls
+          ? grpc.ServerCredentials.createSsl(
+              null,
+              [{ cert_chain: Buffer.from(deps.tls.cert), private_key: Buffer.from(deps.tls.key) }],
+              false,
+            )
+          : grpc.ServerCredentials.createInsecure();
+        server.bindAsync(address, credentials, (error, bound) => {
           if (error) reject(error);
           else resolve(bound);
         });

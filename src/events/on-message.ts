@@ -3,11 +3,11 @@
  * rest to the pipeline and answer only once it has committed. It runs for every platform event,
  * so it allocates nothing beyond the event and the promise callbacks.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { type ErrorCode, GRPC_STATUS, GRPC_STATUS_OF } from '../domain/errors.ts';
+import type { EventSource } from '../domain/types.ts';
 import type { IncomingEvent } from './incoming-event.ts';
-
-export type EventKind = IncomingEvent['kind'];
 /**
  * Exactly one per call: `received` = handled and committed, `rejected` = invalid event,
  * `skipped` = acknowledged without handling (code `NAMESPACE` or `IRRELEVANT`),
@@ -17,9 +17,11 @@ export type EventOutcome = 'received' | 'rejected' | 'skipped' | 'failed';
 
 export interface OnMessageDeps {
   readonly namespace: string;
+  /** When set, calls need metadata `authorization: Bearer <authToken>`. */
+  readonly authToken?: string | undefined;
   handle(event: IncomingEvent): Promise<void>;
   isRelevant?(event: IncomingEvent): boolean;
-  onOutcome?(kind: EventKind, outcome: EventOutcome, code?: string): void;
+  onOutcome?(kind: EventSource, outcome: EventOutcome, code?: string): void;
   readonly logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -41,8 +43,23 @@ function messageOf(error: unknown, fallback: string): string {
   return fallback;
 }
 
+/**
+ * Whether the call's metadata carries the expected bearer token. Compared as digests in constant
+ * time, so neither the token's content nor its length leaks through the answer's timing.
+ */
+function createTokenCheck(token: string): (metadata: grpc.Metadata) => boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  const expected = digest(`Bearer ${token}`);
+  return (metadata) => {
+    const [value] = metadata.get('authorization');
+    return typeof value === 'string' && timingSafeEqual(digest(value), expected);
+  };
+}
+
+const UNAUTHENTICATED_DETAILS = 'OnMessage needs metadata authorization: Bearer <GRPC_AUTH_TOKEN>';
+
 export function createOnMessage(
-  kind: EventKind,
+  kind: EventSource,
   parse: (message: unknown) => IncomingEvent,
   deps: OnMessageDeps,
 ): grpc.handleUnaryCall<unknown, object> {
@@ -50,6 +67,7 @@ export function createOnMessage(
   // Called through `deps` so implementations may be methods that use `this`.
   const onOutcome = (outcome: EventOutcome, code?: string) => deps.onOutcome?.(kind, outcome, code);
   const warnedNamespaces = new Set<string>();
+  const authorized = deps.authToken ? createTokenCheck(deps.authToken) : () => true;
 
   const toServiceError = (error: unknown, event: IncomingEvent | undefined): Partial<grpc.StatusObject> => {
     const code = errorCodeOf(error);
@@ -71,6 +89,11 @@ export function createOnMessage(
   };
 
   return (call, callback) => {
+    if (!authorized(call.metadata)) {
+      onOutcome('rejected', 'UNAUTHENTICATED');
+      callback({ code: GRPC_STATUS.UNAUTHENTICATED, details: UNAUTHENTICATED_DETAILS });
+      return;
+    }
     let event: IncomingEvent;
     try {
       event = parse(call.request);

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { LogLevel } from '../config/service-config.ts';
 import type { Challenge } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
-import type { MetricsSnapshot } from './pipeline-metrics.ts';
+import { createPipelineMetrics, type MetricsSnapshot } from './pipeline-metrics.ts';
 import type {
   ControlMessage,
   IngressWorkerData,
@@ -41,18 +41,25 @@ export interface EventPipelineOptions {
 
 export interface EventPipeline {
   readonly grpcPort: number;
-  /** Latest metrics snapshot of every worker. */
-  snapshots(): MetricsSnapshot[];
+  /**
+   * A metrics snapshot of every worker, taken now: a scrape shows the counts of this moment. A worker
+   * that does not answer within COLLECT_TIMEOUT_MS contributes its last snapshot. Before any worker
+   * reported, the families are there with no samples.
+   */
+  collectMetrics(): Promise<MetricsSnapshot[]>;
   /** Stop accepting events, let in-flight calls finish, flush every shard, close pools. */
   stop(): Promise<void>;
 }
 
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
+const COLLECT_TIMEOUT_MS = 1_000;
 
 export async function startEventPipeline(options: EventPipelineOptions): Promise<EventPipeline> {
   const { logger } = options;
   const snapshots = new Map<Worker, MetricsSnapshot>();
+  const collecting = new Map<number, (worker: Worker, snapshot: MetricsSnapshot) => void>();
+  let nextRequest = 0;
   let stopping = false;
   let fatalReported = false;
   const fatal = (error: Error) => {
@@ -71,6 +78,7 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
     worker.on('exit', (code) => fatal(new Error(`${name} exited with code ${code}`)));
     worker.on('message', (message: StatusMessage) => {
       if (message.type === 'metrics' || message.type === 'stopped') snapshots.set(worker, message.snapshot);
+      if (message.type === 'metrics') collecting.get(message.request)?.(worker, message.snapshot);
       if (message.type === 'fatal') fatal(new Error(`${name}: ${message.message}`));
     });
     return worker;
@@ -123,10 +131,39 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
   const ready = await ingressReady;
   const grpcPort = ready.type === 'ready' && ready.port !== undefined ? ready.port : options.grpcPort;
 
+  const workers = [ingress, ...shards];
+  // Families with no samples, so a scrape shows every metric before the workers counted anything.
+  const empty = await createPipelineMetrics().registry.getMetricsAsJSON();
+  const collectMetrics = async (): Promise<MetricsSnapshot[]> => {
+    if (stopping) return [empty, ...snapshots.values()];
+    const request = ++nextRequest;
+    const fresh = new Map<Worker, MetricsSnapshot>();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, COLLECT_TIMEOUT_MS);
+      collecting.set(request, (worker, snapshot) => {
+        fresh.set(worker, snapshot);
+        if (fresh.size === workers.length) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      const collect: ControlMessage = { type: 'collect', request };
+      for (const worker of workers) worker.postMessage(collect);
+    });
+    collecting.delete(request);
+    return [
+      empty,
+      ...workers.flatMap((worker) => {
+        const snapshot = fresh.get(worker) ?? snapshots.get(worker);
+        return snapshot ? [snapshot] : [];
+      }),
+    ];
+  };
+
   let stopped: Promise<void> | undefined;
   return {
     grpcPort,
-    snapshots: () => [...snapshots.values()],
+    collectMetrics,
     stop() {
       stopped ??= (async () => {
         stopping = true;

@@ -20,6 +20,7 @@ export interface PipelineMetrics {
   readonly flushBatchSize: Histogram<'shard'>;
   readonly flushDuration: Histogram<'shard'>;
   readonly flushErrors: Counter<'shard'>;
+  readonly rowsWritten: Counter<'shard'>;
   readonly ackLatency: Histogram<'type'>;
 }
 
@@ -56,7 +57,13 @@ export function createPipelineMetrics(): PipelineMetrics {
     }),
     flushErrors: new Counter({
       name: 'challenge_flush_errors_total',
-      help: 'Failed flush attempts (retried until the events time out)',
+      help: 'Failed flush attempts (retried until the events time out, or split to isolate events the database refuses)',
+      labelNames: ['shard'],
+      registers,
+    }),
+    rowsWritten: new Counter({
+      name: 'challenge_progress_rows_written_total',
+      help: 'Progress rows updated by event flushes (row versions written)',
       labelNames: ['shard'],
       registers,
     }),

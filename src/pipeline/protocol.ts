@@ -52,14 +52,15 @@ export interface AcksMessage {
   }>;
 }
 
-/** Main → worker. */
+/** Main → worker. `collect` asks for a metrics snapshot, answered by a `metrics` message with the same `request`. */
 export type ControlMessage =
   | { readonly type: 'connect'; readonly ports: readonly MessagePort[] }
+  | { readonly type: 'collect'; readonly request: number }
   | { readonly type: 'shutdown' };
 
 /** Worker → main. */
 export type StatusMessage =
   | { readonly type: 'ready'; readonly port?: number }
-  | { readonly type: 'metrics'; readonly snapshot: MetricsSnapshot }
+  | { readonly type: 'metrics'; readonly request: number; readonly snapshot: MetricsSnapshot }
   | { readonly type: 'stopped'; readonly snapshot: MetricsSnapshot }
   | { readonly type: 'fatal'; readonly message: string };

@@ -93,6 +93,7 @@ describe('OnMessage', () => {
       id: 'e1',
       user_id: 'u1',
       namespace: NAMESPACE,
+      timestamp: '2026-03-10T23:59:30.5Z',
       payload: { stat_code: 'enemy_kills', latest_value: 5 },
     });
     expect(error).toBeNull();
@@ -105,7 +106,7 @@ describe('OnMessage', () => {
         namespace: NAMESPACE,
         statCode: 'enemy_kills',
         value: 5,
-        timestampMs: expect.any(Number),
+        timestampMs: Date.parse('2026-03-10T23:59:30.5Z'),
       },
     ]);
     expect(harness.outcomes).toEqual(['statistic:received']);

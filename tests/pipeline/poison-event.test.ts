@@ -1,0 +1,80 @@
+/**
+ * An event the database refuses must fail alone. It is built here as a PipelineEvent, past the
+ * ingress checks that normally refuse it, so the flush itself meets it: the buffer has to find it by
+ * splitting the batch while the other players' events of the same shard are applied.
+ */
+import { afterAll, expect, test } from 'bun:test';
+import { loadChallengeConfig } from '../../src/config/challenge-config.ts';
+import { getUserProgress, insertAssignments } from '../../src/db/progress-rows.ts';
+import { createCatalog } from '../../src/domain/catalog.ts';
+import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
+import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
+import { createShardBuffer, type FlushFailure } from '../../src/pipeline/shard-buffer.ts';
+import { createTestDb } from '../helpers/test-db.ts';
+
+const db = await createTestDb();
+afterAll(() => db.drop());
+const catalog = createCatalog(loadChallengeConfig('config/challenges.test.json'));
+let seq = 0;
+const login = (userId: string, id: string): PipelineEvent => ({
+  seq: ++seq,
+  kind: 'login',
+  id,
+  userId,
+  receivedAt: Date.now(),
+  occurredAt: Date.now(),
+});
+
+/** Incompressible text: PostgreSQL compresses long index entries, so a repeated character would fit. */
+const randomText = (length: number) =>
+  Buffer.from(crypto.getRandomValues(new Uint8Array(length)))
+    .toString('base64')
+    .slice(0, length);
+
+test.each([
+  ['U+0000 in the user id', (tag: string) => login(`poison\u0000${tag}`, `poison-nul-${tag}`)],
+  [
+    'an event id of 10,000 random characters, past the btree entry limit',
+    (tag: string) => login(`poison-${tag}`, randomText(10_000)),
+  ],
+])(
+  'a poison event in flight (%s) fails alone; 20 good events of other players are acknowledged within 2 s',
+  async (_name, poisonOf) => {
+    const tag = crypto.randomUUID().slice(0, 8);
+    const users = Array.from({ length: 20 }, (_, i) => `neighbour-${tag}-${i}`);
+    for (const user of users) await insertAssignments(db.pool, user, 'ns', catalog.defaultGoals, new Date());
+    const ok = new Set<number>();
+    const failed = new Map<number, string>();
+    const failures: FlushFailure['kind'][] = [];
+    const buffer = createShardBuffer({
+      apply: (events) => applyEventBatch(db.pool, catalog, events, new Date()),
+      maxBatch: 100,
+      minWaitMs: 0,
+      maxBacklog: 1_000,
+      maxWaitMs: 5_000,
+      flushTimeoutMs: 5_000,
+      onAcks: (acked, rejected) => {
+        for (const s of acked) ok.add(s);
+        for (const r of rejected) failed.set(r.seq, r.code);
+      },
+      onFlushError: (_error, failure) => failures.push(failure.kind),
+    });
+    const good = users.map((user, i) => login(user, `good-${tag}-${i}`));
+    const poison = poisonOf(tag);
+    const started = performance.now();
+    // Good events on both sides of the poison, all in one batch.
+    buffer.accept([...good.slice(0, 10), poison, ...good.slice(10)]);
+    await buffer.drain();
+    buffer.close();
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect([...ok].sort()).toEqual(good.map((e) => e.seq).sort());
+    expect(failed).toEqual(new Map([[poison.seq, 'INVALID_REQUEST']]));
+    expect(failures).toContain('split');
+    expect(failures.filter((kind) => kind === 'rejected')).toHaveLength(1);
+    expect(failures).not.toContain('unavailable');
+    for (const user of users) {
+      const row = (await getUserProgress(db.pool, user)).find((r) => r.goalId === 'login-3-times');
+      expect(row?.progress).toBe(1);
+    }
+  },
+);
