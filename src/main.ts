@@ -25,6 +25,10 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) return exitWithConfigError(error);
     logger.fatal({ err: error }, 'service failed to start');
+    // The JSON log line buries the reason in a stack trace; say it plainly on stderr as well.
+    console.error(
+      `Challenge service failed to start: ${error instanceof Error ? error.message : String(error)}`,
+    );
     process.exit(1);
   }
   handleDriverFaults(service, logger);

@@ -67,6 +67,8 @@ export async function startService(
   const undo = async () => {
     for (const stopStarted of started.reverse()) await Promise.resolve(stopStarted()).catch(() => {});
   };
+  let running = false;
+  let startupFailure: Error | undefined;
   try {
     let embedded: EmbeddedPostgresHandle | undefined;
     let databaseUrl = config.databaseUrl;
@@ -114,7 +116,12 @@ export async function startService(
       logger,
       logLevel: config.logLevel,
       workerFiles: workerFiles(),
-      onFatal: overrides.onFatal ?? ((error) => logger.fatal({ err: error }, 'event pipeline failed')),
+      // A worker failing during start-up (a taken GRPC_PORT) fails this start, so the undo list
+      // still runs; exiting from onFatal here would leave the embedded database behind.
+      onFatal: (error) => {
+        if (!running) startupFailure ??= error;
+        else (overrides.onFatal ?? ((e) => logger.fatal({ err: e }, 'event pipeline failed')))(error);
+      },
     });
     started.push(() => pipeline.stop());
     metrics.addSource(() => pipeline.snapshots());
@@ -159,6 +166,8 @@ export async function startService(
     const server = app.server;
     if (!server) throw new Error(`HTTP server did not start on ${config.httpHost}:${config.httpPort}`);
     const httpPort = server.port ?? config.httpPort;
+    if (startupFailure) throw startupFailure;
+    running = true;
 
     let stopping: Promise<void> | undefined;
     const stop = () => {

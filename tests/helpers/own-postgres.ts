@@ -10,7 +10,7 @@ import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../src/db
 import type { ServiceProcess } from './service-process.ts';
 
 export function useOwnPostgres(name: string) {
-  // Under the repository (not /tmp): the unprivileged postgres user must be able to traverse it.
+  // Under .data/ with the other test data (relocated when the postgres user cannot reach it).
   const dataDir = resolve(`.data/${name}-pg-${process.pid}`);
   rmSync(dataDir, { recursive: true, force: true });
   let server: EmbeddedPostgresHandle | undefined;

@@ -11,12 +11,23 @@ export interface ServiceProcess {
   terminate(signal?: NodeJS.Signals): Promise<number>;
 }
 
-export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  env: Record<string, string>,
+  options: { readonly cwd?: string } = {},
+): Promise<ServiceProcess> {
   const port = await freePort();
+  // Free ports unless the caller picks them: a `bun start` on the defaults must not collide with tests.
   const child = Bun.spawn(['bun', 'src/main.ts'], {
-    env: { ...process.env, HTTP_PORT: String(port), LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      HTTP_PORT: String(port),
+      GRPC_PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdout: 'pipe',
     stderr: 'pipe',
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   let text = '';
   const collect = async (stream: ReadableStream<Uint8Array>) => {
@@ -25,7 +36,7 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   };
   void collect(child.stdout);
   void collect(child.stderr);
-  const baseUrl = `http://127.0.0.1:${port}${env['BASE_PATH'] ?? ''}`;
+  const baseUrl = `http://127.0.0.1:${env['HTTP_PORT'] ?? port}${env['BASE_PATH'] ?? ''}`;
   return {
     baseUrl,
     process: child,

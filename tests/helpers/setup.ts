@@ -10,17 +10,31 @@ import { startDatabaseServer } from './database-server.ts';
 import { TEMPLATE_DATABASE, withDatabase } from './test-db.ts';
 
 const server = await startDatabaseServer();
-process.env['TEST_ADMIN_DATABASE_URL'] = server.adminUrl;
-
-const admin = createPool({ url: server.adminUrl, maxConnections: 1 });
-await admin.unsafe(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
-await admin.unsafe(`create database ${TEMPLATE_DATABASE}`);
-await admin.end();
-
-const template = createPool({ url: withDatabase(server.adminUrl, TEMPLATE_DATABASE), maxConnections: 1 });
-await migrate(template, MIGRATIONS);
-await template.end();
+try {
+  process.env['TEST_ADMIN_DATABASE_URL'] = server.adminUrl;
+  await buildTemplate(server.adminUrl);
+} catch (error) {
+  // The run stops here; a server left running would outlive it.
+  await server.stop();
+  throw error;
+}
 
 afterAll(async () => {
   await server.stop();
 });
+
+async function buildTemplate(adminUrl: string): Promise<void> {
+  const admin = createPool({ url: adminUrl, maxConnections: 1 });
+  try {
+    await admin.unsafe(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
+    await admin.unsafe(`create database ${TEMPLATE_DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  const template = createPool({ url: withDatabase(adminUrl, TEMPLATE_DATABASE), maxConnections: 1 });
+  try {
+    await migrate(template, MIGRATIONS);
+  } finally {
+    await template.end();
+  }
+}
