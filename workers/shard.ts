@@ -31,7 +31,7 @@ const openPool = () =>
     url: data.databaseUrl,
     maxConnections: 1,
     connectTimeoutSeconds: 2,
-    preparedStatements: settings.preparedStatements,
+    transactionPooler: settings.transactionPooler,
     statementTimeoutMs: settings.maxWaitMs,
     lockTimeoutMs: Math.ceil(settings.maxWaitMs / 2),
   });

@@ -15,10 +15,10 @@ export interface ServiceConfig {
   readonly dataDir: string;
   readonly dbPoolMax: number;
   /**
-   * false behind a pooler in transaction mode (PgBouncer `pool_mode = transaction`): postgres.js
-   * then sends unnamed statements, which any server connection can run.
+   * DATABASE_URL points at a pooler in transaction mode (PgBouncer `pool_mode = transaction`), where
+   * consecutive transactions may run on different server connections (see db/client.ts).
    */
-  readonly dbPreparedStatements: boolean;
+  readonly dbTransactionPooler: boolean;
   /** Bind address of the REST API. */
   readonly httpHost: string;
   readonly httpPort: number;
@@ -121,7 +121,7 @@ export function readServiceConfig(env: Env): ServiceConfig {
     databaseUrl: read('DATABASE_URL') ?? databaseUrlFromParts(read),
     dataDir: read('DATA_DIR') ?? '.data',
     dbPoolMax: readInt(read, 'DB_POOL_MAX', 20, 1, 1000),
-    dbPreparedStatements: readBoolean(read, 'DB_PREPARED_STATEMENTS', true),
+    dbTransactionPooler: readBoolean(read, 'DB_TRANSACTION_POOLER', false),
     httpHost: read('HTTP_HOST') ?? '0.0.0.0',
     httpPort: readInt(read, 'HTTP_PORT', 8000, 0, 65_535),
     grpcHost: read('GRPC_HOST') ?? '0.0.0.0',

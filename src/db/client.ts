@@ -9,8 +9,13 @@ export interface PoolOptions {
   readonly maxConnections: number;
   /** Seconds to wait for a new connection before the query fails. */
   readonly connectTimeoutSeconds?: number;
-  /** false behind a pooler in transaction mode, where a named statement may land on another server connection. */
-  readonly preparedStatements?: boolean;
+  /**
+   * Behind a pooler in transaction mode (PgBouncer `pool_mode = transaction`), consecutive
+   * transactions may run on different server connections: statements are sent unnamed (a prepared
+   * one would be missing on the next connection), and only the startup parameters PgBouncer tracks
+   * are sent (it refuses others), so the timeouts below must be set on the database role there.
+   */
+  readonly transactionPooler?: boolean;
   /**
    * Server-side bounds on one statement and on one lock wait (0 = none). A database that answers
    * but is blocked (a migration of another replica holding a lock) then fails the statement instead
@@ -21,12 +26,12 @@ export interface PoolOptions {
 }
 
 export function createPool(options: PoolOptions): Pool {
-  const preparedStatements = options.preparedStatements ?? true;
+  const direct = !options.transactionPooler;
   return postgres(options.url, {
     max: options.maxConnections,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
     idle_timeout: 60,
-    prepare: preparedStatements,
+    prepare: direct,
     onnotice: () => {},
     connection: {
       // Every instant is stored as timestamptz and read back in UTC, and dates render as YYYY-MM-DD
@@ -34,8 +39,7 @@ export function createPool(options: PoolOptions): Pool {
       TimeZone: 'UTC',
       DateStyle: 'ISO, YMD',
       application_name: 'challenge-service',
-      // PgBouncer refuses startup parameters it does not track: behind it, set these on the role.
-      ...(preparedStatements ? timeoutParameters(options) : {}),
+      ...(direct ? timeoutParameters(options) : {}),
     },
   });
 }

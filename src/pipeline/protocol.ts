@@ -11,7 +11,7 @@ export interface ShardSettings {
   readonly minWaitMs: number;
   readonly maxBacklog: number;
   readonly maxWaitMs: number;
-  readonly preparedStatements: boolean;
+  readonly transactionPooler: boolean;
 }
 
 export interface ShardWorkerData {

@@ -91,7 +91,7 @@ test('a worker that cannot start is reported through onFatal once, with a fatal 
     host: '127.0.0.1',
     grpcPort: 0,
     shards: 2,
-    settings: { maxBatch: 100, minWaitMs: 0, maxBacklog: 100, maxWaitMs: 1_000, preparedStatements: true },
+    settings: { maxBatch: 100, minWaitMs: 0, maxBacklog: 100, maxWaitMs: 1_000, transactionPooler: false },
     logger,
     logLevel: 'fatal',
     onFatal: (error) => fatalErrors.push(error),
