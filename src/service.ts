@@ -87,7 +87,7 @@ export async function startService(
     const recyclable = createRecyclablePool({
       url: databaseUrl,
       maxConnections: config.dbPoolMax,
-      preparedStatements: config.dbPreparedStatements,
+      transactionPooler: config.dbTransactionPooler,
       statementTimeoutMs: config.requestTimeoutMs,
       lockTimeoutMs: Math.ceil(config.requestTimeoutMs / 2),
     });
@@ -111,7 +111,7 @@ export async function startService(
         minWaitMs: config.events.minWaitMs,
         maxBacklog: config.events.maxBacklog,
         maxWaitMs: config.events.maxWaitMs,
-        preparedStatements: config.dbPreparedStatements,
+        transactionPooler: config.dbTransactionPooler,
       },
       logger,
       logLevel: config.logLevel,
@@ -124,7 +124,7 @@ export async function startService(
       },
     });
     started.push(() => pipeline.stop());
-    metrics.addSource(() => pipeline.snapshots());
+    metrics.addSource(() => pipeline.collectMetrics());
     const cleanup = startDedupCleanup({
       db: pool,
       retentionMs: config.events.dedupRetentionHours * 3_600_000,
