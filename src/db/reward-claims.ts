@@ -7,6 +7,8 @@
  * a takeover replaces it under the ledger row lock, so a request whose token still matches when it
  * records the grant knows nobody else took over.
  */
+
+import { rewardJson } from '../domain/reward-json.ts';
 import { REWARD_TYPES, type Reward } from '../domain/types.ts';
 import type { Db } from './client.ts';
 
@@ -75,7 +77,7 @@ export async function reserveClaim(
   await db`insert into reward_claims
       (user_id, goal_id, period, challenge_id, namespace, idempotency_key, reward, status, lease_token, lease_until)
     values (${key.userId}, ${key.goalId}, ${key.period}, ${input.challengeId}, ${input.namespace},
-      ${input.idempotencyKey}, ${db.json(rewardColumn(input.reward))}, 'pending', ${leaseToken}, ${leaseUntil()})`;
+      ${input.idempotencyKey}, ${db.json(rewardJson(input.reward))}, 'pending', ${leaseToken}, ${leaseUntil()})`;
   return { kind: 'reserved', leaseToken, idempotencyKey: input.idempotencyKey, reward: input.reward };
 }
 
@@ -113,11 +115,6 @@ export async function releaseClaim(db: Db, key: ClaimKey, leaseToken: string): P
  * a reservation over. Not the API's rendering of a reward: rows written today must stay readable
  * whatever the wire format or the configuration become.
  */
-const rewardColumn = (reward: Reward) => ({
-  type: reward.type,
-  rewardId: reward.rewardId,
-  quantity: reward.quantity,
-});
 
 function rewardFromColumn(value: unknown, key: ClaimKey): Reward {
   const column = (value ?? {}) as Record<string, unknown>;

@@ -26,10 +26,10 @@ import { claimIdempotencyKey } from '../domain/claim-key.ts';
 import { decideClaim } from '../domain/claim-rules.ts';
 import { challengeNotFound, goalAlreadyClaimed, goalNotFound, rewardGrantFailed } from '../domain/errors.ts';
 import { viewProgress } from '../domain/progress-view.ts';
+import { rewardJson } from '../domain/reward-json.ts';
 import { formatTimestamp } from '../domain/time.ts';
 import type { GoalStatus, Reward } from '../domain/types.ts';
 import type { RewardGranter } from '../rewards/reward-granter.ts';
-import { rewardJson } from './goal-json.ts';
 
 export interface ClaimResponse {
   readonly goalId: string;

@@ -3,9 +3,10 @@ import { getUserProgress, insertAssignments, setGoalActive } from '../db/progres
 import { type Catalog, findGoalInChallenge } from '../domain/catalog.ts';
 import { challengeNotFound, goalNotFound } from '../domain/errors.ts';
 import { viewProgress } from '../domain/progress-view.ts';
+import { rewardJson } from '../domain/reward-json.ts';
 import { formatTimestamp } from '../domain/time.ts';
 import type { Goal, ProgressRow } from '../domain/types.ts';
-import { requirementJson, rewardJson } from './goal-json.ts';
+import { requirementJson } from './goal-json.ts';
 
 export interface InitializeResponse {
   readonly assignedGoals: readonly ReturnType<typeof assignedGoalJson>[];

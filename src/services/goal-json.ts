@@ -9,19 +9,14 @@
  */
 import type { Catalog } from '../domain/catalog.ts';
 import { isDone, type ProgressView, viewProgress } from '../domain/progress-view.ts';
+import { rewardJson } from '../domain/reward-json.ts';
 import { formatTimestamp, secondsUntil } from '../domain/time.ts';
-import type { Goal, ProgressState, Requirement, Reward } from '../domain/types.ts';
+import type { Goal, ProgressState, Requirement } from '../domain/types.ts';
 
 export const requirementJson = (requirement: Requirement) => ({
   statCode: requirement.statCode,
   operator: requirement.operator,
   targetValue: requirement.targetValue,
-});
-
-export const rewardJson = (reward: Reward) => ({
-  type: reward.type,
-  rewardId: reward.rewardId,
-  quantity: reward.quantity,
 });
 
 export interface ChallengeRenderer {
