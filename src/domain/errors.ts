@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'PAYLOAD_TOO_LARGE',
   'UNAUTHENTICATED',
   'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
   'CHALLENGE_NOT_FOUND',
   'GOAL_NOT_FOUND',
   'GOAL_NOT_ACTIVE',
@@ -51,6 +52,7 @@ export const GRPC_STATUS_OF = {
   PAYLOAD_TOO_LARGE: GRPC_STATUS.RESOURCE_EXHAUSTED,
   UNAUTHENTICATED: GRPC_STATUS.UNAUTHENTICATED,
   NOT_FOUND: GRPC_STATUS.NOT_FOUND,
+  METHOD_NOT_ALLOWED: GRPC_STATUS.UNIMPLEMENTED,
   CHALLENGE_NOT_FOUND: GRPC_STATUS.NOT_FOUND,
   GOAL_NOT_FOUND: GRPC_STATUS.NOT_FOUND,
   GOAL_NOT_ACTIVE: GRPC_STATUS.FAILED_PRECONDITION,
@@ -77,6 +79,16 @@ export class AppError extends Error {
 
 export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
 
+/** Longest caller-supplied value echoed in a message; ids in the catalog are far shorter. */
+export const MAX_ECHOED_CHARS = 100;
+
+/**
+ * A caller-supplied value (path segment, query value) as messages show it: cut to
+ * MAX_ECHOED_CHARS with an ellipsis, so a huge id cannot make the error body as large as the request.
+ */
+export const echoed = (value: string): string =>
+  value.length > MAX_ECHOED_CHARS ? `${value.slice(0, MAX_ECHOED_CHARS)}…` : value;
+
 export const invalidRequest = (message: string, details?: readonly unknown[]) =>
   new AppError('INVALID_REQUEST', message, details ? { details } : undefined);
 
@@ -84,42 +96,42 @@ export const unauthenticated = (message = 'A valid bearer token is required (Aut
   new AppError('UNAUTHENTICATED', message);
 
 export const challengeNotFound = (challengeId: string) =>
-  new AppError('CHALLENGE_NOT_FOUND', `Challenge '${challengeId}' not found`);
+  new AppError('CHALLENGE_NOT_FOUND', `Challenge '${echoed(challengeId)}' not found`);
 
 export const goalNotFound = (goalId: string, challengeId: string) =>
-  new AppError('GOAL_NOT_FOUND', `Goal '${goalId}' not found in challenge '${challengeId}'`);
+  new AppError('GOAL_NOT_FOUND', `Goal '${echoed(goalId)}' not found in challenge '${echoed(challengeId)}'`);
 
 export const goalNotActive = (goalId: string, challengeId: string) =>
   new AppError(
     'GOAL_NOT_ACTIVE',
-    `Goal '${goalId}' must be active to claim its reward. Activate it first via PUT /v1/challenges/${challengeId}/goals/${goalId}/active with {"isActive": true}`,
+    `Goal '${echoed(goalId)}' must be active to claim its reward. Activate it first via PUT /v1/challenges/${echoed(challengeId)}/goals/${echoed(goalId)}/active with {"isActive": true}`,
   );
 
 export const goalNotCompleted = (goalId: string, status: string) =>
   new AppError(
     'GOAL_NOT_COMPLETED',
-    `Goal '${goalId}' is not completed (status: ${status}). Progress is applied as events arrive; try again once it is completed`,
+    `Goal '${echoed(goalId)}' is not completed (status: ${status}). Progress is applied as events arrive; try again once it is completed`,
   );
 
 export const goalAlreadyClaimed = (goalId: string, claimedAt: string) =>
   new AppError(
     'GOAL_ALREADY_CLAIMED',
     claimedAt === ''
-      ? `Reward for goal '${goalId}' is already being claimed`
-      : `Reward for goal '${goalId}' has already been claimed (claimed_at: ${claimedAt})`,
+      ? `Reward for goal '${echoed(goalId)}' is already being claimed`
+      : `Reward for goal '${echoed(goalId)}' has already been claimed (claimed_at: ${claimedAt})`,
   );
 
 export const prerequisitesNotMet = (goalId: string, missing: readonly string[]) =>
   new AppError(
     'PREREQUISITES_NOT_MET',
-    `Prerequisites of goal '${goalId}' are not completed: ${missing.map((id) => `'${id}'`).join(', ')}`,
+    `Prerequisites of goal '${echoed(goalId)}' are not completed: ${missing.map((id) => `'${id}'`).join(', ')}`,
     { details: missing.map((goalId) => ({ prerequisite: goalId })) },
   );
 
 export const rewardGrantFailed = (goalId: string, cause: unknown) =>
   new AppError(
     'REWARD_GRANT_FAILED',
-    `The reward backend did not grant the reward for goal '${goalId}'; the goal is still claimable, try again later`,
+    `The reward backend did not grant the reward for goal '${echoed(goalId)}'; the goal is still claimable, try again later`,
     { cause },
   );
 
@@ -127,4 +139,11 @@ export const payloadTooLarge = (limitBytes: number) =>
   new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${limitBytes} bytes`);
 
 export const routeNotFound = (method: string, path: string) =>
-  new AppError('NOT_FOUND', `No route for ${method} ${path}; see /swagger for the API`);
+  new AppError('NOT_FOUND', `No route for ${echoed(method)} ${echoed(path)}; see /swagger for the API`);
+
+/** `allowed` is what the path does answer to; the HTTP edge also sends it as the Allow header. */
+export const methodNotAllowed = (method: string, path: string, allowed: readonly string[]) =>
+  new AppError(
+    'METHOD_NOT_ALLOWED',
+    `${echoed(method)} is not allowed on ${echoed(path)}; it accepts ${allowed.join(', ')}`,
+  );

@@ -6,12 +6,14 @@ import { swagger } from '@elysiajs/swagger';
 import { Elysia } from 'elysia';
 import type { Authenticate } from '../auth/index.ts';
 import { isDatabaseUnavailable } from '../db/db-errors.ts';
-import { AppError, routeNotFound } from '../domain/errors.ts';
+import { AppError, methodNotAllowed, routeNotFound } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ChallengeQueries } from '../services/challenge-queries.ts';
 import type { ClaimReward } from '../services/claim-reward.ts';
 import type { GoalAssignment } from '../services/goal-assignment.ts';
+import { type AllowedMethods, createAllowedMethods } from './allowed-methods.ts';
+import { bounded, boundedService } from './deadline.ts';
 import { asAppError, errorResponse, internalError, validationError } from './error-response.ts';
 import { checkDeclaredLength, readJsonBody } from './request-body.ts';
 import { challengeRoutes } from './routes/challenges.ts';
@@ -50,8 +52,21 @@ export function createApp(deps: AppDeps) {
   // when a request fails before any handler runs.
   const meta = new WeakMap<Request, RequestMeta>();
   const requestIdOf = (request: Request) => meta.get(request)?.id ?? 'unknown';
+  // Routes see only bounded services: every call that may wait on the database is answered
+  // UNAVAILABLE by the deadline, whichever route makes it.
+  const services = {
+    queries: boundedService(deps.queries, requestTimeoutMs),
+    assignment: boundedService(deps.assignment, requestTimeoutMs),
+    claimReward: bounded(deps.claimReward, claimTimeoutMs),
+  };
+  // Built on the first miss, when every route is registered.
+  let allowedMethods: AllowedMethods | undefined;
+  const allowedOn = (pathname: string): readonly string[] => {
+    allowedMethods ??= createAllowedMethods(app.routes);
+    return allowedMethods(pathname);
+  };
 
-  return new Elysia({ prefix: deps.basePath })
+  const app = new Elysia({ prefix: deps.basePath })
     .onRequest(({ request, set }) => {
       const incoming = request.headers.get('x-request-id');
       const id = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
@@ -63,7 +78,16 @@ export function createApp(deps: AppDeps) {
     .onError(({ code, error, request, path, set }) => {
       const requestId = requestIdOf(request);
       let appError = asAppError(error);
-      if (!appError && code === 'NOT_FOUND') appError = routeNotFound(request.method, path);
+      let headers: Record<string, string> = {};
+      if (!appError && code === 'NOT_FOUND') {
+        const pathname = new URL(request.url).pathname;
+        const allowed = allowedOn(pathname);
+        if (allowed.length === 0) appError = routeNotFound(request.method, pathname);
+        else {
+          appError = methodNotAllowed(request.method, pathname, allowed);
+          headers = { allow: allowed.join(', ') };
+        }
+      }
       if (!appError && code === 'VALIDATION' && 'all' in error) {
         const issues = error.all.map((issue) => ({
           path: 'path' in issue ? String(issue.path) : '',
@@ -85,7 +109,7 @@ export function createApp(deps: AppDeps) {
       } else if (appError.code === 'UNAUTHENTICATED') {
         logger.debug({ requestId, path }, 'unauthenticated request');
       }
-      const response = errorResponse(appError, requestId);
+      const response = errorResponse(appError, requestId, headers);
       set.status = response.status;
       return response;
     })
@@ -119,8 +143,9 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(operationRoutes(deps))
-    .use(challengeRoutes({ ...deps, requestTimeoutMs }))
-    .use(goalRoutes({ ...deps, requestTimeoutMs, claimTimeoutMs }));
+    .use(challengeRoutes({ authenticate: deps.authenticate, ...services }))
+    .use(goalRoutes({ authenticate: deps.authenticate, ...services }));
+  return app;
 }
 
 export type App = ReturnType<typeof createApp>;

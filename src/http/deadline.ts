@@ -16,3 +16,21 @@ export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
+
+type AsyncFunction = (...args: never[]) => Promise<unknown>;
+
+/** `fn` with every call answered by `withDeadline`. */
+export function bounded<F extends AsyncFunction>(fn: F, ms: number): F {
+  return ((...args: Parameters<F>) => withDeadline(fn(...args), ms)) as F;
+}
+
+/**
+ * Every method of `service` bounded by `ms`. The app hands routes only bounded services, so a new
+ * route is under the deadline without having to remember it; each route makes one service call.
+ */
+export function boundedService<S extends { [K in keyof S]: AsyncFunction }>(service: S, ms: number): S {
+  const methods = Object.entries(service as Record<string, AsyncFunction>).map(
+    ([name, method]) => [name, bounded(method.bind(service), ms)] as const,
+  );
+  return Object.fromEntries(methods) as S;
+}

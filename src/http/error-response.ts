@@ -17,10 +17,14 @@ export function errorBody(error: AppError): ErrorBody {
   };
 }
 
-export function errorResponse(error: AppError, requestId: string): Response {
+export function errorResponse(
+  error: AppError,
+  requestId: string,
+  headers: Readonly<Record<string, string>> = {},
+): Response {
   return new Response(JSON.stringify(errorBody(error)), {
     status: HTTP_STATUS_OF[error.code],
-    headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+    headers: { ...headers, 'content-type': 'application/json', 'x-request-id': requestId },
   });
 }
 

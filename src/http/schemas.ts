@@ -102,7 +102,12 @@ export const ErrorBody = t.Object({
 });
 
 export const ActiveOnlyQuery = t.Object({
-  active_only: t.Optional(t.String({ description: '"true" returns only active goals' })),
+  active_only: t.Optional(
+    t.String({
+      description:
+        '"true" returns only active goals; "true" or "false" in any case, absent means false, anything else is 400',
+    }),
+  ),
 });
 
 /** OpenAPI response entries for documentation only; handlers are not re-validated on the way out. */

@@ -1,12 +1,14 @@
 /**
  * An in-process service for HTTP tests: the real app on a fresh test database, with the test
  * challenge config, a controllable clock, mock auth by default and a recording mock reward backend.
- * Requests go through `app.handle`, no port.
+ * Requests go through `app.handle`, no port, unless a test asks for one with `listen()`.
  */
 import { type Authenticate, createAuthenticator, mintDevToken } from '../../src/auth/index.ts';
 import { loadChallengeConfig } from '../../src/config/challenge-config.ts';
+import type { Pool } from '../../src/db/client.ts';
 import { type Catalog, createCatalog } from '../../src/domain/catalog.ts';
 import { createApp } from '../../src/http/app.ts';
+import { MAX_ACCEPTED_BODY_BYTES } from '../../src/http/request-body.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { createRewardGranter } from '../../src/rewards/create-granter.ts';
@@ -29,7 +31,9 @@ export interface TestAppOptions {
   readonly basePath?: string;
   readonly leaseMs?: number;
   readonly poolSize?: number;
+  /** A database the caller owns and closes (see `borrowedDb` for a bare pool). */
   readonly db?: TestDb;
+  readonly requestTimeoutMs?: number;
 }
 
 export interface TestApp {
@@ -51,6 +55,8 @@ export interface TestApp {
     init?: { user?: string; body?: unknown },
   ): Promise<{ status: number; body: T }>;
   handle(request: Request): Promise<Response>;
+  /** Serves the app on a free loopback port with the service's listen options; once per app. */
+  listen(): { readonly baseUrl: string; readonly port: number; stop(): Promise<void> };
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -94,6 +100,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     checkDatabase: async () => void (await db.pool`select 1`),
     metrics,
     logger: createLogger('fatal'),
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
   });
   const basePath = options.basePath ?? '';
 
@@ -127,10 +134,26 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       return { status: response.status, body: (await response.json()) as T };
     },
     handle: (req) => app.handle(req),
+    listen: () => {
+      app.listen({ hostname: '127.0.0.1', port: 0, maxRequestBodySize: MAX_ACCEPTED_BODY_BYTES });
+      const server = app.server;
+      if (!server) throw new Error('the test app did not start listening');
+      const port = server.port ?? 0;
+      return { baseUrl: `http://127.0.0.1:${port}${basePath}`, port, stop: () => server.stop(true) };
+    },
     close,
     [Symbol.asyncDispose]: close,
   };
 }
+
+/** A TestDb over a pool the caller created (another server, an unreachable one); nothing to drop. */
+export const borrowedDb = (pool: Pool, url = 'postgres://unused'): TestDb => ({
+  url,
+  name: new URL(url).pathname.slice(1) || 'unused',
+  pool,
+  drop: async () => {},
+  [Symbol.asyncDispose]: async () => {},
+});
 
 export const devToken = (userId: string, namespace = TEST_NAMESPACE) =>
   mintDevToken({ secret: DEV_SECRET, userId, namespace });

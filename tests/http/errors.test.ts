@@ -57,7 +57,7 @@ describe('unknown routes', () => {
     ['GET', '/nope'],
     ['GET', '/v1/challenges/starter-challenge/goals'],
     ['GET', '/v1/challenges/starter-challenge/goals/play-5-matches/active/extra'],
-    ['DELETE', '/v1/challenges'],
+    ['DELETE', '/v1/challenges/starter-challenge/goals'],
   ])('%s %s is 404 NOT_FOUND in the error shape', async (method, path) => {
     const response = await app.request(method, path, { user: 'route-user' });
     expect(response.status).toBe(404);
@@ -128,6 +128,32 @@ describe('request bodies', () => {
     expect(declared.status).toBe(200);
   });
 
+  test('a huge streamed body is refused once it passes the limit, not read to its end', async () => {
+    const chunk = new Uint8Array(8192).fill(0x20);
+    // Large enough to tell reading on from stopping, small enough to be harmless if read whole.
+    const total = 32 * 1024 * 1024;
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= total) return controller.close();
+        pulled += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const response = await app.handle(
+      new Request(`http://localhost${PLAY_ACTIVE}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'x-mock-user-id': 'endless-user' },
+        body: endless,
+        duplex: 'half',
+      } as RequestInit),
+    );
+    expect(response.status).toBe(413);
+    expect((await errorOf(response)).error).toBe('PAYLOAD_TOO_LARGE');
+    // The stream may pull a chunk or two ahead of the reader; it is never drained.
+    expect(pulled).toBeLessThan(MAX_BODY_BYTES + 4 * chunk.byteLength);
+  });
+
   test('malformed JSON is 400 INVALID_REQUEST', async () => {
     for (const body of ['{', '{"isActive": true,}', 'isActive=true']) {
       const response = await app.request('PUT', PLAY_ACTIVE, { user: 'json-user', body });
@@ -139,6 +165,49 @@ describe('request bodies', () => {
         details: [],
       });
     }
+  });
+});
+
+describe('active_only', () => {
+  test.each(['true', 'TRUE', 'True', 'false', 'FALSE'])('accepts %s on both reads', async (value) => {
+    for (const path of ['/v1/challenges', '/v1/challenges/progression']) {
+      const response = await app.request('GET', `${path}?active_only=${value}`, { user: 'flag-user' });
+      expect(response.status).toBe(200);
+    }
+  });
+
+  test.each(['yes', '1', '0', '', 'truee', 'null'])(
+    'refuses %p with 400 naming the parameter',
+    async (value) => {
+      for (const path of ['/v1/challenges', '/v1/challenges/progression']) {
+        const response = await app.request('GET', `${path}?active_only=${value}`, { user: 'flag-user' });
+        expect(response.status).toBe(400);
+        const body = await errorOf(response);
+        expect(body).toMatchObject({ error: 'INVALID_REQUEST', code: 3, details: [] });
+        expect(body.message).toContain('active_only');
+        expect(body.message).toContain('true or false');
+      }
+    },
+  );
+});
+
+describe('echoed ids', () => {
+  const long = 'g'.repeat(10_000);
+
+  test.each([
+    ['GOAL_NOT_FOUND', 'PUT', `/v1/challenges/starter-challenge/goals/${long}/active`],
+    ['GOAL_NOT_FOUND', 'POST', `/v1/challenges/starter-challenge/goals/${long}/claim`],
+    ['CHALLENGE_NOT_FOUND', 'GET', `/v1/challenges/${long}`],
+    ['INVALID_REQUEST', 'GET', `/v1/challenges?active_only=${long}`],
+    ['NOT_FOUND', 'GET', `/${long}`],
+  ])('%s for a 10,000-character value shows 100 characters of it (%s)', async (error, method, path) => {
+    const body = method === 'PUT' ? { isActive: true } : undefined;
+    const response = await app.request(method, path, { user: 'long-id-user', body });
+    const parsed = await errorOf(response);
+    expect(parsed.error).toBe(error);
+    expect(parsed.message).toContain(`${'g'.repeat(error === 'NOT_FOUND' ? 99 : 100)}…`);
+    expect(parsed.message).not.toContain('g'.repeat(101));
+    expect(parsed.message.length).toBeLessThan(400);
   });
 });
 

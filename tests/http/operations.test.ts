@@ -1,21 +1,11 @@
 /** /healthz, /metrics and /swagger: no auth, health against a dead or silent database, request metrics, the OpenAPI document. */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { createPool, type Pool } from '../../src/db/client.ts';
-import { createTestApp, type TestApp } from '../helpers/test-app.ts';
-import type { TestDb } from '../helpers/test-db.ts';
+import { createPool } from '../../src/db/client.ts';
+import { borrowedDb, createTestApp, type TestApp } from '../helpers/test-app.ts';
 
 const app = await createTestApp();
 const devApp = await createTestApp({ auth: 'dev', db: app.db });
 afterAll(() => app.close());
-
-/** A TestDb whose pool points somewhere else; nothing to drop. */
-const testDbWith = (pool: Pool): TestDb => ({
-  url: 'postgres://unused',
-  name: 'unused',
-  pool,
-  drop: async () => {},
-  [Symbol.asyncDispose]: async () => {},
-});
 
 /** Elysia runs after-response hooks (where requests are counted) in a setImmediate after responding. */
 const afterResponseHooks = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -50,7 +40,7 @@ describe('GET /healthz', () => {
       connectTimeoutSeconds: 1,
     });
     try {
-      const down = await createTestApp({ db: testDbWith(pool) });
+      const down = await createTestApp({ db: borrowedDb(pool) });
       const { value: response, ms } = await timed(() => down.request('GET', '/healthz'));
       expect(ms).toBeLessThan(3000);
       expect(response.status).toBe(503);
@@ -71,7 +61,7 @@ describe('GET /healthz', () => {
       connectTimeoutSeconds: 30,
     });
     try {
-      const hanging = await createTestApp({ db: testDbWith(pool) });
+      const hanging = await createTestApp({ db: borrowedDb(pool) });
       const { value: response, ms } = await timed(() => hanging.request('GET', '/healthz'));
       expect(ms).toBeLessThan(3000);
       expect(response.status).toBe(503);
@@ -161,5 +151,36 @@ describe('GET /swagger', () => {
     expect(methodsOf('/v1/challenges/{challengeId}/goals/{goalId}/claim')).toEqual(['post']);
     expect(methodsOf('/healthz')).toEqual(['get']);
     expect(methodsOf('/metrics')).toEqual(['get']);
+  });
+
+  test('documents the deadline, body limit and query errors of the /v1 routes', async () => {
+    const doc = (await (await devApp.request('GET', '/swagger/json')).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    const statusesOf = (path: string, method: string) =>
+      Object.keys(doc.paths[path]?.[method]?.responses ?? {});
+    expect(statusesOf('/v1/challenges', 'get')).toEqual(['200', '400', '401', '503']);
+    expect(statusesOf('/v1/challenges/{challengeId}', 'get')).toEqual(['200', '400', '401', '404', '503']);
+    expect(statusesOf('/v1/challenges/initialize', 'post')).toEqual(['200', '401', '413', '503']);
+    expect(statusesOf('/v1/challenges/{challengeId}/goals/{goalId}/active', 'put')).toEqual([
+      '200',
+      '400',
+      '401',
+      '404',
+      '413',
+      '503',
+    ]);
+    expect(statusesOf('/v1/challenges/{challengeId}/goals/{goalId}/claim', 'post')).toContain('413');
+  });
+});
+
+describe('deadlines', () => {
+  test('src/http has one deadline definition, in deadline.ts', async () => {
+    const racing: string[] = [];
+    for await (const file of new Bun.Glob('src/http/**/*.ts').scan('.')) {
+      const text = await Bun.file(file).text();
+      if (/Promise\.race\(|setTimeout\(/.test(text)) racing.push(file);
+    }
+    expect(racing).toEqual(['src/http/deadline.ts']);
   });
 });

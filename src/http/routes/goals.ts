@@ -3,19 +3,16 @@ import type { Authenticate } from '../../auth/index.ts';
 import { invalidRequest } from '../../domain/errors.ts';
 import type { ClaimReward } from '../../services/claim-reward.ts';
 import type { GoalAssignment } from '../../services/goal-assignment.ts';
-import { withDeadline } from '../deadline.ts';
 import { ClaimResponse, documented, SetActiveBody, SetActiveResponse } from '../schemas.ts';
 
 const security = [{ bearer: [] }];
 const GoalParams = t.Object({ challengeId: t.String(), goalId: t.String() });
 
+/** `assignment` and `claimReward` come bounded by their deadlines (see app.ts). */
 export function goalRoutes(deps: {
   authenticate: Authenticate;
   assignment: GoalAssignment;
   claimReward: ClaimReward;
-  requestTimeoutMs: number;
-  /** Claims also wait for the reward backend, so they get its time budget on top. */
-  claimTimeoutMs: number;
 }) {
   return new Elysia({ prefix: '/v1/challenges/:challengeId/goals/:goalId' })
     .derive(async ({ request }) => ({ userId: (await deps.authenticate(request.headers)).userId }))
@@ -24,10 +21,7 @@ export function goalRoutes(deps: {
       ({ userId, params, body }) => {
         const isActive = body.isActive ?? body.is_active;
         if (isActive === undefined) throw invalidRequest('Request body needs "isActive": true or false');
-        return withDeadline(
-          deps.assignment.setActive(userId, params.challengeId, params.goalId, isActive),
-          deps.requestTimeoutMs,
-        );
+        return deps.assignment.setActive(userId, params.challengeId, params.goalId, isActive);
       },
       {
         params: GoalParams,
@@ -37,24 +31,19 @@ export function goalRoutes(deps: {
           description: 'Body `{"isActive": bool}` (or `is_active`). Activation keeps earlier progress.',
           tags: ['goals'],
           security,
-          responses: documented(SetActiveResponse, [400, 401, 404]),
+          responses: documented(SetActiveResponse, [400, 401, 404, 413, 503]),
         },
       },
     )
-    .post(
-      '/claim',
-      ({ userId, params }) =>
-        withDeadline(deps.claimReward(userId, params.challengeId, params.goalId), deps.claimTimeoutMs),
-      {
-        params: GoalParams,
-        detail: {
-          summary: "Claim a completed goal's reward",
-          description:
-            'Rules in order: goal exists (404), active (400 GOAL_NOT_ACTIVE), not claimed (409), completed (400), prerequisites done (400). A failed grant → 502 and the goal stays claimable.',
-          tags: ['goals'],
-          security,
-          responses: documented(ClaimResponse, [400, 401, 404, 409, 502, 503]),
-        },
+    .post('/claim', ({ userId, params }) => deps.claimReward(userId, params.challengeId, params.goalId), {
+      params: GoalParams,
+      detail: {
+        summary: "Claim a completed goal's reward",
+        description:
+          'Rules in order: goal exists (404), active (400 GOAL_NOT_ACTIVE), not claimed (409), completed (400), prerequisites done (400). A failed grant → 502 and the goal stays claimable.',
+        tags: ['goals'],
+        security,
+        responses: documented(ClaimResponse, [400, 401, 404, 409, 413, 502, 503]),
       },
-    );
+    });
 }

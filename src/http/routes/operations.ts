@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia';
 import { AppError } from '../../domain/errors.ts';
 import type { Metrics } from '../../metrics.ts';
+import { withDeadline } from '../deadline.ts';
 import { documented } from '../schemas.ts';
 
 const HEALTH_TIMEOUT_MS = 2_000;
@@ -11,7 +12,7 @@ export function operationRoutes(deps: { checkDatabase: () => Promise<void>; metr
       '/healthz',
       async () => {
         try {
-          await withTimeout(deps.checkDatabase(), HEALTH_TIMEOUT_MS);
+          await withDeadline(deps.checkDatabase(), HEALTH_TIMEOUT_MS);
         } catch (cause) {
           throw new AppError('UNAVAILABLE', 'database connectivity check failed', { cause });
         }
@@ -33,12 +34,4 @@ export function operationRoutes(deps: { checkDatabase: () => Promise<void>; metr
         }),
       { detail: { summary: 'Prometheus metrics (no auth)', tags: ['operations'] } },
     );
-}
-
-function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

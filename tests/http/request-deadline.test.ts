@@ -1,0 +1,140 @@
+/**
+ * Every /v1 route answers within the request deadline, however long its dependencies take: against
+ * a PostgreSQL whose processes are frozen (connections open, nothing ever answers), and for each
+ * registered route against services that never settle.
+ */
+import { describe, expect, test } from 'bun:test';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createAuthenticator } from '../../src/auth/index.ts';
+import { createPool, warmUp } from '../../src/db/client.ts';
+import { freePort } from '../../src/db/embedded-postgres.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { MIGRATIONS } from '../../src/db/migrations.ts';
+import { createApp } from '../../src/http/app.ts';
+import { createLogger } from '../../src/log.ts';
+import { createMetrics } from '../../src/metrics.ts';
+import { useOwnPostgres } from '../helpers/own-postgres.ts';
+import { borrowedDb, createTestApp } from '../helpers/test-app.ts';
+
+const REQUEST_TIMEOUT_MS = 1_000;
+const database = useOwnPostgres('request-deadline');
+
+/** The request's answer and how long it took, or 'no answer' if it took longer than `limitMs`. */
+async function answerWithin(request: Promise<Response>, limitMs: number) {
+  const started = performance.now();
+  const outcome = await Promise.race([request, Bun.sleep(limitMs).then(() => 'no answer' as const)]);
+  return { outcome, ms: performance.now() - started };
+}
+
+async function expectUnavailable(outcome: Response | 'no answer'): Promise<void> {
+  expect(outcome).not.toBe('no answer');
+  if (outcome === 'no answer') return;
+  expect(outcome.status).toBe(503);
+  expect(outcome.headers.get('x-request-id')).toBeTruthy();
+  expect(await outcome.json()).toMatchObject({ error: 'UNAVAILABLE', code: 14, details: [] });
+}
+
+/** The postmaster and every process it started; SIGSTOP to all of them freezes the server. */
+function serverProcesses(dataDir: string): number[] {
+  const postmaster = Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+  const children = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        // Field 4 of /proc/<pid>/stat, after the parenthesised command name, is the parent pid.
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+  return [postmaster, ...children];
+}
+
+function signalAll(pids: readonly number[], signal: 'SIGSTOP' | 'SIGCONT'): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Exited meanwhile: nothing left to freeze or thaw.
+    }
+  }
+}
+
+describe('a frozen database', () => {
+  test('GET /v1/challenges and the other reads and writes answer 503 UNAVAILABLE at the deadline', async () => {
+    const postgres = await database.start(await freePort());
+    // One connection, opened before the freeze: queries are sent and never answered, the case
+    // no connect timeout covers.
+    const pool = createPool({ url: postgres.url, maxConnections: 1 });
+    await migrate(pool, MIGRATIONS);
+    await warmUp(pool);
+    const app = await createTestApp({
+      db: borrowedDb(pool, postgres.url),
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    });
+    expect((await app.request('GET', '/v1/challenges', { user: 'frozen-user' })).status).toBe(200);
+
+    const frozen = serverProcesses(postgres.dataDir);
+    expect(frozen.length).toBeGreaterThan(1);
+    signalAll(frozen, 'SIGSTOP');
+    try {
+      const list = answerWithin(app.request('GET', '/v1/challenges', { user: 'frozen-user' }), 3_000);
+      const others = [
+        app.request('GET', '/v1/challenges/progression', { user: 'frozen-user' }),
+        app.request('POST', '/v1/challenges/initialize', { user: 'frozen-user' }),
+        app.request('PUT', '/v1/challenges/starter-challenge/goals/play-5-matches/active', {
+          user: 'frozen-user',
+          body: { isActive: true },
+        }),
+      ].map((request) => answerWithin(request, 3_000));
+      const { outcome, ms } = await list;
+      await expectUnavailable(outcome);
+      expect(ms).toBeLessThan(REQUEST_TIMEOUT_MS + 500);
+      for (const other of await Promise.all(others)) {
+        await expectUnavailable(other.outcome);
+        expect(other.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 500);
+      }
+    } finally {
+      signalAll(frozen, 'SIGCONT');
+      await pool.end({ timeout: 5 });
+    }
+  }, 30_000);
+});
+
+describe('every /v1 route', () => {
+  test('answers 503 UNAVAILABLE at its deadline when its service never settles', async () => {
+    const never = () => new Promise<never>(() => {});
+    const deadlineMs = 200;
+    const app = createApp({
+      basePath: '',
+      authenticate: createAuthenticator({ mode: 'mock' }),
+      queries: { listChallenges: never, getChallenge: never },
+      assignment: { initialize: never, setActive: never },
+      claimReward: never,
+      checkDatabase: never,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: createLogger('fatal'),
+      requestTimeoutMs: deadlineMs,
+      claimTimeoutMs: deadlineMs,
+    });
+    const routes = app.routes.filter((route) => route.path.startsWith('/v1/'));
+    expect(routes.length).toBeGreaterThanOrEqual(5);
+    const answers = routes.map(async ({ method, path }) => {
+      const request = new Request(`http://localhost${path.replace(/:\w+/g, 'some-id')}`, {
+        method,
+        headers: { 'content-type': 'application/json', 'x-mock-user-id': 'hung-user' },
+        ...(method === 'GET' ? {} : { body: '{"isActive":true}' }),
+      });
+      return { route: `${method} ${path}`, ...(await answerWithin(app.handle(request), 2_000)) };
+    });
+    for (const { route, outcome, ms } of await Promise.all(answers)) {
+      expect({ route, status: outcome === 'no answer' ? outcome : outcome.status }).toEqual({
+        route,
+        status: 503,
+      });
+      expect(ms).toBeLessThan(deadlineMs + 500);
+    }
+  });
+});
