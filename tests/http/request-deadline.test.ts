@@ -4,7 +4,6 @@
  * registered route against services that never settle.
  */
 import { describe, expect, test } from 'bun:test';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createAuthenticator } from '../../src/auth/index.ts';
 import { createPool, warmUp } from '../../src/db/client.ts';
 import { freePort } from '../../src/db/embedded-postgres.ts';
@@ -13,6 +12,7 @@ import { MIGRATIONS } from '../../src/db/migrations.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
+import { freezePostgres } from '../helpers/freeze-postgres.ts';
 import { useOwnPostgres } from '../helpers/own-postgres.ts';
 import { borrowedDb, createTestApp } from '../helpers/test-app.ts';
 
@@ -34,34 +34,6 @@ async function expectUnavailable(outcome: Response | 'no answer'): Promise<void>
   expect(await outcome.json()).toMatchObject({ error: 'UNAVAILABLE', code: 14, details: [] });
 }
 
-/** The postmaster and every process it started; SIGSTOP to all of them freezes the server. */
-function serverProcesses(dataDir: string): number[] {
-  const postmaster = Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
-  const children = readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        // Field 4 of /proc/<pid>/stat, after the parenthesised command name, is the parent pid.
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-  return [postmaster, ...children];
-}
-
-function signalAll(pids: readonly number[], signal: 'SIGSTOP' | 'SIGCONT'): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // Exited meanwhile: nothing left to freeze or thaw.
-    }
-  }
-}
-
 describe('a frozen database', () => {
   test('GET /v1/challenges and the other reads and writes answer 503 UNAVAILABLE at the deadline', async () => {
     const postgres = await database.start(await freePort());
@@ -76,9 +48,7 @@ describe('a frozen database', () => {
     });
     expect((await app.request('GET', '/v1/challenges', { user: 'frozen-user' })).status).toBe(200);
 
-    const frozen = serverProcesses(postgres.dataDir);
-    expect(frozen.length).toBeGreaterThan(1);
-    signalAll(frozen, 'SIGSTOP');
+    const frozen = freezePostgres(postgres.dataDir);
     try {
       const list = answerWithin(app.request('GET', '/v1/challenges', { user: 'frozen-user' }), 3_000);
       const others = [
@@ -97,7 +67,7 @@ describe('a frozen database', () => {
         expect(other.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 500);
       }
     } finally {
-      signalAll(frozen, 'SIGCONT');
+      frozen.thaw();
       await pool.end({ timeout: 5 });
     }
   }, 30_000);
