@@ -252,8 +252,11 @@ function isPostmaster(pid: number): boolean {
 function removeData(requested: string, dataDir: string): void {
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(ownerFile(dataDir), { force: true });
-  // The link a relocated data directory leaves at the requested path.
-  if (requested !== dataDir) rmSync(requested, { force: true });
+  // The link a relocated data directory leaves at the requested path, and its record.
+  if (requested !== dataDir) {
+    rmSync(requested, { force: true });
+    rmSync(`${dataDir}.link`, { force: true });
+  }
 }
 
 function runAsOptions(runAs: RunAs | undefined): { uid?: number; gid?: number } {

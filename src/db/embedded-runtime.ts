@@ -24,8 +24,10 @@ import {
   rmdirSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { isOwnerAlive, ownerFile, readOwner } from './embedded-owner.ts';
 
 export const RELOCATED_ROOT = '/var/tmp/challenge-service';
 
@@ -82,6 +84,7 @@ export function prepareDataDir(requested: string, runAs: RunAs | undefined): str
   }
   rmdirSync(target);
   ensureRelocatedRoot();
+  sweepAbandonedData();
   const relocated = relocatedDataDir(requested);
   mkdirSync(relocated, { recursive: true, mode: 0o700 });
   ownDataDir(relocated, runAs);
@@ -90,7 +93,43 @@ export function prepareDataDir(requested: string, runAs: RunAs | undefined): str
   }
   rmSync(requested, { force: true, recursive: true });
   symlinkSync(relocated, requested);
+  writeFileSync(linkFile(relocated), `${resolve(requested)}\n`);
   return relocated;
+}
+
+/** Records which requested path a relocated data directory belongs to. */
+const linkFile = (relocated: string) => `${relocated}.link`;
+
+/**
+ * Relocated data is reachable only through the link at its requested path. Once that link is gone
+ * (`rm -rf .data`, a deleted checkout or test directory) the data is abandoned: a new start at that
+ * path must begin afresh, as it would without relocation, and the disk space must come back. Data
+ * whose owner still runs is never touched.
+ */
+function sweepAbandonedData(): void {
+  for (const entry of readdirSync(RELOCATED_ROOT)) {
+    if (!/^data-[0-9a-f]+\.link$/.test(entry)) continue;
+    const relocated = join(RELOCATED_ROOT, entry.slice(0, -'.link'.length));
+    let requested: string;
+    try {
+      requested = readFileSync(linkFile(relocated), 'utf8').trim();
+    } catch {
+      continue;
+    }
+    if (linksTo(requested, relocated)) continue;
+    const owner = readOwner(relocated);
+    if (owner && isOwnerAlive(owner)) continue;
+    rmSync(relocated, { recursive: true, force: true });
+    for (const file of [ownerFile(relocated), linkFile(relocated)]) rmSync(file, { force: true });
+  }
+}
+
+function linksTo(link: string, target: string): boolean {
+  try {
+    return isSymlink(link) && realpathSync(link) === target;
+  } catch {
+    return false;
+  }
 }
 
 /** Where the data of `requested` lives when the server's user cannot reach it. */

@@ -27,8 +27,9 @@ beforeAll(async () => {
   await first.waitForHealthy(60_000);
 }, 90_000);
 afterAll(async () => {
-  for (const service of [first, ...others]) await service?.terminate('SIGKILL');
-  // SIGKILLed services leave their postmasters: stop them before removing the data.
+  // A graceful stop also stops each service's own postmaster, wherever its data really lives.
+  for (const service of [first, ...others]) await service?.terminate('SIGTERM');
+  // Services killed by a test leave their postmasters: stop them before removing the data.
   for (const pid of postmastersUnder(root)) process.kill(pid, 'SIGINT');
   await Bun.sleep(500);
   rmSync(root, { recursive: true, force: true });
@@ -109,20 +110,36 @@ function expectNoServerIn(dataDir: string): void {
   expect(postmastersUnder(dataDir)).toEqual([]);
 }
 
-/** PostgreSQL processes whose command line names a data directory under `dir`. */
+/**
+ * PostgreSQL processes whose command line names a data directory under `dir`, or the data a link
+ * under `dir` points to (as root, data the postgres user cannot reach is relocated).
+ */
 function postmastersUnder(dir: string): number[] {
+  const dirs = [dir, ...relocatedTargets(dir)];
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (command[0]?.endsWith('/postgres') && command.some((arg) => arg.startsWith(dir)))
+      if (command[0]?.endsWith('/postgres') && command.some((arg) => dirs.some((d) => arg.startsWith(d))))
         pids.push(Number(entry));
     } catch {
       // exited meanwhile
     }
   }
   return pids;
+}
+
+function relocatedTargets(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((entry) => {
+    try {
+      const target = realpathSync(`${dir}/${entry}/pg`);
+      return target.startsWith(dir) ? [] : [target];
+    } catch {
+      return [];
+    }
+  });
 }
 
 function listen(port: number): Promise<Server> {

@@ -28,6 +28,7 @@ afterAll(() => {
   for (const dir of temporary) {
     rmSync(relocatedDataDir(join(dir, 'data', 'pg')), { recursive: true, force: true });
     rmSync(`${relocatedDataDir(join(dir, 'data', 'pg'))}.owner`, { force: true });
+    rmSync(`${relocatedDataDir(join(dir, 'data', 'pg'))}.link`, { force: true });
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -71,6 +72,49 @@ test.skipIf(!asRoot)(
     expect(service.output()).toContain('DATABASE_URL');
   },
   30_000,
+);
+
+test.skipIf(!asRoot)(
+  'deleting DATA_DIR discards its relocated data: the next start begins afresh, abandoned data is removed',
+  async () => {
+    const dir = privateDir();
+    const env = { ...noDatabase, DATA_DIR: join(dir, 'data'), AUTH_MODE: 'mock' };
+    const headers = { 'x-mock-user-id': 'reset-me' };
+    const initialize = async (baseUrl: string) => {
+      const response = await fetch(`${baseUrl}/v1/challenges/initialize`, { method: 'POST', headers });
+      return ((await response.json()) as { newAssignments: number }).newAssignments;
+    };
+    const other = privateDir();
+    const abandoned = relocatedDataDir(join(other, 'data', 'pg'));
+    const before = await startServiceProcess({ ...env, DATA_DIR: join(other, 'data') });
+    await before.waitForHealthy(45_000);
+    expect(await before.terminate('SIGTERM')).toBe(0);
+    expect(existsSync(abandoned)).toBe(true);
+    rmSync(other, { recursive: true, force: true });
+
+    const first = await startServiceProcess(env);
+    try {
+      await first.waitForHealthy(45_000);
+      expect(await initialize(first.baseUrl)).toBeGreaterThan(0);
+      expect(await initialize(first.baseUrl)).toBe(0);
+      expect(await first.terminate('SIGTERM')).toBe(0);
+    } finally {
+      await first.terminate('SIGKILL');
+    }
+    // The other checkout's data went with its link.
+    expect(existsSync(abandoned)).toBe(false);
+
+    rmSync(join(dir, 'data'), { recursive: true, force: true });
+    const again = await startServiceProcess(env);
+    try {
+      await again.waitForHealthy(45_000);
+      expect(await initialize(again.baseUrl)).toBeGreaterThan(0);
+      expect(await again.terminate('SIGTERM')).toBe(0);
+    } finally {
+      await again.terminate('SIGKILL');
+    }
+  },
+  90_000,
 );
 
 test('bun test runs from a checkout inside such a directory, binaries included, and cleans up', async () => {
