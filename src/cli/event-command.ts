@@ -20,6 +20,7 @@ interface CommonOptions {
   token?: string;
   tls?: boolean;
   ca?: string;
+  tlsServerName?: string;
 }
 
 interface StatOptions extends CommonOptions {
@@ -53,7 +54,10 @@ async function run(options: CommonOptions, send: (client: EventClient, id: strin
   const client = createEventClient(options.target, {
     deadlineMs,
     authToken: options.token,
-    tls: options.tls || options.ca ? { rootCerts: options.ca && readCa(options.ca) } : undefined,
+    tls:
+      options.tls || options.ca || options.tlsServerName
+        ? { rootCerts: options.ca && readCa(options.ca), serverName: options.tlsServerName }
+        : undefined,
   });
   try {
     const summary = await sendEvents({ count, concurrency, ...(rate === undefined ? {} : { rate }) }, (n) =>
@@ -94,6 +98,10 @@ function withCommonOptions(command: Command): Command {
     .option(
       '--ca <pemFile>',
       'connect with TLS, trusting this certificate (e.g. a self-signed GRPC_TLS_CERT_FILE)',
+    )
+    .option(
+      '--tls-server-name <name>',
+      "with TLS: the name the port's certificate carries, when --target is an address",
     );
 }
 

@@ -28,8 +28,12 @@ export interface EventClientOptions {
   deadlineMs?: number;
   /** Sent as `authorization: Bearer <token>` (the service's GRPC_AUTH_TOKEN). */
   authToken?: string | undefined;
-  /** Connect with TLS, trusting these PEM root certificates (undefined: the system's roots). */
-  tls?: { readonly rootCerts?: string | undefined } | undefined;
+  /**
+   * Connect with TLS, trusting these PEM root certificates (undefined: the system's roots).
+   * `serverName` is the name the certificate must carry when it differs from the target's host
+   * (a target given as an IP address, or through a proxy).
+   */
+  tls?: { readonly rootCerts?: string | undefined; readonly serverName?: string | undefined } | undefined;
 }
 
 function onMessageOf(service: protoLoader.ServiceDefinition): protoLoader.MethodDefinition<object, object> {
@@ -44,7 +48,12 @@ export function createEventClient(target: string, options: EventClientOptions = 
   const credentials = options.tls
     ? grpc.credentials.createSsl(options.tls.rootCerts ? Buffer.from(options.tls.rootCerts) : null)
     : grpc.credentials.createInsecure();
-  const client = new grpc.Client(target, credentials);
+  const serverName = options.tls?.serverName;
+  const client = new grpc.Client(
+    target,
+    credentials,
+    serverName ? { 'grpc.ssl_target_name_override': serverName, 'grpc.default_authority': serverName } : {},
+  );
   const metadata = new grpc.Metadata();
   if (options.authToken) metadata.set('authorization', `Bearer ${options.authToken}`);
 

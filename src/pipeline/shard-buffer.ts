@@ -183,9 +183,10 @@ export function createShardBuffer(options: ShardBufferOptions): ShardBuffer {
     const batch = pending.splice(0, options.maxBatch);
     for (const event of batch) inFlight.set(event.seq, event);
     const retry = await settle(batch);
+    // Events of a failed attempt may all have been answered meanwhile: still a failed attempt.
     const waiting = takeUnanswered(retry);
     inFlight.clear();
-    if (waiting.length === 0) {
+    if (retry.length === 0) {
       if (attempt > 0) options.onRecovered?.(attempt);
       attempt = 0;
       return;

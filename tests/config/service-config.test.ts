@@ -80,8 +80,65 @@ describe('readServiceConfig', () => {
     { env: { BASE_PATH: 'challenge' }, message: 'BASE_PATH' },
     { env: { LOG_LEVEL: 'loud' }, message: 'LOG_LEVEL' },
     { env: { AB_NAMESPACE: 'x'.repeat(101) }, message: 'AB_NAMESPACE' },
+    { env: { GRPC_TLS_CERT_FILE: 'cert.pem' }, message: 'GRPC_TLS_KEY_FILE' },
+    { env: { GRPC_TLS_KEY_FILE: 'key.pem' }, message: 'GRPC_TLS_CERT_FILE' },
+    { env: { DB_TRANSACTION_POOLER: 'maybe' }, message: 'DB_TRANSACTION_POOLER' },
   ])('rejects a bad value of $message', ({ env, message }) => {
     expect(() => readServiceConfig(env)).toThrow(EnvironmentError);
     expect(() => readServiceConfig(env)).toThrow(message);
+  });
+
+  test('bind addresses, event-port protection, JWT checks and pooler mode are read', () => {
+    const config = readServiceConfig({
+      HTTP_HOST: '127.0.0.1',
+      GRPC_HOST: '10.0.0.5',
+      GRPC_AUTH_TOKEN: 'secret',
+      GRPC_TLS_CERT_FILE: 'cert.pem',
+      GRPC_TLS_KEY_FILE: 'key.pem',
+      JWT_ISSUER: 'https://iam.example',
+      JWT_AUDIENCE: 'game',
+      DB_TRANSACTION_POOLER: 'true',
+    });
+    expect(config).toMatchObject({
+      httpHost: '127.0.0.1',
+      grpcHost: '10.0.0.5',
+      grpcAuthToken: 'secret',
+      grpcTls: { certFile: 'cert.pem', keyFile: 'key.pem' },
+      dbTransactionPooler: true,
+      auth: { issuer: 'https://iam.example', audience: 'game' },
+    });
+    expect(readServiceConfig({})).toMatchObject({
+      httpHost: '0.0.0.0',
+      grpcHost: '0.0.0.0',
+      grpcAuthToken: undefined,
+      grpcTls: undefined,
+      dbTransactionPooler: false,
+    });
+  });
+
+  describe('mock auth with a reward backend that grants real items', () => {
+    const real = [
+      { REWARD_MODE: 'ags', AB_BASE_URL: 'https://a', AB_CLIENT_ID: 'id', AB_CLIENT_SECRET: 's' },
+      { REWARD_MODE: 'webhook', REWARD_WEBHOOK_URL: 'http://h', REWARD_WEBHOOK_SECRET: 's' },
+    ];
+    test.each(real)('refuses to start, naming the variable that allows it ($REWARD_MODE)', (rewards) => {
+      for (const auth of [{ AUTH_MODE: 'mock' }, { PLUGIN_GRPC_SERVER_AUTH_ENABLED: 'false' }]) {
+        expect(() => readServiceConfig({ ...auth, ...rewards })).toThrow(EnvironmentError);
+        expect(() => readServiceConfig({ ...auth, ...rewards })).toThrow(
+          'ALLOW_MOCK_AUTH_WITH_REAL_REWARDS=true',
+        );
+      }
+    });
+    test.each(real)('starts when ALLOW_MOCK_AUTH_WITH_REAL_REWARDS=true ($REWARD_MODE)', (rewards) => {
+      const config = readServiceConfig({
+        AUTH_MODE: 'mock',
+        ALLOW_MOCK_AUTH_WITH_REAL_REWARDS: 'true',
+        ...rewards,
+      });
+      expect(config.auth.mode).toBe('mock');
+    });
+    test('mock auth with mock rewards needs nothing', () => {
+      expect(readServiceConfig({ AUTH_MODE: 'mock' }).rewards.mode).toBe('mock');
+    });
   });
 });

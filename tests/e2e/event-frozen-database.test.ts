@@ -4,7 +4,7 @@
  * service carries on by itself when the database answers again, and SIGTERM during a freeze still
  * shuts down in bounded time.
  */
-import { afterAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { createPool } from '../../src/db/client.ts';
 import { freePort } from '../../src/db/embedded-postgres.ts';
 import { createEventClient } from '../../src/events/event-client.ts';
@@ -29,9 +29,6 @@ const UNAVAILABLE = 14;
 
 const database = useOwnPostgres('frozen');
 const thaws: Array<() => void> = [];
-afterAll(() => {
-  for (const thaw of thaws) thaw();
-});
 
 test('a frozen database: UNAVAILABLE within EVENT_DB_WAIT_MS, recovery without a restart, bounded shutdown', async () => {
   const server = await database.start(await freePort());
@@ -72,9 +69,19 @@ test('a frozen database: UNAVAILABLE within EVENT_DB_WAIT_MS, recovery without a
     // Answered by the wait bound plus a sweep interval and scheduling slack, never left hanging.
     expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(DB_WAIT_MS + 1_000);
 
+    // The outage is logged with its cause, once per shard and cause, not once per failed attempt.
+    const flushErrors = service
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('event flush failed'));
+    expect(flushErrors.length).toBeGreaterThanOrEqual(1);
+    expect(flushErrors.length).toBeLessThanOrEqual(2 * 3);
+    expect(flushErrors.every((line) => line.includes('"err":'))).toBe(true);
+
     frozen.thaw();
     const after = await streamEvents({ ids: ids('after', 200), concurrency: 20, send });
     expect(countCodes(after.outcomes.values())).toEqual(new Map([[OK, 200]]));
+    expect(service.output()).toContain('event flushes succeed again');
     all.push(...after.ok);
     for (const id of [...before.ok, ...after.ok]) acknowledged.add(id);
     const check = createPool({ url: server.url, maxConnections: 2 });
@@ -106,6 +113,8 @@ test('a frozen database: UNAVAILABLE within EVENT_DB_WAIT_MS, recovery without a
     expect(shutdownOutcomes.filter((o) => o.code === OK)).toEqual([]);
     again.thaw();
   } finally {
+    // Before the file's own clean-up stops the server: a frozen one would not stop.
+    for (const thaw of thaws) thaw();
     client.close();
   }
 }, 90_000);
