@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { writeProgressState } from '../../src/db/progress-rows.ts';
-import type { GrantRequest, RewardGranter } from '../../src/rewards/reward-granter.ts';
+import { heldGranter, until } from '../helpers/held-granter.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 
 interface ErrorJson {
@@ -54,35 +54,6 @@ const rowStatus = async (on: TestApp, user: string) =>
     await on.db.pool<{ status: string }[]>`
       select status from user_goal_progress where user_id = ${user} and goal_id = ${GOAL}`
   )[0]?.status;
-
-/**
- * A granter whose n-th call waits until the test calls `release(n)` (or 5 s pass, so a broken
- * implementation fails the assertions instead of hanging the test).
- */
-function heldGranter() {
-  const calls: GrantRequest[] = [];
-  const gates = Array.from({ length: 4 }, () => Promise.withResolvers<void>());
-  const safety = setTimeout(() => {
-    for (const gate of gates) gate.resolve();
-  }, 5_000);
-  const granter: RewardGranter = {
-    mode: 'mock',
-    grant: async (request) => {
-      const gate = gates[calls.length];
-      calls.push(request);
-      await gate?.promise;
-    },
-  };
-  const release = (call: number) => gates[call]?.resolve();
-  const done = () => clearTimeout(safety);
-  return { granter, calls, release, done };
-}
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition() && performance.now() < deadline) await Bun.sleep(5);
-  if (!condition()) throw new Error(`condition not met within ${timeoutMs} ms`);
-}
 
 describe('a grant that outlasts its lease', () => {
   test(

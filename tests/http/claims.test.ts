@@ -6,7 +6,8 @@
 import { afterAll, afterEach, describe, expect, test } from 'bun:test';
 import { writeProgressState } from '../../src/db/progress-rows.ts';
 import type { GoalStatus } from '../../src/domain/types.ts';
-import { type GrantRequest, RewardGrantError, type RewardGranter } from '../../src/rewards/reward-granter.ts';
+import { RewardGrantError, type RewardGranter } from '../../src/rewards/reward-granter.ts';
+import { heldGranter, until } from '../helpers/held-granter.ts';
 import { createTestApp, TEST_NAMESPACE, type TestApp } from '../helpers/test-app.ts';
 
 interface ErrorJson {
@@ -106,38 +107,6 @@ const ledgerOf = async (on: TestApp, user: string): Promise<LedgerRow[]> => [
 ];
 
 const grantsOf = (on: TestApp, user: string) => on.grants.filter((grant) => grant.userId === user);
-
-/**
- * A recording granter whose n-th call waits until the test calls `release(n)` (or 5 s pass, so a
- * broken implementation fails the assertions instead of hanging the test).
- */
-function heldGranter() {
-  const calls: GrantRequest[] = [];
-  const gates = Array.from({ length: 4 }, () => Promise.withResolvers<void>());
-  const safety = setTimeout(() => {
-    for (const gate of gates) gate.resolve();
-  }, 5_000);
-  const granter: RewardGranter = {
-    mode: 'mock',
-    grant: async (request) => {
-      const gate = gates[calls.length];
-      calls.push(request);
-      await gate?.promise;
-    },
-  };
-  return {
-    granter,
-    calls,
-    release: (call: number) => gates[call]?.resolve(),
-    done: () => clearTimeout(safety),
-  };
-}
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition() && performance.now() < deadline) await Bun.sleep(5);
-  if (!condition()) throw new Error(`condition not met within ${timeoutMs} ms`);
-}
 
 describe('claiming a completed goal', () => {
   test('answers 200 with the reward and claimedAt, shows the goal claimed and grants once', async () => {
