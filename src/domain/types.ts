@@ -1,4 +1,5 @@
 /** The challenge configuration model and the per-player progress vocabulary shared by every layer. */
+import type { EventProgress } from './progress.ts';
 
 export const EVENT_SOURCES = ['login', 'statistic'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
@@ -56,18 +57,13 @@ export interface Challenge {
 
 /**
  * A player's stored progress on one goal (a `user_goal_progress` row, read for that player), as
- * the domain sees it. Timestamps are UTC instants.
+ * the domain sees it: what events change (minus the event-ordering time, which only the flush reads)
+ * plus the assignment state. Timestamps are UTC instants.
  */
-export interface ProgressState {
+export interface ProgressState extends Omit<EventProgress, 'lastEventAt'> {
   readonly goalId: string;
-  readonly progress: number;
-  readonly status: GoalStatus;
   readonly isActive: boolean;
   readonly expiresAt: Date | null;
-  readonly completedAt: Date | null;
-  readonly claimedAt: Date | null;
-  /** UTC day (YYYY-MM-DD) of the last event counted for per-day goals (`daily`, `increment`+`daily`). */
-  readonly progressDay: string | null;
 }
 
 /** The stored progress with its assignment time, for answers that show it. */
