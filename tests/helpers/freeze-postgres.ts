@@ -38,19 +38,22 @@ export function postmasterPid(dataDir: string): number {
 
 export function freezePostgres(dataDir: string): { thaw(): void } {
   const pids = processTree(postmasterPid(dataDir));
-  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  const signal = (sig: NodeJS.Signals) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // A backend that ended since the tree was read.
+      }
+    }
+  };
+  signal('SIGSTOP');
   let thawed = false;
   return {
     thaw() {
       if (thawed) return;
       thawed = true;
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGCONT');
-        } catch {
-          // Already gone.
-        }
-      }
+      signal('SIGCONT');
     },
   };
 }
