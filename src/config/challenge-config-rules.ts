@@ -1,5 +1,9 @@
 /** The checks that need more than one field at a time: uniqueness, per-type rules and the prerequisite graph. */
-import type { RawChallengeConfig } from './challenge-config-schema.ts';
+import {
+  type RawChallengeConfig,
+  type RawGoal,
+  usesCurrentOriginalFormat,
+} from './challenge-config-schema.ts';
 import { formatPath, type PathSegment } from './config-error.ts';
 
 export type Fail = (path: readonly PathSegment[], reason: string) => never;
@@ -11,6 +15,7 @@ interface GoalLocation {
 
 /** Checks run in document order and stop at the first problem, so the reported problem is deterministic. */
 export function checkChallengeRules(config: RawChallengeConfig, fail: Fail): void {
+  const currentFormat = usesCurrentOriginalFormat(config);
   const challengePaths = new Map<string, readonly PathSegment[]>();
   const goals = new Map<string, GoalLocation>();
   config.challenges.forEach((challenge, challengeIndex) => {
@@ -34,13 +39,7 @@ export function checkChallengeRules(config: RawChallengeConfig, fail: Fail): voi
         );
       }
       goals.set(goal.goalId, { path, prerequisites: goal.prerequisites ?? [] });
-      const type = goal.type ?? 'absolute';
-      if (goal.daily === true && type !== 'increment') {
-        fail(
-          [...path, 'daily'],
-          `"daily": true is only allowed when type is "increment" (type is "${type}")`,
-        );
-      }
+      checkCountingModel(goal, path, currentFormat, fail);
       if (goal.eventSource === 'statistic' && (goal.requirement.statCode ?? '').trim() === '') {
         const reason = 'is required for statistic goals (the stat code whose updates advance this goal)';
         fail(
@@ -61,6 +60,56 @@ export function checkChallengeRules(config: RawChallengeConfig, fail: Fail): voi
       [...(location?.path ?? []), 'prerequisites', index],
       `prerequisites form a cycle: ${cycle.join(' -> ')} (each goal requires the next, so none can be claimed)`,
     );
+  }
+}
+
+/**
+ * The keys that choose how a goal counts must not contradict each other. In the original's current
+ * format `type`/`daily` are ignored (as the original does), so only `eventCounting` offers our
+ * models there, and it is not combined with the original's relative progress or rotation.
+ */
+function checkCountingModel(
+  goal: RawGoal,
+  path: readonly PathSegment[],
+  currentFormat: boolean,
+  fail: Fail,
+): void {
+  const type = goal.type ?? 'absolute';
+  if (!currentFormat && goal.daily === true && type !== 'increment') {
+    fail([...path, 'daily'], `"daily": true is only allowed when type is "increment" (type is "${type}")`);
+  }
+  if (goal.eventCounting !== undefined) {
+    if (goal.type !== undefined || goal.daily !== undefined) {
+      fail(
+        [...path, 'eventCounting'],
+        `cannot be combined with "${goal.type !== undefined ? 'type' : 'daily'}": give one of them (eventCounting "each" = type "increment", "oncePerDay" = type "increment" with "daily": true, "dailyCompletion" = type "daily")`,
+      );
+    }
+    if (goal.requirement.progressMode === 'relative') {
+      fail(
+        [...path, 'eventCounting'],
+        'cannot be combined with requirement.progressMode "relative": a relative goal counts the stat\'s value',
+      );
+    }
+    if (goal.rotation?.enabled) {
+      fail(
+        [...path, 'eventCounting'],
+        'cannot be combined with an enabled rotation (rotation needs progressMode "relative")',
+      );
+    }
+  }
+  const { rotation } = goal;
+  if (rotation?.enabled) {
+    if (goal.requirement.progressMode !== 'relative') {
+      fail(
+        [...path, 'rotation'],
+        `an enabled rotation needs requirement.progressMode "relative" (it is "${goal.requirement.progressMode ?? 'absolute'}")`,
+      );
+    }
+    if (rotation.type === undefined) fail([...path, 'rotation', 'type'], 'is required (exactly "global")');
+    if (rotation.schedule === undefined) {
+      fail([...path, 'rotation', 'schedule'], 'is required (one of "daily", "weekly", "monthly")');
+    }
   }
 }
 

@@ -3,7 +3,13 @@
  * Every node carries `expected`, the phrase error messages use: "must be <expected> (got …)".
  */
 import { type Static, type TLiteral, type TProperties, Type } from '@sinclair/typebox';
-import { EVENT_SOURCES, GOAL_TYPES, REWARD_TYPES } from '../domain/types.ts';
+import {
+  EVENT_SOURCES,
+  GOAL_TYPES,
+  PROGRESS_MODES,
+  REWARD_TYPES,
+  ROTATION_SCHEDULES,
+} from '../domain/types.ts';
 
 /** Progress and quantities are stored as PostgreSQL `integer`. */
 export const MAX_INT32 = 2_147_483_647;
@@ -29,6 +35,27 @@ export const RequirementSchema = strictObject({
   statCode: optionalString(),
   operator: Type.Optional(Type.Literal('>=', { expected: 'exactly ">="' })),
   targetValue: positiveInt32(),
+  progressMode: Type.Optional(oneOf(PROGRESS_MODES)),
+});
+
+/**
+ * Our own counting models, offered in files written in the original's current format (where the
+ * original ignores `type`): `each` = our `increment`, `oncePerDay` = `increment` with `daily`,
+ * `dailyCompletion` = our `daily`.
+ */
+export const EVENT_COUNTINGS = ['each', 'oncePerDay', 'dailyCompletion'] as const;
+export type EventCounting = (typeof EVENT_COUNTINGS)[number];
+
+export const OnExpirySchema = strictObject({
+  resetProgress: optionalBoolean(),
+  allowReselection: optionalBoolean(),
+});
+
+export const RotationSchema = strictObject({
+  enabled: Type.Boolean({ expected: 'a boolean' }),
+  type: Type.Optional(Type.Literal('global', { expected: 'exactly "global"' })),
+  schedule: Type.Optional(oneOf(ROTATION_SCHEDULES)),
+  onExpiry: Type.Optional(OnExpirySchema),
 });
 
 export const RewardSchema = strictObject({
@@ -43,6 +70,8 @@ export const GoalSchema = strictObject({
   description: optionalString(),
   type: Type.Optional(oneOf(GOAL_TYPES)),
   daily: optionalBoolean(),
+  eventCounting: Type.Optional(oneOf(EVENT_COUNTINGS)),
+  rotation: Type.Optional(RotationSchema),
   eventSource: oneOf(EVENT_SOURCES),
   defaultAssigned: optionalBoolean(),
   requirement: RequirementSchema,
@@ -64,6 +93,19 @@ export const ChallengeConfigSchema = strictObject(
 
 export type RawChallengeConfig = Static<typeof ChallengeConfigSchema>;
 export type RawGoal = Static<typeof GoalSchema>;
+
+/**
+ * Whether the document is written in the original's current format, which it reads with its keys
+ * `requirement.progressMode` and `rotation`, ignoring the older `type`/`daily` keys that some of
+ * its goals still carry.
+ */
+export function usesCurrentOriginalFormat(config: RawChallengeConfig): boolean {
+  return config.challenges.some((challenge) =>
+    challenge.goals.some(
+      (goal) => goal.requirement.progressMode !== undefined || goal.rotation !== undefined,
+    ),
+  );
+}
 
 /**
  * Where each object sits in the document and which other spellings its keys accept. The
@@ -90,14 +132,33 @@ const shape = (
 
 const goalShape = shape(
   GoalSchema.properties,
-  { goal_id: 'goalId', id: 'goalId', default_assigned: 'defaultAssigned', event_source: 'eventSource' },
+  {
+    goal_id: 'goalId',
+    id: 'goalId',
+    default_assigned: 'defaultAssigned',
+    event_source: 'eventSource',
+    event_counting: 'eventCounting',
+  },
   {
     objects: {
       requirement: shape(RequirementSchema.properties, {
         stat_code: 'statCode',
         target_value: 'targetValue',
+        progress_mode: 'progressMode',
       }),
       reward: shape(RewardSchema.properties, { reward_id: 'rewardId' }),
+      rotation: shape(
+        RotationSchema.properties,
+        { on_expiry: 'onExpiry' },
+        {
+          objects: {
+            onExpiry: shape(OnExpirySchema.properties, {
+              reset_progress: 'resetProgress',
+              allow_reselection: 'allowReselection',
+            }),
+          },
+        },
+      ),
     },
   },
 );

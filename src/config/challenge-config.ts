@@ -9,19 +9,39 @@ import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import type { Challenge, Goal } from '../domain/types.ts';
 import { checkChallengeRules } from './challenge-config-rules.ts';
-import { ChallengeConfigSchema, CONFIG_SHAPE, type RawGoal } from './challenge-config-schema.ts';
+import {
+  ChallengeConfigSchema,
+  CONFIG_SHAPE,
+  type EventCounting,
+  type RawGoal,
+  usesCurrentOriginalFormat,
+} from './challenge-config-schema.ts';
 import { ConfigError, describeValue, formatPath, type PathSegment } from './config-error.ts';
 import { findJsonSyntaxError } from './json-syntax.ts';
 import { normalizeKeys } from './normalize-keys.ts';
 
 export { ConfigError } from './config-error.ts';
 
+export interface ConfigOptions {
+  /** Told about what loads but may not mean what the author thinks (once per document). */
+  readonly onWarning?: (message: string) => void;
+}
+
 /**
  * Validates a parsed configuration document and returns the domain model, goals carrying their
  * challenge's id. Pure; `source` only names the document in error messages.
+ *
+ * A document that uses the original's current keys (`requirement.progressMode`, `rotation`) is
+ * read as the original reads it: a goal's older `type`/`daily` keys are ignored (with a warning
+ * naming those goals), and our own counting models are chosen with `eventCounting`. Documents
+ * without those keys keep the meaning of `type` (`absolute`, `increment` with `daily`, `daily`).
  * @throws ConfigError naming `source`, the JSON path and the first problem found.
  */
-export function parseChallengeConfig(json: unknown, source: string): Challenge[] {
+export function parseChallengeConfig(
+  json: unknown,
+  source: string,
+  options: ConfigOptions = {},
+): Challenge[] {
   const { value, spelledPaths } = normalizeKeys(json, CONFIG_SHAPE, source);
   const fail = (path: readonly PathSegment[], reason: string): never => {
     const canonical = formatPath(path);
@@ -34,12 +54,25 @@ export function parseChallengeConfig(json: unknown, source: string): Challenge[]
     return fail(pointerToPath(error.path), structuralReason(error));
   }
   checkChallengeRules(value, fail);
+  const currentFormat = usesCurrentOriginalFormat(value);
+  if (currentFormat) {
+    const ignored = value.challenges.flatMap((challenge) =>
+      challenge.goals
+        .filter((goal) => goal.type !== undefined || goal.daily !== undefined)
+        .map((goal) => goal.goalId),
+    );
+    if (ignored.length > 0) {
+      options.onWarning?.(
+        `${source}: goals ${ignored.map((id) => `"${id}"`).join(', ')} carry "type"/"daily", which this file's format ignores (it uses requirement.progressMode and rotation, as the original does); they count as progressMode "absolute". Use "eventCounting" ("each", "oncePerDay", "dailyCompletion") for those models.`,
+      );
+    }
+  }
   return value.challenges.map((challenge) =>
     Object.freeze({
       challengeId: challenge.challengeId,
       name: challenge.name,
       description: challenge.description ?? '',
-      goals: Object.freeze(challenge.goals.map((goal) => toGoal(goal, challenge.challengeId))),
+      goals: Object.freeze(challenge.goals.map((goal) => toGoal(goal, challenge.challengeId, currentFormat))),
     }),
   );
 }
@@ -48,7 +81,7 @@ export function parseChallengeConfig(json: unknown, source: string): Challenge[]
  * Reads, parses and validates the configuration file at `path`.
  * @throws ConfigError when the file is missing, unreadable, not JSON or not a valid configuration.
  */
-export function loadChallengeConfig(path: string): Challenge[] {
+export function loadChallengeConfig(path: string, options: ConfigOptions = {}): Challenge[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -68,17 +101,38 @@ export function loadChallengeConfig(path: string): Challenge[] {
     const where = position ? ` at line ${position.line}, column ${position.column}` : '';
     throw new ConfigError(path, '', `invalid JSON${where}: ${detail}`, { cause: error });
   }
-  return parseChallengeConfig(document, path);
+  return parseChallengeConfig(document, path, options);
 }
 
-function toGoal(goal: RawGoal, challengeId: string): Goal {
+const COUNTING_MODELS: Readonly<Record<EventCounting, Pick<Goal, 'type' | 'daily'>>> = {
+  each: { type: 'increment', daily: false },
+  oncePerDay: { type: 'increment', daily: true },
+  dailyCompletion: { type: 'daily', daily: false },
+};
+
+function countingModel(goal: RawGoal, currentFormat: boolean): Pick<Goal, 'type' | 'daily'> {
+  if (goal.eventCounting !== undefined) return COUNTING_MODELS[goal.eventCounting];
+  if (currentFormat) return { type: 'absolute', daily: false };
+  return { type: goal.type ?? 'absolute', daily: goal.daily ?? false };
+}
+
+function toGoal(goal: RawGoal, challengeId: string, currentFormat: boolean): Goal {
+  const { rotation } = goal;
   return Object.freeze({
     goalId: goal.goalId,
     challengeId,
     name: goal.name,
     description: goal.description ?? '',
-    type: goal.type ?? 'absolute',
-    daily: goal.daily ?? false,
+    ...countingModel(goal, currentFormat),
+    progressMode: goal.requirement.progressMode ?? 'absolute',
+    rotation:
+      rotation?.enabled && rotation.schedule
+        ? Object.freeze({
+            schedule: rotation.schedule,
+            resetProgress: rotation.onExpiry?.resetProgress ?? false,
+            allowReselection: rotation.onExpiry?.allowReselection ?? false,
+          })
+        : null,
     eventSource: goal.eventSource,
     defaultAssigned: goal.defaultAssigned ?? false,
     requirement: Object.freeze({

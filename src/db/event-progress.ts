@@ -43,9 +43,9 @@ export interface ProgressKeyGroup {
 }
 
 /**
- * Reads the rows among the groups' keys that events can still change: active, and not yet
- * completed or claimed unless the goal reopens (daily goals reopen at 00:00 UTC). Completion is
- * sticky, so skipping finished rows saves shipping rows that would not change.
+ * Reads the rows among the groups' keys that events can still change: active, and not claimed
+ * unless the goal reopens (daily goals at 00:00 UTC, reselectable rotating goals each period).
+ * Claimed rows are final otherwise, so skipping them saves shipping rows that would not change.
  *
  * With `lock`, the rows are locked `FOR UPDATE` in group order, then (user, goal) within a group.
  * A goal belongs to one group, so flushers that list groups in the same order lock any two rows in
@@ -92,6 +92,8 @@ export async function readChangeableRows(
       claimed_at: Date | null;
       progress_day: string | null;
       last_event_at: Date | null;
+      baseline_value: number | null;
+      period_start: string | null;
       version: string;
     }[]
   >`
@@ -99,12 +101,13 @@ export async function readChangeableRows(
       as g(user_from, user_to, goal_from, goal_to)
     cross join lateral (
       select p.user_id, p.goal_id, p.progress, p.status, p.completed_at, p.claimed_at,
-        p.progress_day::text as progress_day, p.last_event_at, p.xmin::text as version
+        p.progress_day::text as progress_day, p.last_event_at, p.baseline_value,
+        p.period_start::text as period_start, p.xmin::text as version
       from user_goal_progress p
       where p.user_id = any((${userIds}::text[])[g.user_from:g.user_to])
         and p.goal_id = any((${goalIds}::text[])[g.goal_from:g.goal_to])
         and p.is_active
-        and (p.status in ('not_started', 'in_progress') or p.goal_id = any(${reopeningGoalIds as string[]}::text[]))
+        and (p.status <> 'claimed' or p.goal_id = any(${reopeningGoalIds as string[]}::text[]))
       ${options.lock ? db`order by p.user_id, p.goal_id for update` : db`offset 0`}
     ) as t`;
   return rows.map((row) => ({
@@ -116,6 +119,8 @@ export async function readChangeableRows(
     claimedAt: row.claimed_at,
     progressDay: row.progress_day,
     lastEventAt: row.last_event_at,
+    baselineValue: row.baseline_value,
+    periodStart: row.period_start,
     version: row.version,
   }));
 }
@@ -127,7 +132,7 @@ export async function readChangeableRows(
  */
 export async function writeProgressBatch(
   db: Db,
-  rows: readonly VersionedProgress[],
+  rows: ReadonlyArray<VersionedProgress & { readonly expiresAt: Date | null }>,
   now: Date,
 ): Promise<number> {
   if (rows.length === 0) return 0;
@@ -142,6 +147,9 @@ export async function writeProgressBatch(
       claimed_at = u.claimed_at,
       progress_day = u.progress_day,
       last_event_at = u.last_event_at,
+      baseline_value = u.baseline_value,
+      period_start = u.period_start,
+      expires_at = coalesce(u.expires_at, t.expires_at),
       updated_at = ${now}
     from unnest(
       ${sorted.map((r) => r.userId)}::text[],
@@ -152,8 +160,12 @@ export async function writeProgressBatch(
       ${db.array(sorted.map((r) => r.claimedAt?.toISOString() ?? null))}::timestamptz[],
       ${db.array(sorted.map((r) => r.progressDay))}::date[],
       ${db.array(sorted.map((r) => r.lastEventAt?.toISOString() ?? null))}::timestamptz[],
+      ${db.array(sorted.map((r) => r.baselineValue))}::int[],
+      ${db.array(sorted.map((r) => r.periodStart))}::date[],
+      ${db.array(sorted.map((r) => r.expiresAt?.toISOString() ?? null))}::timestamptz[],
       ${sorted.map((r) => r.version)}::text[]
-    ) as u(user_id, goal_id, progress, status, completed_at, claimed_at, progress_day, last_event_at, version)
+    ) as u(user_id, goal_id, progress, status, completed_at, claimed_at, progress_day, last_event_at,
+      baseline_value, period_start, expires_at, version)
     where t.user_id = u.user_id and t.goal_id = u.goal_id and t.is_active and t.xmin = u.version::xid`;
   return result.count;
 }

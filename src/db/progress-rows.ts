@@ -11,9 +11,11 @@ interface RawState {
   completed_at: Date | null;
   claimed_at: Date | null;
   progress_day: string | null;
+  baseline_value: number | null;
+  period_start: string | null;
 }
 
-interface RawRow extends RawState {
+export interface RawRow extends RawState {
   assigned_at: Date | null;
 }
 
@@ -26,9 +28,11 @@ const toState = (raw: RawState): ProgressState => ({
   completedAt: raw.completed_at,
   claimedAt: raw.claimed_at,
   progressDay: raw.progress_day,
+  baselineValue: raw.baseline_value,
+  periodStart: raw.period_start,
 });
 
-const toRow = (raw: RawRow): ProgressRow => ({ ...toState(raw), assignedAt: raw.assigned_at });
+export const toRow = (raw: RawRow): ProgressRow => ({ ...toState(raw), assignedAt: raw.assigned_at });
 
 /**
  * Column lists shared by the reads, so a state or a row always maps the same way. Reads return
@@ -39,8 +43,8 @@ const toRow = (raw: RawRow): ProgressRow => ({ ...toState(raw), assignedAt: raw.
  */
 const STATE_COLUMNS = (db: Db) =>
   db`goal_id, progress, status, is_active, expires_at, completed_at, claimed_at,
-     progress_day::text as progress_day`;
-const ROW_COLUMNS = (db: Db) => db`${STATE_COLUMNS(db)}, assigned_at`;
+     progress_day::text as progress_day, baseline_value, period_start::text as period_start`;
+export const ROW_COLUMNS = (db: Db) => db`${STATE_COLUMNS(db)}, assigned_at`;
 
 /** All of a player's rows (active and inactive) with assignment times: one primary-key range read. */
 export async function getUserProgress(db: Db, userId: string): Promise<ProgressRow[]> {
@@ -80,6 +84,9 @@ export async function lockProgressState(
 export interface Assignment {
   readonly goalId: string;
   readonly challengeId: string;
+  /** Rotating goals: when the current period ends, and which period the new row starts in. */
+  readonly expiresAt?: Date | null;
+  readonly periodStart?: string | null;
 }
 
 /**
@@ -96,11 +103,16 @@ export async function insertAssignments(
   if (assignments.length === 0) return [];
   const goalIds = assignments.map((assignment) => assignment.goalId);
   const challengeIds = assignments.map((assignment) => assignment.challengeId);
+  const expiresAt = assignments.map((assignment) => assignment.expiresAt?.toISOString() ?? null);
+  const periodStart = assignments.map((assignment) => assignment.periodStart ?? null);
   const rows = await db<{ goal_id: string }[]>`
     insert into user_goal_progress as t
-      (user_id, goal_id, challenge_id, namespace, progress, status, is_active, assigned_at, created_at, updated_at)
-    select ${userId}, goal_id, challenge_id, ${namespace}, 0, 'not_started', true, ${now}, ${now}, ${now}
-    from unnest(${goalIds}::text[], ${challengeIds}::text[]) as a(goal_id, challenge_id)
+      (user_id, goal_id, challenge_id, namespace, progress, status, is_active, assigned_at,
+       expires_at, period_start, created_at, updated_at)
+    select ${userId}, goal_id, challenge_id, ${namespace}, 0, 'not_started', true, ${now},
+      expires_at, period_start, ${now}, ${now}
+    from unnest(${goalIds}::text[], ${challengeIds}::text[], ${db.array(expiresAt)}::timestamptz[],
+      ${db.array(periodStart)}::date[]) as a(goal_id, challenge_id, expires_at, period_start)
     order by goal_id
     on conflict (user_id, goal_id) do nothing
     returning goal_id`;
@@ -151,12 +163,26 @@ export async function setGoalActive(
  */
 export async function markClaimed(
   db: Db,
-  input: { userId: string; goalId: string; progressDay: string | null; now: Date },
+  input: {
+    userId: string;
+    goalId: string;
+    /** Daily goals: the UTC day claimed; only that day's completion is marked. */
+    progressDay: string | null;
+    /**
+     * Reselectable rotating goals: the period claimed. A row still in that period, or in an earlier
+     * one whose completion carried over, is marked and stamped with it; a row already in a later
+     * period is left alone (its completion belongs to that period).
+     */
+    periodStart: string | null;
+    now: Date;
+  },
 ): Promise<boolean> {
   const rows = await db`
-    update user_goal_progress set status = 'claimed', claimed_at = ${input.now}, updated_at = ${input.now}
+    update user_goal_progress set status = 'claimed', claimed_at = ${input.now}, updated_at = ${input.now},
+      period_start = coalesce(${input.periodStart}::date, period_start)
     where user_id = ${input.userId} and goal_id = ${input.goalId} and status = 'completed'
       and (${input.progressDay}::date is null or progress_day = ${input.progressDay}::date)
+      and (${input.periodStart}::date is null or period_start is null or period_start <= ${input.periodStart}::date)
     returning 1`;
   return rows.length === 1;
 }

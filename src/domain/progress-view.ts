@@ -1,28 +1,45 @@
+import { rollover } from './rollover.ts';
+import { nextPeriodStart, periodKey } from './rotation.ts';
 import { nextUtcMidnight, utcDay } from './time.ts';
 import type { Goal, GoalStatus, ProgressState } from './types.ts';
 
-/** What a player sees for one goal: stored progress adjusted for time (daily goals reopen). */
+/** What a player sees for one goal: stored progress adjusted for time (new days and periods). */
 export interface ProgressView {
+  /** What counts towards the target: the stored value, or for `relative` goals what it gained. */
   readonly progress: number;
   readonly status: GoalStatus;
   readonly isActive: boolean;
   readonly completedAt: Date | null;
   readonly claimedAt: Date | null;
   readonly expiresAt: Date | null;
-  /** Claim period this view belongs to: the UTC day for daily goals, `once` otherwise. */
+  /**
+   * Claim period this view belongs to: the UTC day for daily goals, the rotation period (its first
+   * day) for reselectable rotating goals, `once` otherwise.
+   */
   readonly period: string;
 }
 
 /**
- * The read-path value of a goal for one player. A goal with no row is unassigned: progress 0,
- * `not_started`, inactive. A `daily` goal whose last completion was on an earlier UTC day shows as
- * open again (progress 0, `not_started`) without any write.
+ * The read-path value of a goal for one player, without any write. A goal with no row is
+ * unassigned: progress 0, `not_started`, inactive. A `daily` goal whose last completion was on an
+ * earlier UTC day shows as open again; a rotating goal shows its row as of the current period
+ * (domain/rollover.ts). Rotating goals always show when the period ends, assigned or not.
  */
 export function viewProgress(goal: Goal, row: ProgressState | undefined, now: Date): ProgressView {
   const daily = goal.type === 'daily';
-  // A goal with no row has no timestamps at all; an assigned daily goal expires at the next 00:00 UTC.
-  const expiresAt = !row ? null : daily ? nextUtcMidnight(now) : row.expiresAt;
-  const period = daily ? utcDay(now) : 'once';
+  const { rotation } = goal;
+  const expiresAt = rotation
+    ? nextPeriodStart(rotation.schedule, now)
+    : !row
+      ? null
+      : daily
+        ? nextUtcMidnight(now)
+        : row.expiresAt;
+  const period = daily
+    ? utcDay(now)
+    : rotation?.allowReselection
+      ? periodKey(rotation.schedule, now)
+      : 'once';
   if (!row) {
     return {
       progress: 0,
@@ -34,16 +51,36 @@ export function viewProgress(goal: Goal, row: ProgressState | undefined, now: Da
       period,
     };
   }
-  const reopened = daily && row.progressDay !== utcDay(now);
+  if (daily && row.progressDay !== utcDay(now)) {
+    return {
+      progress: 0,
+      status: 'not_started',
+      isActive: row.isActive,
+      completedAt: null,
+      claimedAt: null,
+      expiresAt,
+      period,
+    };
+  }
+  const current = rollover(goal, row, now);
   return {
-    progress: reopened ? 0 : row.progress,
-    status: reopened ? 'not_started' : row.status,
+    progress: displayedProgress(goal, current),
+    status: current.status,
     isActive: row.isActive,
-    completedAt: reopened ? null : row.completedAt,
-    claimedAt: reopened ? null : row.claimedAt,
+    completedAt: current.completedAt,
+    claimedAt: current.claimedAt,
     expiresAt,
     period,
   };
+}
+
+/** `relative` goals count from their baseline (nothing before their first event); others show the stored value. */
+export function displayedProgress(
+  goal: Goal,
+  state: Pick<ProgressState, 'progress' | 'baselineValue'>,
+): number {
+  if (goal.type !== 'absolute' || goal.progressMode === 'absolute') return state.progress;
+  return state.baselineValue === null ? 0 : Math.max(0, state.progress - state.baselineValue);
 }
 
 export const isDone = (status: GoalStatus): boolean => status === 'completed' || status === 'claimed';

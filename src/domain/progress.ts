@@ -1,22 +1,30 @@
+import { isFromEarlierPeriod, rollover } from './rollover.ts';
 import { utcDay } from './time.ts';
 import type { Goal, GoalStatus } from './types.ts';
 
 /** The part of a progress row that events change. */
 export interface EventProgress {
+  /** The stat's value for `absolute` goals (raw, also in `relative` mode), the count otherwise. */
   readonly progress: number;
   readonly status: GoalStatus;
+  /** The first completion; kept while the goal stays completed. */
   readonly completedAt: Date | null;
   readonly claimedAt: Date | null;
   /** UTC day of the last counted event for per-day goals. */
   readonly progressDay: string | null;
   /** Time of the newest event applied to the row (see domain/event-time.ts). */
   readonly lastEventAt: Date | null;
+  /** `relative` goals: the stat's value the goal measures from; null until the first event. */
+  readonly baselineValue: number | null;
+  /** Rotating goals: the period (its first UTC day) the row's state belongs to. */
+  readonly periodStart: string | null;
 }
 
 /** What a game event means for one goal it matches. */
 export type GoalEvent =
   | { readonly source: 'login' }
-  | { readonly source: 'statistic'; readonly value: number };
+  /** `inc` is the update's own increment, which a relative goal's first event counts. */
+  | { readonly source: 'statistic'; readonly value: number; readonly inc: number };
 
 /** Progress is stored as a PostgreSQL `integer`. */
 export const MAX_PROGRESS = 2_147_483_647;
@@ -28,6 +36,8 @@ export const FRESH_STATE: EventProgress = {
   claimedAt: null,
   progressDay: null,
   lastEventAt: null,
+  baselineValue: null,
+  periodStart: null,
 };
 
 /**
@@ -35,44 +45,30 @@ export const FRESH_STATE: EventProgress = {
  * changes nothing, so callers can skip the write. Callers only pass rows that are active; inactive
  * rows are never touched.
  *
- * Invariants: completion is sticky (a completed or claimed goal never moves again), except that a
- * `daily` goal reopens at 00:00 UTC: its first event of a new day completes it again, even if it
- * was claimed on an earlier day. Per-day goals count an event on the UTC day it happened, and an
- * event of an earlier day than the one already counted changes nothing. An `absolute` statistic
- * goal keeps the value of the newest event: a value older than the stored one (an earlier event
- * redelivered after a later one was applied) changes nothing.
+ * Invariants:
+ * - a claimed goal never moves, except that a new period of a reselectable rotating goal, or a new
+ *   UTC day of a `daily` goal, opens it again;
+ * - completion is sticky: `status` stays completed and `completedAt` keeps the first completion,
+ *   while an `absolute` goal's progress keeps following the stat until the goal is claimed (it may
+ *   pass the target, or drop below it);
+ * - per-day goals count an event on the UTC day it happened; an event of an earlier day (or of an
+ *   earlier rotation period) than the one already counted changes nothing;
+ * - an `absolute` goal keeps the value of the newest event: an older one changes nothing;
+ * - only `absolute` goals ignore negative or non-numeric values; every other goal counts every
+ *   matching event.
  */
 export function applyGoalEvent(goal: Goal, state: EventProgress, event: GoalEvent, at: Date): EventProgress {
-  const day = utcDay(at);
-  if (goal.type === 'daily') return applyDaily(state, event, at, day);
-  if (state.status === 'completed' || state.status === 'claimed') return state;
-
-  let progress: number;
-  let progressDay = state.progressDay;
-  if (goal.type === 'absolute') {
-    if (event.source === 'login') progress = state.progress + 1;
-    else {
-      const value = statValue(event.value);
-      if (value === undefined || isOlder(at, state.lastEventAt)) return state;
-      if (value === state.progress) return state;
-      progress = value;
-    }
-  } else {
-    if (event.source === 'statistic' && statValue(event.value) === undefined) return state;
-    if (goal.daily) {
-      if (isSameOrEarlierDay(day, state.progressDay)) return state;
-      progressDay = day;
-    }
-    progress = state.progress + 1;
-  }
-  return withProgress(goal, state, Math.min(progress, MAX_PROGRESS), progressDay, at);
+  if (goal.type === 'daily') return applyDaily(state, at);
+  if (goal.type === 'increment') return applyIncrement(goal, state, at);
+  return applyValue(goal, state, event, at);
 }
 
-function applyDaily(state: EventProgress, event: GoalEvent, at: Date, day: string): EventProgress {
-  if (event.source === 'statistic' && statValue(event.value) === undefined) return state;
+function applyDaily(state: EventProgress, at: Date): EventProgress {
+  const day = utcDay(at);
   if (state.progressDay !== null && day < state.progressDay) return state;
   if (state.progressDay === day && (state.status === 'completed' || state.status === 'claimed')) return state;
   return {
+    ...state,
     progress: 1,
     status: 'completed',
     completedAt: at,
@@ -82,20 +78,60 @@ function applyDaily(state: EventProgress, event: GoalEvent, at: Date, day: strin
   };
 }
 
-function withProgress(
+function applyIncrement(goal: Goal, state: EventProgress, at: Date): EventProgress {
+  if (state.status === 'completed' || state.status === 'claimed') return state;
+  let progressDay = state.progressDay;
+  if (goal.daily) {
+    const day = utcDay(at);
+    if (progressDay !== null && day <= progressDay) return state;
+    progressDay = day;
+  }
+  const progress = Math.min(state.progress + 1, MAX_PROGRESS);
+  return { ...withStatus(goal, state, progress, progress, at), progressDay };
+}
+
+/** `absolute` goals, in either progress mode, rotating or not. */
+function applyValue(goal: Goal, stored: EventProgress, event: GoalEvent, at: Date): EventProgress {
+  if (isFromEarlierPeriod(goal, stored, at)) return stored;
+  const state = rollover(goal, stored, at);
+  if (state.status === 'claimed') return state;
+  let value: number;
+  let inc: number;
+  if (event.source === 'login') {
+    value = Math.min(state.progress + 1, MAX_PROGRESS);
+    inc = 1;
+  } else {
+    const latestValue = statValue(event.value);
+    if (latestValue === undefined || isOlder(at, state.lastEventAt)) return state;
+    value = latestValue;
+    inc = Number.isFinite(event.inc) ? Math.trunc(event.inc) : 0;
+  }
+  // An unchanged value writes nothing (not even the event time): repeated values are common, and a
+  // row version per event is what the flush costs.
+  if (value === state.progress && (goal.progressMode === 'absolute' || state.baselineValue !== null)) {
+    return state;
+  }
+  if (goal.progressMode === 'absolute') return withStatus(goal, state, value, value, at);
+  // Relative: the first event (no baseline yet) counts its own increment.
+  const baselineValue = state.baselineValue ?? value - inc;
+  return { ...withStatus(goal, state, value, value - baselineValue, at), baselineValue };
+}
+
+/** Stores `progress`; the status follows `measured` (what counts towards the target), sticky once completed. */
+function withStatus(
   goal: Goal,
   state: EventProgress,
   progress: number,
-  progressDay: string | null,
+  measured: number,
   at: Date,
 ): EventProgress {
-  const completed = progress >= goal.requirement.targetValue;
+  const completed = state.status === 'completed' || measured >= goal.requirement.targetValue;
   return {
+    ...state,
     progress,
-    status: completed ? 'completed' : progress > 0 ? 'in_progress' : 'not_started',
-    completedAt: completed ? at : null,
+    status: completed ? 'completed' : measured > 0 ? 'in_progress' : 'not_started',
+    completedAt: completed ? (state.completedAt ?? at) : null,
     claimedAt: null,
-    progressDay,
     lastEventAt: latest(at, state.lastEventAt),
   };
 }
@@ -103,12 +139,9 @@ function withProgress(
 const isOlder = (at: Date, stored: Date | null): boolean =>
   stored !== null && at.getTime() < stored.getTime();
 const latest = (at: Date, stored: Date | null): Date => (isOlder(at, stored) && stored ? stored : at);
-/** `YYYY-MM-DD` strings order like the days they name. */
-const isSameOrEarlierDay = (day: string, counted: string | null): boolean =>
-  counted !== null && day <= counted;
 
 /** A stat's latest value as progress: truncated to an integer; negative or non-finite values are ignored. */
 function statValue(value: number): number | undefined {
   if (!Number.isFinite(value) || value < 0) return undefined;
-  return Math.trunc(value);
+  return Math.min(Math.trunc(value), MAX_PROGRESS);
 }

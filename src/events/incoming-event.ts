@@ -18,7 +18,13 @@ interface EventEnvelope {
 
 export type IncomingEvent =
   | (EventEnvelope & { readonly kind: 'login' })
-  | (EventEnvelope & { readonly kind: 'statistic'; readonly statCode: string; readonly value: number });
+  | (EventEnvelope & {
+      readonly kind: 'statistic';
+      readonly statCode: string;
+      readonly value: number;
+      /** The update's own increment (`payload.inc`); 0 when absent. */
+      readonly inc: number;
+    });
 
 type Fields = Readonly<Record<string, unknown>>;
 
@@ -66,10 +72,12 @@ export function parseStatEvent(message: unknown): IncomingEvent {
   const statCode = checkedId(text(payload, 'stat_code'), 'statCode', MAX_STAT_CODE_LENGTH);
   if (statCode === '') throw new AppError('INVALID_REQUEST', 'statCode cannot be empty');
   const latest = payload['latest_value'];
+  const inc = payload['inc'];
   return {
     kind: 'statistic',
     ...fields,
     statCode,
     value: typeof latest === 'number' ? latest : Number.NaN,
+    inc: typeof inc === 'number' && Number.isFinite(inc) ? inc : 0,
   };
 }

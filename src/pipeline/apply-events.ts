@@ -21,7 +21,8 @@ import {
 } from '../db/event-progress.ts';
 import type { Catalog } from '../domain/catalog.ts';
 import { applyGoalEvent, type EventProgress, type GoalEvent } from '../domain/progress.ts';
-import type { EventSource, Goal } from '../domain/types.ts';
+import { nextPeriodStart } from '../domain/rotation.ts';
+import type { EventSource, Goal, RotationSchedule } from '../domain/types.ts';
 import type { PipelineEvent } from './pipeline-event.ts';
 
 export interface BatchResult {
@@ -104,7 +105,7 @@ async function applyInTransaction(
     if (list) list.push(event);
     else byKey.set(key, [event]);
   }
-  const changed: VersionedProgress[] = [];
+  const changed: Array<VersionedProgress & { readonly expiresAt: Date | null }> = [];
   for (const row of rows) {
     const goal = catalog.goalById.get(row.goalId);
     const rowEvents = goal && work.get(row.userId)?.get(goalKey(goal));
@@ -114,7 +115,15 @@ async function applyInTransaction(
       state = applyGoalEvent(goal, state, toGoalEvent(event), new Date(event.occurredAt));
     }
     if (!sameState(state, row)) {
-      changed.push({ ...state, userId: row.userId, goalId: row.goalId, version: row.version });
+      changed.push({
+        ...state,
+        userId: row.userId,
+        goalId: row.goalId,
+        version: row.version,
+        // The original's column, kept current for operators: when the row's rotation period ends.
+        expiresAt:
+          goal.rotation && state.periodStart ? periodEnd(goal.rotation.schedule, state.periodStart) : null,
+      });
     }
   }
   const rowsWritten = await writeProgressBatch(tx, changed, now);
@@ -148,19 +157,27 @@ function keyGroups(
   for (const key of [...usersByKey.keys()].sort()) {
     const { users, goals } = usersByKey.get(key) as { users: Set<string>; goals: readonly Goal[] };
     groups.push({ userIds: [...users].sort(), goalIds: goals.map((goal) => goal.goalId).sort() });
-    for (const goal of goals) if (goal.type === 'daily') reopeningGoalIds.push(goal.goalId);
+    for (const goal of goals) if (canReopen(goal)) reopeningGoalIds.push(goal.goalId);
   }
   return { groups, reopeningGoalIds };
 }
 
 const toGoalEvent = (event: PipelineEvent): GoalEvent =>
-  event.kind === 'login' ? { source: 'login' } : { source: 'statistic', value: event.value };
+  event.kind === 'login' ? { source: 'login' } : { source: 'statistic', value: event.value, inc: event.inc };
+
+/** Goals whose claimed rows events can still change: a new day or a new rotation period opens them again. */
+const canReopen = (goal: Goal): boolean => goal.type === 'daily' || goal.rotation?.allowReselection === true;
+
+const periodEnd = (schedule: RotationSchedule, periodStart: string): Date =>
+  nextPeriodStart(schedule, new Date(`${periodStart}T00:00:00Z`));
 
 function sameState(a: EventProgress, b: EventProgress): boolean {
   return (
     a.progress === b.progress &&
     a.status === b.status &&
     a.progressDay === b.progressDay &&
+    a.baselineValue === b.baselineValue &&
+    a.periodStart === b.periodStart &&
     a.lastEventAt?.getTime() === b.lastEventAt?.getTime() &&
     a.completedAt?.getTime() === b.completedAt?.getTime() &&
     a.claimedAt?.getTime() === b.claimedAt?.getTime()

@@ -19,6 +19,7 @@ export type PipelineEvent =
       readonly userId: string;
       readonly statCode: string;
       readonly value: number;
+      readonly inc: number;
       readonly receivedAt: number;
       readonly occurredAt: number;
     };

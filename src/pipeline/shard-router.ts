@@ -18,7 +18,12 @@ interface RoutableEnvelope {
 
 export type RoutableEvent =
   | (RoutableEnvelope & { readonly kind: 'login' })
-  | (RoutableEnvelope & { readonly kind: 'statistic'; readonly statCode: string; readonly value: number });
+  | (RoutableEnvelope & {
+      readonly kind: 'statistic';
+      readonly statCode: string;
+      readonly value: number;
+      readonly inc: number;
+    });
 
 export interface ShardRouter {
   route(event: RoutableEvent): Promise<void>;
@@ -74,6 +79,7 @@ export function createShardRouter(ports: readonly MessagePort[]): ShardRouter {
               userId: event.userId,
               statCode: event.statCode,
               value: event.value,
+              inc: event.inc,
               seq: id,
               receivedAt,
               occurredAt,

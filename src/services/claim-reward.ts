@@ -65,8 +65,12 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
     const goal = findGoalInChallenge(catalog, challengeId, goalId);
     if (!goal) throw goalNotFound(goalId, challengeId);
 
-    // A daily goal's claim is for one UTC day (its period) and may mark only that day's completion.
-    const progressDayOf = (period: string) => (goal.type === 'daily' ? period : null);
+    // A claim is for one period and may mark only that period's completion: a daily goal's UTC
+    // day, or a reselectable rotating goal's rotation period.
+    const periodOf = (period: string) => ({
+      progressDay: goal.type === 'daily' ? period : null,
+      periodStart: goal.rotation?.allowReselection ? period : null,
+    });
     let reservation: { key: ClaimKey; leaseToken: string; idempotencyKey: string; reward: Reward };
     try {
       const reserved = await pool.begin(async (tx) => {
@@ -95,7 +99,7 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
           await markClaimed(tx, {
             userId,
             goalId,
-            progressDay: progressDayOf(period),
+            ...periodOf(period),
             now: reserved.grantedAt,
           });
           return { kind: 'granted' as const, grantedAt: reserved.grantedAt };
@@ -139,7 +143,7 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
       await lockProgressState(tx, userId, goalId);
       if (!(await recordGrant(tx, key, leaseToken, claimedAt)))
         return { grantedAt: await findGrantedAt(tx, key) };
-      await markClaimed(tx, { userId, goalId, progressDay: progressDayOf(key.period), now: claimedAt });
+      await markClaimed(tx, { userId, goalId, ...periodOf(key.period), now: claimedAt });
       return undefined;
     });
     if (lost) {

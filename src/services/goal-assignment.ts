@@ -4,6 +4,7 @@ import { type Catalog, findGoalInChallenge } from '../domain/catalog.ts';
 import { challengeNotFound, goalNotFound } from '../domain/errors.ts';
 import { viewProgress } from '../domain/progress-view.ts';
 import { rewardJson } from '../domain/reward-json.ts';
+import { nextPeriodStart, periodKey } from '../domain/rotation.ts';
 import { formatTimestamp } from '../domain/time.ts';
 import type { Goal, ProgressRow } from '../domain/types.ts';
 import { requirementJson } from './goal-json.ts';
@@ -52,11 +53,21 @@ export function createGoalAssignment(deps: {
       const missing = catalog.defaultGoals.filter((goal) => !owned.has(goal.goalId));
       let created: string[] = [];
       if (missing.length > 0) {
-        created = await insertAssignments(db, userId, namespace, missing, now);
+        created = await insertAssignments(
+          db,
+          userId,
+          namespace,
+          missing.map((goal) => ({
+            goalId: goal.goalId,
+            challengeId: goal.challengeId,
+            ...startingPeriod(goal, now),
+          })),
+          now,
+        );
         // A concurrent call created some of them: read them back rather than guess their state.
         rows =
           created.length === missing.length
-            ? [...rows, ...created.map((goalId) => newRow(goalId, now))]
+            ? [...rows, ...missing.map((goal) => newRow(goal, now))]
             : await getUserProgress(db, userId);
       }
       const byGoal = new Map(rows.map((row) => [row.goalId, row]));
@@ -93,17 +104,27 @@ export function createGoalAssignment(deps: {
   };
 }
 
-function newRow(goalId: string, now: Date): ProgressRow {
+/** A rotating goal's new row starts in the current period, expiring at its end (the original's `expires_at`). */
+function startingPeriod(goal: Goal, now: Date): { expiresAt: Date | null; periodStart: string | null } {
+  if (!goal.rotation) return { expiresAt: null, periodStart: null };
   return {
-    goalId,
+    expiresAt: nextPeriodStart(goal.rotation.schedule, now),
+    periodStart: periodKey(goal.rotation.schedule, now),
+  };
+}
+
+function newRow(goal: Goal, now: Date): ProgressRow {
+  return {
+    goalId: goal.goalId,
     progress: 0,
     status: 'not_started',
     isActive: true,
     assignedAt: now,
-    expiresAt: null,
     completedAt: null,
     claimedAt: null,
     progressDay: null,
+    baselineValue: null,
+    ...startingPeriod(goal, now),
   };
 }
 

@@ -3,7 +3,8 @@
  * List responses are the hottest path, so the renderer does as little per request as it can:
  * - the static part of every goal is serialised once per catalog;
  * - a goal with no row renders the same text at any time (no progress, no timestamps), so that
- *   whole text is serialised once per catalog too, locked and unlocked;
+ *   whole text is serialised once per catalog too, locked and unlocked (except rotating goals,
+ *   which always show when their period ends);
  * - a response is one `join` over flat pieces: nesting joins or wrapping the result in a template
  *   copies the whole body again for every level.
  */
@@ -93,6 +94,8 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
       if (activeOnly && !view?.isActive) continue;
       const locked = goal.prerequisites.some((goalId) => !isDone(views.get(goalId)?.status ?? 'not_started'));
       if (view) parts.push(separator, renderGoal(goalText.prefix, view, locked, now));
+      else if (goal.rotation)
+        parts.push(separator, renderGoal(goalText.prefix, viewProgress(goal, undefined, now), locked, now));
       else parts.push(separator, locked ? goalText.unassignedLocked : goalText.unassigned);
       separator = ',';
     }

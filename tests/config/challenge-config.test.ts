@@ -418,6 +418,8 @@ describe('parseChallengeConfig accepts', () => {
           description: '',
           type: 'absolute',
           daily: false,
+          progressMode: 'absolute',
+          rotation: null,
           eventSource: 'login',
           defaultAssigned: false,
           requirement: { statCode: '', operator: '>=', targetValue: 1 },

@@ -13,7 +13,7 @@ const DAY1 = new Date('2026-03-10T10:00:00Z');
 const DAY1_LATER = new Date('2026-03-10T23:59:59Z');
 const DAY2 = new Date('2026-03-11T00:00:01Z');
 const login: GoalEvent = { source: 'login' };
-const stat = (value: number): GoalEvent => ({ source: 'statistic', value });
+const stat = (value: number, inc = 0): GoalEvent => ({ source: 'statistic', value, inc });
 
 const absoluteStat = makeGoal({ type: 'absolute', targetValue: 10 });
 const loginCounter = makeGoal({ type: 'absolute', eventSource: 'login', statCode: '', targetValue: 3 });
@@ -90,14 +90,14 @@ describe('applyGoalEvent', () => {
       expected: { progress: MAX_PROGRESS, status: 'completed' },
     },
     {
-      name: 'absolute: completion is sticky when the stat later drops',
+      name: 'absolute: completion is sticky when the stat later drops; progress follows the stat',
       goal: absoluteStat,
       start: FRESH_STATE,
       steps: [
         [stat(12), DAY1],
         [stat(2), DAY1_LATER],
       ],
-      expected: { progress: 12, status: 'completed', completedAt: DAY1 },
+      expected: { progress: 2, status: 'completed', completedAt: DAY1 },
     },
     {
       name: 'absolute login goal counts logins',
@@ -129,6 +129,23 @@ describe('applyGoalEvent', () => {
         [stat(0), DAY1],
       ],
       expected: { progress: 2, status: 'in_progress' },
+    },
+    {
+      name: 'increment: negative and missing values count too (only absolute goals ignore them)',
+      goal: increment,
+      start: FRESH_STATE,
+      steps: [
+        [stat(-5), DAY1],
+        [stat(Number.NaN), DAY1],
+      ],
+      expected: { progress: 2, status: 'in_progress' },
+    },
+    {
+      name: 'daily (statistic): a negative value completes it like any other',
+      goal: makeGoal({ type: 'daily', targetValue: 1 }),
+      start: FRESH_STATE,
+      steps: [[stat(-3), DAY1]],
+      expected: { progress: 1, status: 'completed', progressDay: '2026-03-10' },
     },
     {
       name: 'increment: completes at the target and stops',
@@ -223,8 +240,8 @@ describe('applyGoalEvent', () => {
   });
 
   test('an event that changes nothing returns the same state object', () => {
-    const completed = state({ progress: 12, status: 'completed', completedAt: DAY1 });
-    expect(applyGoalEvent(absoluteStat, completed, stat(20), DAY2)).toBe(completed);
+    const claimed = state({ progress: 12, status: 'claimed', completedAt: DAY1, claimedAt: DAY1 });
+    expect(applyGoalEvent(absoluteStat, claimed, stat(20), DAY2)).toBe(claimed);
     const same = state({ progress: 4, status: 'in_progress' });
     expect(applyGoalEvent(absoluteStat, same, stat(4), DAY2)).toBe(same);
   });

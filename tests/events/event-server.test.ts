@@ -106,6 +106,7 @@ describe('OnMessage', () => {
         namespace: NAMESPACE,
         statCode: 'enemy_kills',
         value: 5,
+        inc: 0,
         timestampMs: Date.parse('2026-03-10T23:59:30.5Z'),
       },
     ]);

@@ -56,7 +56,18 @@ describe('parseStatEvent', () => {
       namespace: 'ns',
       statCode: 'kills',
       value: 7.5,
+      inc: 0,
       timestampMs: undefined,
+    });
+  });
+
+  test("takes the update's own increment; absent or not a number is 0", () => {
+    expect(parseStatEvent({ ...valid, payload: { stat_code: 'k', latest_value: 9, inc: 3 } })).toMatchObject({
+      value: 9,
+      inc: 3,
+    });
+    expect(parseStatEvent({ ...valid, payload: { stat_code: 'k', latest_value: 9, inc: 'x' } })).toMatchObject({
+      inc: 0,
     });
   });
 

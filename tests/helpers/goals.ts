@@ -10,6 +10,8 @@ export function makeGoal(overrides: Partial<Goal> & { targetValue?: number; stat
     description: '',
     type: 'absolute',
     daily: false,
+    progressMode: 'absolute',
+    rotation: null,
     eventSource: 'statistic',
     defaultAssigned: false,
     requirement: { statCode, operator: '>=', targetValue },
@@ -30,6 +32,8 @@ export function makeRow(overrides: Partial<ProgressRow> = {}): ProgressRow {
     completedAt: null,
     claimedAt: null,
     progressDay: null,
+    baselineValue: null,
+    periodStart: null,
     ...overrides,
   };
 }

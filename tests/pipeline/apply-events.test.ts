@@ -20,6 +20,7 @@ const stat = (statCode: string, value: number, id = '', userId = user): Pipeline
   userId,
   statCode,
   value,
+  inc: 0,
   receivedAt: NOW.getTime(),
   occurredAt: NOW.getTime(),
 });
@@ -46,9 +47,13 @@ describe('applyEventBatch', () => {
   test('absolute statistic goal follows the value and completes at the target', async () => {
     await apply([stat('enemy_kills', 4)]);
     expect(await progressOf('defeat-10-enemies')).toMatchObject({ progress: 4, status: 'in_progress' });
-    await apply([stat('enemy_kills', 12), stat('enemy_kills', 3)]);
+    await apply([stat('enemy_kills', 20)]);
+    // Past the target, as the original shows it; completion is sticky when the stat drops again.
+    expect(await progressOf('defeat-10-enemies')).toMatchObject({ progress: 20, status: 'completed' });
+    const later = new Date(NOW.getTime() + 60_000);
+    await apply([{ ...stat('enemy_kills', 3), occurredAt: later.getTime() }]);
     expect(await progressOf('defeat-10-enemies')).toMatchObject({
-      progress: 12,
+      progress: 3,
       status: 'completed',
       completedAt: NOW,
     });
