@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { LoadtestOptions } from './lib/options.ts';
 import { describeMachine, writeReport } from './lib/report.ts';
-import { generateChallengeConfig } from './lib/workload.ts';
+import { generateChallengeConfig, WORKLOAD_VARIANTS, type WorkloadVariant } from './lib/workload.ts';
 import { allScenario } from './scenarios/all.ts';
 import { apiScenario } from './scenarios/api.ts';
 import { ceilingScenario } from './scenarios/ceiling.ts';
@@ -48,6 +48,7 @@ const OPTIONS = {
   'dev-secret': { type: 'string' },
   namespace: { type: 'string' },
   out: { type: 'string' },
+  workload: { type: 'string' },
 } as const;
 
 const HELP = `Usage: bun run loadtest <scenario> [options]
@@ -87,6 +88,8 @@ Load:
   --timeout MS          per-request timeout (default 10000)
   --dev-secret S        sign dev-mode JWTs with S instead of sending x-mock-user-id (AUTH_MODE=dev)
   --namespace NS        event and token namespace (default loadtest)
+  --workload W          with --spawn (and --print-config): original (default), or rotating: a third
+                        of the default goals rotate daily with relative progress
 
 Output:
   --out DIR             where reports go (default loadtest/results)
@@ -113,8 +116,13 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
   });
+  const workload = values.workload ?? 'original';
+  if (!WORKLOAD_VARIANTS.some((variant) => variant === workload)) {
+    throw new Error(`--workload must be one of ${WORKLOAD_VARIANTS.join(', ')}, got "${workload}"`);
+  }
+  const variant = workload as WorkloadVariant;
   if (values['print-config']) {
-    console.log(JSON.stringify(generateChallengeConfig({ auditGoal: true }), null, 2));
+    console.log(JSON.stringify(generateChallengeConfig({ auditGoal: true, variant }), null, 2));
     return 0;
   }
   const name = positionals[0];
@@ -149,6 +157,7 @@ async function main(argv: string[]): Promise<number> {
     devSecret: values['dev-secret'],
     namespace: values.namespace ?? 'loadtest',
     out: values.out ?? 'loadtest/results',
+    workload: variant,
   };
   const startedAt = new Date().toISOString();
   const outcome = await scenario.run(options);

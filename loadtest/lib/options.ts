@@ -1,4 +1,6 @@
 /** Command-line options shared by every scenario. */
+import type { WorkloadVariant } from './workload.ts';
+
 export interface LoadtestOptions {
   /** Length of the main measured phase, seconds; undefined = the scenario's default. */
   readonly duration?: number;
@@ -23,4 +25,6 @@ export interface LoadtestOptions {
   readonly devSecret?: string;
   readonly namespace: string;
   readonly out: string;
+  /** Which challenge configuration the spawned service runs (loadtest/lib/workload.ts). */
+  readonly workload: WorkloadVariant;
 }

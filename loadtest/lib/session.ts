@@ -40,6 +40,7 @@ export async function openSession(options: LoadtestOptions, label: string, users
         serviceDir: options.serviceDir,
         shards: options.shards,
         devSecret: options.devSecret,
+        workload: options.workload,
       })
     : await existingTarget({
         httpBase: options.target ?? 'http://127.0.0.1:8000',

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
-import { generateChallengeConfig } from './workload.ts';
+import { generateChallengeConfig, type WorkloadVariant } from './workload.ts';
 
 export interface Target {
   readonly httpBase: string;
@@ -26,12 +26,16 @@ export interface SpawnOptions {
   readonly shards?: number;
   readonly devSecret?: string;
   readonly env?: Record<string, string>;
+  readonly workload?: WorkloadVariant;
 }
 
 export async function spawnService(options: SpawnOptions): Promise<Target> {
   const work = mkdtempSync(join(tmpdir(), 'loadtest-'));
   const configPath = join(work, 'challenges.json');
-  writeFileSync(configPath, JSON.stringify(generateChallengeConfig({ auditGoal: true })));
+  writeFileSync(
+    configPath,
+    JSON.stringify(generateChallengeConfig({ auditGoal: true, variant: options.workload ?? 'original' })),
+  );
   const dataDir = `.data/loadtest-pg-${process.pid}-${Date.now().toString(36)}`;
   const pg = await startEmbeddedPostgres({ dataDir, database: 'loadtest', persistent: false });
   const postgresPid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);

@@ -23,7 +23,20 @@ export interface WorkloadOptions {
    * with the logins the service acknowledged.
    */
   readonly auditGoal?: boolean;
+  /** `rotating`: a third of the default goals (goals 3, 6, 9 of each challenge) rotate daily with relative progress. */
+  readonly variant?: WorkloadVariant;
 }
+
+export const WORKLOAD_VARIANTS = ['original', 'rotating'] as const;
+export type WorkloadVariant = (typeof WORKLOAD_VARIANTS)[number];
+
+/** Daily, starting over each period and claimable again: the original's shipped rotating goals. */
+const DAILY_ROTATION = {
+  enabled: true,
+  type: 'global',
+  schedule: 'daily',
+  onExpiry: { resetProgress: true, allowReselection: true },
+};
 
 export const AUDIT_GOAL_ID = 'audit-login-count';
 
@@ -31,20 +44,29 @@ export function generateChallengeConfig(options: WorkloadOptions = {}) {
   const challengeCount = options.challenges ?? 10;
   const goalCount = options.goalsPerChallenge ?? 50;
   const defaults = options.defaultsPerChallenge ?? 10;
+  // The rotating variant is written in the original's current format, where `type` has no meaning.
+  const rotating = options.variant === 'rotating';
   const challenges = [];
   for (let c = 1; c <= challengeCount; c++) {
     const challengeId = `challenge-${String(c).padStart(3, '0')}`;
     const goals = [];
     for (let g = 1; g <= goalCount; g++) {
       const statCode = STAT_CODES[(g - 1) % STAT_CODES.length] ?? 'wins';
+      const rotates = rotating && g <= defaults && g % 3 === 0;
       goals.push({
         goalId: `${challengeId}-goal-${String(g).padStart(2, '0')}`,
         name: `Challenge ${c} goal ${g}`,
         description: `Reach ${TARGET_STEP[statCode] * g} ${statCode}`,
-        type: 'absolute',
+        ...(rotating ? {} : { type: 'absolute' }),
         eventSource: statCode === 'login_count' ? 'login' : 'statistic',
         defaultAssigned: g <= defaults,
-        requirement: { statCode, operator: '>=', targetValue: TARGET_STEP[statCode] * g },
+        requirement: {
+          statCode,
+          operator: '>=',
+          targetValue: TARGET_STEP[statCode] * g,
+          ...(rotating ? { progressMode: rotates ? 'relative' : 'absolute' } : {}),
+        },
+        ...(rotates ? { rotation: DAILY_ROTATION } : {}),
         reward:
           g % 10 === 0
             ? { type: 'WALLET', rewardId: 'GEMS', quantity: 50 * (g / 10) }
@@ -71,7 +93,7 @@ export function generateChallengeConfig(options: WorkloadOptions = {}) {
           goalId: AUDIT_GOAL_ID,
           name: 'Every login',
           description: 'Never completes',
-          type: 'increment',
+          ...(rotating ? { eventCounting: 'each' } : { type: 'increment' }),
           eventSource: 'login',
           defaultAssigned: true,
           requirement: { statCode: 'login_count', operator: '>=', targetValue: 2_147_483_647 },
