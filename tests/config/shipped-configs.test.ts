@@ -101,3 +101,34 @@ describe('config/challenges.test.json (the fixture other tests rely on)', () => 
     expect(new Set(goals.map((goal) => goal.reward.type))).toEqual(new Set(['ITEM', 'WALLET']));
   });
 });
+
+describe("config/challenges.rotation.json (the rotation sample, in the original's current format)", () => {
+  const warnings: string[] = [];
+  const goals = loadChallengeConfig(configPath('challenges.rotation.json'), {
+    onWarning: (w) => warnings.push(w),
+  }).flatMap((challenge) => challenge.goals);
+
+  test('loads with no warning', () => {
+    expect(warnings).toEqual([]);
+  });
+
+  test.each([
+    ['a daily rotation', (goal: Goal) => goal.rotation?.schedule === 'daily'],
+    ['a weekly rotation', (goal: Goal) => goal.rotation?.schedule === 'weekly'],
+    ['a monthly rotation', (goal: Goal) => goal.rotation?.schedule === 'monthly'],
+    ['a goal that carries progress over', (goal: Goal) => goal.rotation?.resetProgress === false],
+    ['a goal claimable once ever', (goal: Goal) => goal.rotation?.allowReselection === false],
+    [
+      'a relative login goal',
+      (goal: Goal) => goal.progressMode === 'relative' && goal.eventSource === 'login',
+    ],
+    [
+      'an absolute goal that never rotates',
+      (goal: Goal) => goal.progressMode === 'absolute' && !goal.rotation,
+    ],
+    ['eventCounting oncePerDay', (goal: Goal) => goal.type === 'increment' && goal.daily],
+    ['eventCounting each', (goal: Goal) => goal.type === 'increment' && !goal.daily],
+  ])('has %s', (_label, predicate) => {
+    expect(goals.some(predicate)).toBe(true);
+  });
+});
