@@ -26,6 +26,7 @@ import type { RewardGranter } from './rewards/reward-granter.ts';
 import { createChallengeQueries } from './services/challenge-queries.ts';
 import { createClaimReward } from './services/claim-reward.ts';
 import { createGoalAssignment } from './services/goal-assignment.ts';
+import { createGoalSelection } from './services/goal-selection.ts';
 
 export interface RunningService {
   readonly httpUrl: string;
@@ -58,7 +59,9 @@ export async function startService(
   overrides: ServiceOverrides = {},
 ): Promise<RunningService> {
   const clock = overrides.clock ?? (() => new Date());
-  const catalog = createCatalog(loadChallengeConfig(config.challengeConfigPath));
+  const catalog = createCatalog(
+    loadChallengeConfig(config.challengeConfigPath, { onWarning: (message) => logger.warn(message) }),
+  );
   const metrics = overrides.metrics ?? createMetrics();
 
   // Everything started so far, stopped in reverse order when a later step fails: a failed start
@@ -140,6 +143,7 @@ export async function startService(
       authenticate,
       queries: createChallengeQueries({ db: pool, catalog, clock }),
       assignment: createGoalAssignment({ db: pool, catalog, namespace: config.namespace, clock }),
+      selection: createGoalSelection({ pool, catalog, namespace: config.namespace, clock }),
       claimReward: createClaimReward({
         pool,
         catalog,

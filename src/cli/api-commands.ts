@@ -1,5 +1,5 @@
 /**
- * REST commands: `challenges`, `initialize`, `activate`, `deactivate`, `claim`, `health`.
+ * REST commands: `challenges`, `initialize`, `activate`, `deactivate`, `select`, `claim`, `health`.
  * Tables for people by default; `--json` prints the response body exactly as the service sent it.
  */
 import type { Command } from 'commander';
@@ -21,6 +21,8 @@ import {
   formatChallenges,
   formatClaim,
   formatInitialize,
+  formatSelection,
+  type GoalSelectionBody,
   type InitializeBody,
   reportApiError,
   type SetActiveBody,
@@ -200,6 +202,54 @@ export function registerApiCommands(program: Command): void {
       ),
     );
   }
+
+  example(
+    withApiOptions(
+      program
+        .command('select')
+        .argument('<challengeId>', 'challenge id')
+        .argument('[goalIds...]', 'goals to activate (batch-select); leave out with --random')
+        .description(
+          'Activate several goals at once: the listed ones, or --random <count> drawn by the service',
+        ),
+    )
+      .option('--random <count>', 'let the service draw this many goals (random-select)')
+      .option('--replace', 'deactivate the other active goals of the challenge (progress is kept)')
+      .option('--exclude-active', 'with --random: never draw a goal that is already active'),
+    'bun run cli select combat-mastery defeat-10-enemies win-5-matches --replace --user alice',
+    'bun run cli select combat-mastery --random 2 --exclude-active --user alice',
+  ).action(
+    (
+      challengeId: string,
+      goalIds: string[],
+      options: ApiOptions & { random?: string; replace?: boolean; excludeActive?: boolean },
+    ) => {
+      const replaceExisting = options.replace === true;
+      let path: string;
+      let body: Record<string, unknown>;
+      if (options.random === undefined) {
+        if (goalIds.length === 0) fail('name the goals to select, or pass --random <count>');
+        if (options.excludeActive) fail('--exclude-active only applies with --random');
+        path = 'batch-select';
+        body = { goalIds, replaceExisting };
+      } else {
+        if (goalIds.length > 0) fail('pass either goal ids or --random <count>, not both');
+        const count = Number(options.random);
+        if (options.random.trim() === '' || !Number.isInteger(count))
+          fail(`--random must be a whole number, got '${options.random}'`);
+        path = 'random-select';
+        body = { count, replaceExisting, excludeActive: options.excludeActive === true };
+      }
+      return run(
+        options,
+        (client) => client.request('POST', `/v1/challenges/${segment(challengeId)}/goals/${path}`, body),
+        (response) =>
+          formatSelection(
+            expectBody<GoalSelectionBody>(response, ['selectedGoals', 'totalActiveGoals', 'replacedGoals']),
+          ),
+      );
+    },
+  );
 
   example(
     withApiOptions(

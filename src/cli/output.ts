@@ -7,6 +7,7 @@ import type {
   ChallengeList,
   Challenge as ChallengeSchema,
   ClaimResponse,
+  GoalSelectionResponse,
   InitializeResponse,
   SetActiveResponse,
 } from '../http/schemas.ts';
@@ -39,6 +40,7 @@ export type ChallengeBody = Static<typeof ChallengeSchema>;
 export type InitializeBody = Static<typeof InitializeResponse>;
 export type SetActiveBody = Static<typeof SetActiveResponse>;
 export type ClaimBody = Static<typeof ClaimResponse>;
+export type GoalSelectionBody = Static<typeof GoalSelectionResponse>;
 type Reward = ClaimBody['reward'];
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -90,6 +92,30 @@ export function formatInitialize(body: InitializeBody): string {
           goal.goalId,
           goal.status,
           `${goal.progress}/${goal.target}`,
+          formatReward(goal.reward),
+          goal.assignedAt,
+        ]),
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+export function formatSelection(body: GoalSelectionBody): string {
+  const lines = [
+    `totalActiveGoals: ${body.totalActiveGoals}`,
+    `replacedGoals: ${body.replacedGoals.length > 0 ? body.replacedGoals.join(', ') : 'none'}`,
+  ];
+  if (body.selectedGoals.length > 0) {
+    lines.push(
+      '',
+      renderTable(
+        ['GOAL', 'STATUS', 'PROGRESS', 'ACTIVE', 'REWARD', 'ASSIGNED AT'],
+        body.selectedGoals.map((goal) => [
+          goal.goalId,
+          goal.status,
+          `${goal.progress}/${goal.target}`,
+          yesNo(goal.isActive),
           formatReward(goal.reward),
           goal.assignedAt,
         ]),

@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'GOAL_NOT_COMPLETED',
   'GOAL_ALREADY_CLAIMED',
   'PREREQUISITES_NOT_MET',
+  'INSUFFICIENT_GOALS',
   'REWARD_GRANT_FAILED',
   'RESOURCE_EXHAUSTED',
   'UNAVAILABLE',
@@ -59,6 +60,7 @@ export const GRPC_STATUS_OF = {
   GOAL_NOT_COMPLETED: GRPC_STATUS.FAILED_PRECONDITION,
   GOAL_ALREADY_CLAIMED: GRPC_STATUS.ALREADY_EXISTS,
   PREREQUISITES_NOT_MET: GRPC_STATUS.FAILED_PRECONDITION,
+  INSUFFICIENT_GOALS: GRPC_STATUS.INVALID_ARGUMENT,
   REWARD_GRANT_FAILED: GRPC_STATUS.INTERNAL,
   RESOURCE_EXHAUSTED: GRPC_STATUS.RESOURCE_EXHAUSTED,
   UNAVAILABLE: GRPC_STATUS.UNAVAILABLE,
@@ -126,6 +128,13 @@ export const prerequisitesNotMet = (goalId: string, missing: readonly string[]) 
     'PREREQUISITES_NOT_MET',
     `Prerequisites of goal '${echoed(goalId)}' are not completed: ${missing.map((id) => `'${id}'`).join(', ')}`,
     { details: missing.map((goalId) => ({ prerequisite: goalId })) },
+  );
+
+/** The original's text, which its clients match on: a random selection with nothing to choose from. */
+export const insufficientGoals = (available: number, requested: number) =>
+  new AppError(
+    'INSUFFICIENT_GOALS',
+    `INSUFFICIENT_GOALS: no goals available for selection (available: ${available}, requested: ${requested})`,
   );
 
 export const rewardGrantFailed = (goalId: string, cause: unknown) =>

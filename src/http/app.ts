@@ -12,11 +12,13 @@ import type { Metrics } from '../metrics.ts';
 import type { ChallengeQueries } from '../services/challenge-queries.ts';
 import type { ClaimReward } from '../services/claim-reward.ts';
 import type { GoalAssignment } from '../services/goal-assignment.ts';
+import type { GoalSelection } from '../services/goal-selection.ts';
 import { type AllowedMethods, createAllowedMethods } from './allowed-methods.ts';
 import { bounded, boundedService } from './deadline.ts';
 import { asAppError, errorResponse, internalError, validationError } from './error-response.ts';
 import { checkDeclaredLength, readJsonBody } from './request-body.ts';
 import { challengeRoutes } from './routes/challenges.ts';
+import { goalSelectionRoutes } from './routes/goal-selection.ts';
 import { goalRoutes } from './routes/goals.ts';
 import { operationRoutes } from './routes/operations.ts';
 
@@ -25,6 +27,7 @@ export interface AppDeps {
   readonly authenticate: Authenticate;
   readonly queries: ChallengeQueries;
   readonly assignment: GoalAssignment;
+  readonly selection: GoalSelection;
   readonly claimReward: ClaimReward;
   /** Resolves when the database answers; rejects (or times out) otherwise. */
   readonly checkDatabase: () => Promise<void>;
@@ -57,6 +60,7 @@ export function createApp(deps: AppDeps) {
   const services = {
     queries: boundedService(deps.queries, requestTimeoutMs),
     assignment: boundedService(deps.assignment, requestTimeoutMs),
+    selection: boundedService(deps.selection, requestTimeoutMs),
     claimReward: bounded(deps.claimReward, claimTimeoutMs),
   };
   // Built on the first miss, when every route is registered.
@@ -144,7 +148,8 @@ export function createApp(deps: AppDeps) {
     )
     .use(operationRoutes(deps))
     .use(challengeRoutes({ authenticate: deps.authenticate, ...services }))
-    .use(goalRoutes({ authenticate: deps.authenticate, ...services }));
+    .use(goalRoutes({ authenticate: deps.authenticate, ...services }))
+    .use(goalSelectionRoutes({ authenticate: deps.authenticate, ...services }));
   return app;
 }
 

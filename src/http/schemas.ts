@@ -94,6 +94,56 @@ export const ClaimResponse = t.Object({
   claimedAt: Timestamp,
 });
 
+export const BatchSelectBody = t.Object(
+  {
+    goalIds: t.Optional(
+      t.Array(t.String(), { description: 'Goals of this challenge to activate; repeats count once' }),
+    ),
+    goal_ids: t.Optional(t.Array(t.String(), { description: 'snake_case spelling of goalIds' })),
+    replaceExisting: t.Optional(
+      t.Boolean({ description: 'Deactivate the active goals of this challenge that are not listed' }),
+    ),
+    replace_existing: t.Optional(t.Boolean({ description: 'snake_case spelling of replaceExisting' })),
+  },
+  { additionalProperties: true },
+);
+
+export const RandomSelectBody = t.Object(
+  {
+    count: t.Optional(
+      t.Number({ description: 'Whole number > 0; a smaller pool gives fewer goals, an empty one 400' }),
+    ),
+    replaceExisting: t.Optional(
+      t.Boolean({ description: 'Deactivate the active goals of this challenge; they are not drawn again' }),
+    ),
+    replace_existing: t.Optional(t.Boolean({ description: 'snake_case spelling of replaceExisting' })),
+    excludeActive: t.Optional(t.Boolean({ description: 'Never draw a goal that is already active' })),
+    exclude_active: t.Optional(t.Boolean({ description: 'snake_case spelling of excludeActive' })),
+  },
+  { additionalProperties: true },
+);
+
+export const SelectedGoal = t.Object({
+  goalId: t.String(),
+  name: t.String(),
+  description: t.String(),
+  requirement: Requirement,
+  reward: Reward,
+  status: Status,
+  progress: t.Integer(),
+  target: t.Integer(),
+  isActive: t.Boolean(),
+  assignedAt: Timestamp,
+  expiresAt: Timestamp,
+});
+
+export const GoalSelectionResponse = t.Object({
+  selectedGoals: t.Array(SelectedGoal, { description: 'In request order (batch) or draw order (random)' }),
+  challengeId: t.String(),
+  totalActiveGoals: t.Integer({ description: 'Active goals of this challenge after the call' }),
+  replacedGoals: t.Array(t.String(), { description: 'Goals this call deactivated' }),
+});
+
 export const ErrorBody = t.Object({
   error: t.Union(ERROR_CODES.map((code) => t.Literal(code))),
   code: t.Integer({ description: 'gRPC status number' }),

@@ -16,6 +16,7 @@ import type { GrantRequest, RewardGranter } from '../../src/rewards/reward-grant
 import { createChallengeQueries } from '../../src/services/challenge-queries.ts';
 import { createClaimReward } from '../../src/services/claim-reward.ts';
 import { createGoalAssignment } from '../../src/services/goal-assignment.ts';
+import { createGoalSelection } from '../../src/services/goal-selection.ts';
 import { createTestDb, type TestDb } from './test-db.ts';
 
 export const TEST_CONFIG_PATH = 'config/challenges.test.json';
@@ -88,6 +89,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     authenticate,
     queries: createChallengeQueries({ db: db.pool, catalog, clock }),
     assignment: createGoalAssignment({ db: db.pool, catalog, namespace: TEST_NAMESPACE, clock }),
+    selection: createGoalSelection({ pool: db.pool, catalog, namespace: TEST_NAMESPACE, clock }),
     claimReward: createClaimReward({
       pool: db.pool,
       catalog,

@@ -291,6 +291,7 @@ describe('unexpected failures', () => {
       authenticate: createAuthenticator({ mode: 'mock' }),
       queries: { listChallenges: rejects, getChallenge: throws },
       assignment: { initialize: throws, setActive: rejects },
+      selection: { batchSelect: rejects, randomSelect: throws },
       claimReward: rejects,
       checkDatabase: async () => {},
       metrics: createMetrics({ defaultMetrics: false }),

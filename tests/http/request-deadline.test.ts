@@ -82,6 +82,7 @@ describe('every /v1 route', () => {
       authenticate: createAuthenticator({ mode: 'mock' }),
       queries: { listChallenges: never, getChallenge: never },
       assignment: { initialize: never, setActive: never },
+      selection: { batchSelect: never, randomSelect: never },
       claimReward: never,
       checkDatabase: never,
       metrics: createMetrics({ defaultMetrics: false }),
