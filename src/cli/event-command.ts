@@ -26,6 +26,7 @@ interface CommonOptions {
 interface StatOptions extends CommonOptions {
   stat: string;
   value: string;
+  inc: string;
 }
 
 function positiveInteger(name: string, text: string): number {
@@ -124,11 +125,19 @@ export function registerEventCommands(program: Command): void {
   withCommonOptions(event.command('stat').description('Send StatItemUpdated events'))
     .requiredOption('-s, --stat <statCode>', 'statistic code')
     .requiredOption('--value <number>', 'the statistic value after the update (latestValue)')
+    .option(
+      '--inc <number>',
+      'how much this update added (inc); relative goals count it on their first event',
+      '0',
+    )
     .addHelpText('after', '\nExample:\n  $ bun run cli event stat --user alice --stat enemy_kills --value 10')
     .action((options: StatOptions) => {
       const value = Number(options.value);
       if (options.value.trim() === '' || !Number.isFinite(value))
         fail(`--value must be a number, got '${options.value}'`);
+      const inc = Number(options.inc);
+      if (options.inc.trim() === '' || !Number.isFinite(inc))
+        fail(`--inc must be a number, got '${options.inc}'`);
       return run(options, (client, id) =>
         client.sendStat({
           id,
@@ -136,6 +145,7 @@ export function registerEventCommands(program: Command): void {
           namespace: options.namespace,
           statCode: options.stat,
           value,
+          inc,
         }),
       );
     });

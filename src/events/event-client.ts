@@ -15,6 +15,8 @@ export interface LoginEventInput {
 export interface StatEventInput extends LoginEventInput {
   statCode: string;
   value: number;
+  /** The update's own increment (`payload.inc`), which a relative goal's first event counts. */
+  inc?: number;
 }
 
 export interface EventClient {
@@ -94,6 +96,7 @@ export function createEventClient(target: string, options: EventClientOptions = 
           user_id: event.userId,
           stat_code: event.statCode,
           latest_value: event.value,
+          inc: event.inc ?? 0,
         },
       }),
     close: () => client.close(),
