@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Authenticate, createAuthenticator } from './auth/index.ts';
+import { epochClock } from './clock.ts';
 import { loadChallengeConfig } from './config/challenge-config.ts';
 import type { ServiceConfig } from './config/service-config.ts';
 import { type Pool, warmUp } from './db/client.ts';
@@ -49,6 +50,12 @@ export interface ServiceOverrides {
   readonly granter?: RewardGranter;
   readonly metrics?: Metrics;
   readonly clock?: () => Date;
+  /**
+   * Tests only: a clock offset shared with the event workers (src/clock.ts `createMovableClock`),
+   * so HTTP requests and event flushes see the same moved time; also the HTTP clock unless `clock`
+   * is given.
+   */
+  readonly clockOffset?: SharedArrayBuffer;
   /** Called if an event worker dies; main exits the process so unacknowledged events are redelivered. */
   readonly onFatal?: (error: Error) => void;
 }
@@ -58,7 +65,8 @@ export async function startService(
   logger: Logger,
   overrides: ServiceOverrides = {},
 ): Promise<RunningService> {
-  const clock = overrides.clock ?? (() => new Date());
+  const epochNow = epochClock(overrides.clockOffset);
+  const clock = overrides.clock ?? (() => new Date(epochNow()));
   const catalog = createCatalog(
     loadChallengeConfig(config.challengeConfigPath, { onWarning: (message) => logger.warn(message) }),
   );
@@ -119,6 +127,7 @@ export async function startService(
       logger,
       logLevel: config.logLevel,
       workerFiles: workerFiles(),
+      clockOffset: overrides.clockOffset,
       // A worker failing during start-up (a taken GRPC_PORT) fails this start, so the undo list
       // still runs; exiting from onFatal here would leave the embedded database behind.
       onFatal: (error) => {

@@ -4,6 +4,7 @@
  * answered only when that shard has committed the event.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { epochClock } from '../src/clock.ts';
 import { createCatalog } from '../src/domain/catalog.ts';
 import { AppError } from '../src/domain/errors.ts';
 import { createEventServer } from '../src/events/event-server.ts';
@@ -51,7 +52,7 @@ const server = createEventServer({
 
 parent.on('message', async (message: ControlMessage) => {
   if (message.type === 'connect') {
-    router = createShardRouter(message.ports);
+    router = createShardRouter(message.ports, epochClock(data.clockOffset));
     try {
       const port = await server.listen(data.host, data.port);
       send({ type: 'ready', port });

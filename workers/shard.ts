@@ -3,6 +3,7 @@
  * ingress worker, group-commits them (src/pipeline/shard-buffer.ts) and answers with acks.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { epochClock } from '../src/clock.ts';
 import { createPool, type Pool, warmUp } from '../src/db/client.ts';
 import { isClosedSocketWrite } from '../src/db/driver-bugs.ts';
 import { createCatalog } from '../src/domain/catalog.ts';
@@ -26,6 +27,7 @@ const catalog = createCatalog(data.challenges);
 const metrics = createPipelineMetrics();
 const logger = createLogger(data.logLevel).child({ worker: `shard-${shard}` });
 const { settings } = data;
+const now = epochClock(data.clockOffset);
 const openPool = () =>
   createPool({
     url: data.databaseUrl,
@@ -100,8 +102,9 @@ const buffer = createShardBuffer({
       await warmUp(current);
       warm = pool === current;
     }
-    return applyEventBatch(current, catalog, events, new Date());
+    return applyEventBatch(current, catalog, events, new Date(now()));
   },
+  now,
   maxBatch: settings.maxBatch,
   minWaitMs: settings.minWaitMs,
   maxBacklog: settings.maxBacklog,

@@ -37,6 +37,8 @@ export interface EventPipelineOptions {
   readonly workerFiles?: { readonly ingress: URL; readonly shard: URL };
   /** Called once if a worker dies or fails; the process should exit (unacknowledged events are redelivered). */
   readonly onFatal: (error: Error) => void;
+  /** Tests only: a clock offset every worker reads (src/clock.ts); the system clock without it. */
+  readonly clockOffset?: SharedArrayBuffer | undefined;
 }
 
 export interface EventPipeline {
@@ -94,6 +96,7 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
           databaseUrl: options.databaseUrl,
           challenges: options.challenges,
           settings: options.settings,
+          clockOffset: options.clockOffset,
         } satisfies ShardWorkerData,
       }),
       `shard-${shard}`,
@@ -111,6 +114,7 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
         namespace: options.namespace,
         challenges: options.challenges,
         shards: options.shards,
+        clockOffset: options.clockOffset,
       } satisfies IngressWorkerData,
     }),
     'ingress',

@@ -20,6 +20,8 @@ export interface ShardWorkerData {
   readonly databaseUrl: string;
   readonly challenges: readonly Challenge[];
   readonly settings: ShardSettings;
+  /** Tests only: the shared clock offset (src/clock.ts); absent in production. */
+  readonly clockOffset?: SharedArrayBuffer | undefined;
 }
 
 export interface IngressWorkerData {
@@ -33,6 +35,8 @@ export interface IngressWorkerData {
   readonly namespace: string;
   readonly challenges: readonly Challenge[];
   readonly shards: number;
+  /** Tests only: the shared clock offset (src/clock.ts); absent in production. */
+  readonly clockOffset?: SharedArrayBuffer | undefined;
 }
 
 /** Ingress → shard (over a MessagePort): one message per shard per event-loop turn. */

@@ -34,7 +34,8 @@ interface Waiter {
   readonly reject: (error: AppError) => void;
 }
 
-export function createShardRouter(ports: readonly MessagePort[]): ShardRouter {
+/** `now` is when an event counts as received (epoch ms); tests pass a shared movable clock. */
+export function createShardRouter(ports: readonly MessagePort[], now: () => number = Date.now): ShardRouter {
   const waiters = new Map<number, Waiter>();
   const queues: PipelineEvent[][] = ports.map(() => []);
   let seq = 0;
@@ -68,7 +69,7 @@ export function createShardRouter(ports: readonly MessagePort[]): ShardRouter {
   return {
     route(event) {
       const id = ++seq;
-      const receivedAt = Date.now();
+      const receivedAt = now();
       const occurredAt = eventInstant(event.timestampMs, receivedAt);
       const routed: PipelineEvent =
         event.kind === 'login'
