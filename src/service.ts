@@ -28,6 +28,7 @@ import { createChallengeQueries } from './services/challenge-queries.ts';
 import { createClaimReward } from './services/claim-reward.ts';
 import { createGoalAssignment } from './services/goal-assignment.ts';
 import { createGoalSelection } from './services/goal-selection.ts';
+import { createRotationStatus } from './services/rotation-status.ts';
 
 export interface RunningService {
   readonly httpUrl: string;
@@ -163,6 +164,7 @@ export async function startService(
         clock,
         onOutcome: (outcome) => metrics.claims.inc({ outcome }),
       }),
+      rotation: createRotationStatus({ catalog, clock }),
       checkDatabase: async () => void (await pool`select 1`),
       metrics,
       logger,

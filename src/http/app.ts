@@ -13,6 +13,7 @@ import type { ChallengeQueries } from '../services/challenge-queries.ts';
 import type { ClaimReward } from '../services/claim-reward.ts';
 import type { GoalAssignment } from '../services/goal-assignment.ts';
 import type { GoalSelection } from '../services/goal-selection.ts';
+import type { RotationStatus } from '../services/rotation-status.ts';
 import { type AllowedMethods, createAllowedMethods } from './allowed-methods.ts';
 import { bounded, boundedService } from './deadline.ts';
 import { asAppError, errorResponse, internalError, validationError } from './error-response.ts';
@@ -21,6 +22,7 @@ import { challengeRoutes } from './routes/challenges.ts';
 import { goalSelectionRoutes } from './routes/goal-selection.ts';
 import { goalRoutes } from './routes/goals.ts';
 import { operationRoutes } from './routes/operations.ts';
+import { rotationRoutes } from './routes/rotation.ts';
 
 export interface AppDeps {
   readonly basePath: string;
@@ -29,6 +31,7 @@ export interface AppDeps {
   readonly assignment: GoalAssignment;
   readonly selection: GoalSelection;
   readonly claimReward: ClaimReward;
+  readonly rotation: RotationStatus;
   /** Resolves when the database answers; rejects (or times out) otherwise. */
   readonly checkDatabase: () => Promise<void>;
   readonly metrics: Metrics;
@@ -62,6 +65,7 @@ export function createApp(deps: AppDeps) {
     assignment: boundedService(deps.assignment, requestTimeoutMs),
     selection: boundedService(deps.selection, requestTimeoutMs),
     claimReward: bounded(deps.claimReward, claimTimeoutMs),
+    rotation: boundedService(deps.rotation, requestTimeoutMs),
   };
   // Built on the first miss, when every route is registered.
   let allowedMethods: AllowedMethods | undefined;
@@ -149,6 +153,7 @@ export function createApp(deps: AppDeps) {
     .use(operationRoutes(deps))
     .use(challengeRoutes({ authenticate: deps.authenticate, ...services }))
     .use(goalRoutes({ authenticate: deps.authenticate, ...services }))
+    .use(rotationRoutes({ authenticate: deps.authenticate, ...services }))
     .use(goalSelectionRoutes({ authenticate: deps.authenticate, ...services }));
   return app;
 }

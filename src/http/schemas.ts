@@ -144,6 +144,23 @@ export const GoalSelectionResponse = t.Object({
   replacedGoals: t.Array(t.String(), { description: 'Goals this call deactivated' }),
 });
 
+const RotationPeriod = t.Object({
+  startTime: Timestamp,
+  endTime: Timestamp,
+  expiresInSeconds: t.Integer({ description: 'Whole seconds until endTime; always 0 for nextPeriod' }),
+});
+
+export const RotationStatusResponse = t.Object({
+  challengeId: t.String(),
+  rotation: t.Object({
+    enabled: t.Boolean(),
+    type: t.String({ description: '"global", or "" when no goal of the challenge rotates' }),
+    schedule: t.String({ description: '"daily", "weekly" or "monthly"; "" without rotation' }),
+    currentPeriod: t.Union([RotationPeriod, t.Null()]),
+    nextPeriod: t.Union([RotationPeriod, t.Null()]),
+  }),
+});
+
 export const ErrorBody = t.Object({
   error: t.Union(ERROR_CODES.map((code) => t.Literal(code))),
   code: t.Integer({ description: 'gRPC status number' }),

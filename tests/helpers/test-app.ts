@@ -17,6 +17,7 @@ import { createChallengeQueries } from '../../src/services/challenge-queries.ts'
 import { createClaimReward } from '../../src/services/claim-reward.ts';
 import { createGoalAssignment } from '../../src/services/goal-assignment.ts';
 import { createGoalSelection } from '../../src/services/goal-selection.ts';
+import { createRotationStatus } from '../../src/services/rotation-status.ts';
 import { createTestDb, type TestDb } from './test-db.ts';
 
 export const TEST_CONFIG_PATH = 'config/challenges.test.json';
@@ -99,6 +100,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       clock,
       onOutcome: (outcome) => metrics.claims.inc({ outcome }),
     }),
+    rotation: createRotationStatus({ catalog, clock }),
     checkDatabase: async () => void (await db.pool`select 1`),
     metrics,
     logger: createLogger('fatal'),
