@@ -1,3 +1,4 @@
+import type { Catalog } from './catalog.ts';
 import { rollover } from './rollover.ts';
 import { nextPeriodStart, periodKey } from './rotation.ts';
 import { nextUtcMidnight, utcDay } from './time.ts';
@@ -81,6 +82,20 @@ export function displayedProgress(
 ): number {
   if (goal.type !== 'absolute' || goal.progressMode === 'absolute') return state.progress;
   return state.baselineValue === null ? 0 : Math.max(0, state.progress - state.baselineValue);
+}
+
+/** The view of every row whose goal is still configured, by goal id. */
+export function viewRows(
+  catalog: Catalog,
+  rows: readonly ProgressState[],
+  now: Date,
+): Map<string, ProgressView> {
+  const views = new Map<string, ProgressView>();
+  for (const row of rows) {
+    const goal = catalog.goalById.get(row.goalId);
+    if (goal) views.set(goal.goalId, viewProgress(goal, row, now));
+  }
+  return views;
 }
 
 export const isDone = (status: GoalStatus): boolean => status === 'completed' || status === 'claimed';

@@ -9,7 +9,7 @@
  *   copies the whole body again for every level.
  */
 import type { Catalog } from '../domain/catalog.ts';
-import { isDone, type ProgressView, viewProgress } from '../domain/progress-view.ts';
+import { isDone, type ProgressView, viewProgress, viewRows } from '../domain/progress-view.ts';
 import { rewardJson } from '../domain/reward-json.ts';
 import { formatTimestamp, secondsUntil } from '../domain/time.ts';
 import type { Goal, ProgressState, Requirement } from '../domain/types.ts';
@@ -102,18 +102,9 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
     parts.push(']}');
   };
 
-  const viewsOf = (rows: readonly ProgressState[], now: Date) => {
-    const views = new Map<string, ProgressView>();
-    for (const row of rows) {
-      const goal = catalog.goalById.get(row.goalId);
-      if (goal) views.set(goal.goalId, viewProgress(goal, row, now));
-    }
-    return views;
-  };
-
   return {
     renderList(rows, activeOnly, now) {
-      const views = viewsOf(rows, now);
+      const views = viewRows(catalog, rows, now);
       const parts = ['{"challenges":['];
       let separator = '';
       for (const text of challengeTexts.values()) {
@@ -128,7 +119,7 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
       const text = challengeTexts.get(challengeId);
       if (!text) return undefined;
       const parts: string[] = [];
-      renderChallenge(parts, text, viewsOf(rows, now), activeOnly, now);
+      renderChallenge(parts, text, viewRows(catalog, rows, now), activeOnly, now);
       return parts.join('');
     },
   };

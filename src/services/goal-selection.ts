@@ -14,7 +14,7 @@ import {
 import { type Catalog, findGoalInChallenge } from '../domain/catalog.ts';
 import { challengeNotFound, goalNotFound, insufficientGoals, invalidRequest } from '../domain/errors.ts';
 import { pickRandom, planSelection, randomPool, uniqueIds } from '../domain/goal-selection.ts';
-import { type ProgressView, viewProgress } from '../domain/progress-view.ts';
+import { type ProgressView, viewProgress, viewRows } from '../domain/progress-view.ts';
 import { rewardJson } from '../domain/reward-json.ts';
 import { formatTimestamp } from '../domain/time.ts';
 import type { Challenge, Goal, ProgressRow } from '../domain/types.ts';
@@ -88,7 +88,7 @@ export function createGoalSelection(deps: {
       await lockSelection(tx, userId, challenge.challengeId);
       const locked = await lockProgressRows(tx, userId, goalIds);
       const outside = outsidePrerequisites(challenge);
-      const views = viewsOf([...locked, ...(await getProgressRows(tx, userId, outside))], now);
+      const views = viewRows(catalog, [...locked, ...(await getProgressRows(tx, userId, outside))], now);
       const chosen = choose(views);
       const selected = chosen.map((goal) => goal.goalId);
       const plan = planSelection(challenge.goals, views, selected, replaceExisting);
@@ -109,15 +109,6 @@ export function createGoalSelection(deps: {
         replacedGoals: plan.deactivate,
       };
     });
-  };
-
-  const viewsOf = (rows: readonly ProgressRow[], now: Date) => {
-    const views = new Map<string, ProgressView>();
-    for (const row of rows) {
-      const goal = catalog.goalById.get(row.goalId);
-      if (goal) views.set(goal.goalId, viewProgress(goal, row, now));
-    }
-    return views;
   };
 
   return {
