@@ -292,6 +292,7 @@ describe('unexpected failures', () => {
       queries: { listChallenges: rejects, getChallenge: throws },
       assignment: { initialize: throws, setActive: rejects },
       selection: { batchSelect: rejects, randomSelect: throws },
+      rotation: { getRotation: rejects },
       claimReward: rejects,
       checkDatabase: async () => {},
       metrics: createMetrics({ defaultMetrics: false }),

@@ -83,6 +83,7 @@ describe('every /v1 route', () => {
       queries: { listChallenges: never, getChallenge: never },
       assignment: { initialize: never, setActive: never },
       selection: { batchSelect: never, randomSelect: never },
+      rotation: { getRotation: never },
       claimReward: never,
       checkDatabase: never,
       metrics: createMetrics({ defaultMetrics: false }),
