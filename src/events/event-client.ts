@@ -10,6 +10,8 @@ export interface LoginEventInput {
   id?: string;
   userId: string;
   namespace: string;
+  /** When the event happened (the platform's `timestamp`); now when left out. */
+  timestamp?: Date;
 }
 
 export interface StatEventInput extends LoginEventInput {
@@ -82,7 +84,7 @@ export function createEventClient(target: string, options: EventClientOptions = 
     version: 1,
     name,
     namespace: event.namespace,
-    timestamp: new Date().toISOString(),
+    timestamp: (event.timestamp ?? new Date()).toISOString(),
     user_id: event.userId,
   });
 

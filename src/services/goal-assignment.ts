@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.ts';
 import { getUserProgress, insertAssignments, setGoalActive } from '../db/progress-rows.ts';
+import { getVersionedUserProgress } from '../db/rotation-rows.ts';
 import { type Catalog, findGoalInChallenge } from '../domain/catalog.ts';
 import { challengeNotFound, goalNotFound } from '../domain/errors.ts';
 import { viewProgress } from '../domain/progress-view.ts';
@@ -8,6 +9,7 @@ import { nextPeriodStart, periodKey } from '../domain/rotation.ts';
 import { formatTimestamp } from '../domain/time.ts';
 import type { Goal, ProgressRow } from '../domain/types.ts';
 import { requirementJson } from './goal-json.ts';
+import { catchUpRotations } from './rotation-catch-up.ts';
 
 export interface InitializeResponse {
   readonly assignedGoals: readonly ReturnType<typeof assignedGoalJson>[];
@@ -27,7 +29,8 @@ export interface GoalAssignment {
   /**
    * Assigns the default goals the player has no row for (also defaults added to the configuration
    * since the last call; a default the player deactivated keeps its row and so stays deactivated).
-   * A returning player with nothing new costs one primary-key range read.
+   * A returning player with nothing new costs one primary-key range read; rows of rotating goals
+   * whose period changed are written as rolled over (services/rotation-catch-up.ts).
    */
   initialize(userId: string): Promise<InitializeResponse>;
   setActive(
@@ -48,7 +51,7 @@ export function createGoalAssignment(deps: {
   return {
     async initialize(userId) {
       const now = clock();
-      let rows = await getUserProgress(db, userId);
+      let rows = await catchUpRotations(db, catalog, userId, await getVersionedUserProgress(db, userId), now);
       const owned = new Set(rows.map((row) => row.goalId));
       const missing = catalog.defaultGoals.filter((goal) => !owned.has(goal.goalId));
       let created: string[] = [];
