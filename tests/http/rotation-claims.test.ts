@@ -21,21 +21,21 @@ afterAll(() => db.drop());
 const app = await createTestApp({ configPath: CONFIG, db });
 
 let seq = 0;
-const kills = (userId: string, value: number, inc: number, at: Date): PipelineEvent => ({
-  seq: ++seq,
-  kind: 'statistic',
-  id: `${userId}-kills-${seq}`,
-  userId,
-  statCode: 'kills',
-  value,
-  inc,
-  receivedAt: at.getTime(),
-  occurredAt: at.getTime(),
-});
-const wins = (userId: string, value: number, inc: number, at: Date): PipelineEvent => ({
-  ...kills(userId, value, inc, at),
-  statCode: 'wins',
-});
+const statEvent =
+  (statCode: string) =>
+  (userId: string, value: number, inc: number, at: Date): PipelineEvent => ({
+    seq: ++seq,
+    kind: 'statistic',
+    id: `${userId}-${statCode}-${seq}`,
+    userId,
+    statCode,
+    value,
+    inc,
+    receivedAt: at.getTime(),
+    occurredAt: at.getTime(),
+  });
+const kills = statEvent('kills');
+const wins = statEvent('wins');
 const apply = (target: TestApp, event: PipelineEvent) =>
   applyEventBatch(db.pool, target.catalog, [event], new Date(event.occurredAt));
 
