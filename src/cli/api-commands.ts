@@ -1,5 +1,6 @@
 /**
- * REST commands: `challenges`, `initialize`, `activate`, `deactivate`, `select`, `claim`, `health`.
+ * REST commands: `challenges`, `initialize`, `activate`, `deactivate`, `select`, `claim`, `rotation`,
+ * `health`.
  * Tables for people by default; `--json` prints the response body exactly as the service sent it.
  */
 import type { Command } from 'commander';
@@ -28,6 +29,7 @@ import {
   type SetActiveBody,
   UnexpectedResponse,
 } from './output.ts';
+import { formatRotation, type RotationStatusBody } from './rotation-output.ts';
 
 interface ConnectionOptions {
   url: string;
@@ -266,6 +268,22 @@ export function registerApiCommands(program: Command): void {
       (client) =>
         client.request('POST', `/v1/challenges/${segment(challengeId)}/goals/${segment(goalId)}/claim`),
       (response) => formatClaim(expectBody<ClaimBody>(response, ['reward', 'claimedAt'])),
+    ),
+  );
+
+  example(
+    withApiOptions(
+      program
+        .command('rotation')
+        .argument('<challengeId>', 'challenge id')
+        .description("Show a challenge's rotation schedule: the current period and the next"),
+    ),
+    'bun run cli rotation daily-challenges --user alice',
+  ).action((challengeId: string, options: ApiOptions) =>
+    run(
+      options,
+      (client) => client.request('GET', `/v1/challenges/${segment(challengeId)}/rotation`),
+      (response) => formatRotation(expectBody<RotationStatusBody>(response, ['challengeId', 'rotation'])),
     ),
   );
 

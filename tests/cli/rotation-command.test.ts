@@ -1,0 +1,70 @@
+/** `rotation`: a challenge's rotation status against a real service process (AUTH_MODE=mock). */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { freePort } from '../../src/db/embedded-postgres.ts';
+import { runCli } from '../helpers/cli.ts';
+import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
+import { createTestDb, type TestDb } from '../helpers/test-db.ts';
+
+let db: TestDb;
+let service: ServiceProcess;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  service = await startServiceProcess({
+    DATABASE_URL: db.url,
+    AUTH_MODE: 'mock',
+    CHALLENGE_CONFIG_PATH: 'tests/fixtures/original-current-challenges.json',
+    GRPC_PORT: String(await freePort()),
+  });
+  await service.waitForHealthy();
+}, 60_000);
+
+afterAll(async () => {
+  await service?.terminate();
+  await db?.drop();
+});
+
+const cli = (...args: string[]) => runCli([...args, '--url', service.baseUrl, '--mock-user', 'cli-rotation']);
+
+test('rotation <challengeId> prints the schedule and the current and next period', async () => {
+  const result = await cli('rotation', 'weekly-challenges');
+  expect(result.exitCode).toBe(0);
+  const lines = result.stdout.trimEnd().split('\n');
+  expect(lines[0]).toBe('weekly-challenges: weekly rotation (global)');
+  expect(lines[1]).toMatch(
+    /^current period: \d{4}-\d\d-\d\dT00:00:00Z to \d{4}-\d\d-\d\dT00:00:00Z \(ends in \d+ s\)$/,
+  );
+  expect(lines[2]).toMatch(/^next period: {4}\S+Z to \S+Z$/);
+  const start = lines[1]?.match(/^current period: (\S+)/)?.[1] ?? '';
+  expect(new Date(start).getUTCDay()).toBe(1);
+}, 15_000);
+
+test('--json prints the body exactly as the service sent it', async () => {
+  const result = await cli('rotation', 'rotation-daily', '--json');
+  expect(result.exitCode).toBe(0);
+  const response = await fetch(`${service.baseUrl}/v1/challenges/rotation-daily/rotation`, {
+    headers: { 'x-mock-user-id': 'cli-rotation' },
+  });
+  const body = (await response.json()) as { rotation: { currentPeriod: { expiresInSeconds: number } } };
+  const printed = JSON.parse(result.stdout) as typeof body;
+  // Seconds left may tick between the two calls.
+  expect(
+    Math.abs(printed.rotation.currentPeriod.expiresInSeconds - body.rotation.currentPeriod.expiresInSeconds),
+  ).toBeLessThanOrEqual(2);
+  printed.rotation.currentPeriod.expiresInSeconds = body.rotation.currentPeriod.expiresInSeconds;
+  expect(printed).toEqual(body);
+  expect(printed).toMatchObject({
+    challengeId: 'rotation-daily',
+    rotation: { enabled: true, schedule: 'daily' },
+  });
+}, 15_000);
+
+test('a challenge without rotation, and an unknown challenge', async () => {
+  const none = await cli('rotation', 'winter-challenge-2025');
+  expect(none.exitCode).toBe(0);
+  expect(none.stdout.trim()).toBe('winter-challenge-2025: no rotation');
+
+  const unknown = await cli('rotation', 'no-such-challenge');
+  expect(unknown.exitCode).toBe(5);
+  expect(unknown.stderr).toContain('CHALLENGE_NOT_FOUND (HTTP 404)');
+}, 15_000);
