@@ -278,7 +278,7 @@ export function registerApiCommands(program: Command): void {
         .argument('<challengeId>', 'challenge id')
         .description("Show a challenge's rotation schedule: the current period and the next"),
     ),
-    'bun run cli rotation daily-challenges --user alice',
+    'bun run cli rotation daily-bounties --user alice',
   ).action((challengeId: string, options: ApiOptions) =>
     run(
       options,
