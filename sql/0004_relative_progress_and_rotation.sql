@@ -8,11 +8,13 @@ ALTER TABLE user_goal_progress ADD COLUMN IF NOT EXISTS baseline_value integer;
 -- change must be seen whatever wrote the row last.
 ALTER TABLE user_goal_progress ADD COLUMN period_start date;
 
--- A claim belongs to the progress row it was earned on: when that row is deleted (an operator
--- resetting a player, a data erasure), its ledger entries go with it, so a goal earned again on a
--- new row can be claimed again. Entries already without a row are exactly such leftovers.
-DELETE FROM reward_claims c
-WHERE NOT EXISTS (SELECT 1 FROM user_goal_progress p WHERE p.user_id = c.user_id AND p.goal_id = c.goal_id);
-ALTER TABLE reward_claims
-  ADD CONSTRAINT reward_claims_progress_row FOREIGN KEY (user_id, goal_id)
-  REFERENCES user_goal_progress (user_id, goal_id) ON DELETE CASCADE;
+-- A claim belongs to the progress row it was earned on. When that row is deleted (an operator
+-- resetting a player, a data erasure) and the goal is assigned and earned again on a new row, the
+-- old entry no longer applies: the new earning is claimed under the next `earning` number, whose
+-- idempotency key differs (`…:2`), so a backend that de-duplicates by key grants it too. Rows are
+-- told apart by `row_id`, set once when a row is created. Rows from before this column (and their
+-- claims) have none, which still matches: only a row created later differs.
+ALTER TABLE user_goal_progress ADD COLUMN row_id uuid;
+ALTER TABLE user_goal_progress ALTER COLUMN row_id SET DEFAULT gen_random_uuid();
+ALTER TABLE reward_claims ADD COLUMN row_id uuid;
+ALTER TABLE reward_claims ADD COLUMN earning integer NOT NULL DEFAULT 1;

@@ -67,18 +67,21 @@ export async function getActiveProgressStates(db: Db, userId: string): Promise<P
   return rows.map(toState);
 }
 
-/** One player's progress on one goal, locked for the rest of the transaction (claims serialise on it). */
+/**
+ * One player's progress on one goal, locked for the rest of the transaction (claims serialise on
+ * it), with its `row_id`, which tells one row of a goal from a later one.
+ */
 export async function lockProgressState(
   db: Db,
   userId: string,
   goalId: string,
-): Promise<ProgressState | undefined> {
-  const rows = await db<RawState[]>`
-    select ${STATE_COLUMNS(db)} from user_goal_progress
+): Promise<(ProgressState & { readonly rowId: string | null }) | undefined> {
+  const rows = await db<(RawState & { row_id: string | null })[]>`
+    select ${STATE_COLUMNS(db)}, row_id from user_goal_progress
     where user_id = ${userId} and goal_id = ${goalId}
     for update`;
   const row = rows[0];
-  return row ? toState(row) : undefined;
+  return row ? { ...toState(row), rowId: row.row_id } : undefined;
 }
 
 export interface Assignment {

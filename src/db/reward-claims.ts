@@ -44,7 +44,16 @@ export type Reservation =
 export async function reserveClaim(
   db: Db,
   key: ClaimKey,
-  input: { challengeId: string; namespace: string; idempotencyKey: string; reward: Reward; leaseMs: number },
+  input: {
+    challengeId: string;
+    namespace: string;
+    /** The key for the n-th earning of this goal and period (see domain/claim-key.ts). */
+    idempotencyKey: (earning: number) => string;
+    reward: Reward;
+    leaseMs: number;
+    /** The progress row's `row_id`: an entry reserved on an earlier row of this goal no longer applies. */
+    rowId: string | null;
+  },
 ): Promise<Reservation> {
   const leaseToken = crypto.randomUUID();
   const leaseUntil = () => db`clock_timestamp() + ${input.leaseMs}::float8 * interval '1 millisecond'`;
@@ -55,12 +64,27 @@ export async function reserveClaim(
       granted_at: Date | null;
       idempotency_key: string;
       reward: unknown;
+      row_id: string | null;
+      earning: number;
     }[]
-  >`select status, lease_until > clock_timestamp() as live, granted_at, idempotency_key, reward
+  >`select status, lease_until > clock_timestamp() as live, granted_at, idempotency_key, reward,
+      row_id, earning
     from reward_claims
     where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}
     for update`;
   const current = existing[0];
+  if (current && current.row_id !== input.rowId) {
+    // Reserved (and perhaps granted) on a progress row that has since been deleted: this is a new
+    // earning of the goal, claimed afresh under the next earning number.
+    const earning = current.earning + 1;
+    const idempotencyKey = input.idempotencyKey(earning);
+    await db`update reward_claims set status = 'pending', granted_at = null, lease_token = ${leaseToken},
+        lease_until = ${leaseUntil()}, idempotency_key = ${idempotencyKey},
+        reward = ${db.json(rewardJson(input.reward))}, row_id = ${input.rowId},
+        earning = ${earning}, created_at = clock_timestamp()
+      where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}`;
+    return { kind: 'reserved', leaseToken, idempotencyKey, reward: input.reward };
+  }
   if (current?.status === 'granted' && current.granted_at)
     return { kind: 'granted', grantedAt: current.granted_at };
   if (current?.live) return { kind: 'in_progress' };
@@ -74,11 +98,14 @@ export async function reserveClaim(
       reward: rewardFromColumn(current.reward, key),
     };
   }
+  const idempotencyKey = input.idempotencyKey(1);
   await db`insert into reward_claims
-      (user_id, goal_id, period, challenge_id, namespace, idempotency_key, reward, status, lease_token, lease_until)
+      (user_id, goal_id, period, challenge_id, namespace, idempotency_key, reward, status, lease_token, lease_until,
+       row_id)
     values (${key.userId}, ${key.goalId}, ${key.period}, ${input.challengeId}, ${input.namespace},
-      ${input.idempotencyKey}, ${db.json(rewardJson(input.reward))}, 'pending', ${leaseToken}, ${leaseUntil()})`;
-  return { kind: 'reserved', leaseToken, idempotencyKey: input.idempotencyKey, reward: input.reward };
+      ${idempotencyKey}, ${db.json(rewardJson(input.reward))}, 'pending', ${leaseToken}, ${leaseUntil()},
+      ${input.rowId})`;
+  return { kind: 'reserved', leaseToken, idempotencyKey, reward: input.reward };
 }
 
 /**

@@ -24,7 +24,13 @@ import {
 import { type Catalog, findGoalInChallenge } from '../domain/catalog.ts';
 import { claimIdempotencyKey } from '../domain/claim-key.ts';
 import { decideClaim } from '../domain/claim-rules.ts';
-import { challengeNotFound, goalAlreadyClaimed, goalNotFound, rewardGrantFailed } from '../domain/errors.ts';
+import {
+  challengeNotFound,
+  goalAlreadyClaimed,
+  goalNotActive,
+  goalNotFound,
+  rewardGrantFailed,
+} from '../domain/errors.ts';
 import { viewProgress } from '../domain/progress-view.ts';
 import { rewardJson } from '../domain/reward-json.ts';
 import { formatTimestamp } from '../domain/time.ts';
@@ -85,12 +91,15 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
         };
         const { period } = decideClaim(goal, view, row !== undefined, statusOf);
         const key = { userId, goalId, period };
+        // decideClaim refused a missing row (GOAL_NOT_ACTIVE); the guard only tells the compiler.
+        if (!row) throw goalNotActive(goalId, challengeId);
         const reserved = await reserveClaim(tx, key, {
           challengeId,
           namespace,
-          idempotencyKey: claimIdempotencyKey({ namespace, userId, goalId, period }),
+          idempotencyKey: (earning) => claimIdempotencyKey({ namespace, userId, goalId, period, earning }),
           reward: goal.reward,
           leaseMs: deps.leaseMs,
+          rowId: row.rowId,
         });
         if (reserved.kind === 'in_progress') throw goalAlreadyClaimed(goalId, '');
         if (reserved.kind === 'granted') {

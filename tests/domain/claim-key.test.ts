@@ -62,4 +62,14 @@ describe('claimIdempotencyKey', () => {
     const decoded = claimIdempotencyKey(input).split(':').map(decodeURIComponent);
     expect(decoded).toEqual([input.namespace, input.userId, input.goalId, input.period]);
   });
+
+  test('a later earning of the same goal and period gets its number appended; the first keeps the plain key', () => {
+    expect(claimIdempotencyKey(parts({ earning: 1 }))).toBe(claimIdempotencyKey(parts({})));
+    expect(claimIdempotencyKey(parts({ earning: 2 }))).toBe(`${claimIdempotencyKey(parts({}))}:2`);
+    expect(claimIdempotencyKey(parts({ earning: 3 }))).not.toBe(claimIdempotencyKey(parts({ earning: 2 })));
+    // Still unambiguous: a period containing ":2" is escaped, an earning is not.
+    expect(claimIdempotencyKey(parts({ period: 'once:2' }))).not.toBe(
+      claimIdempotencyKey(parts({ earning: 2 })),
+    );
+  });
 });

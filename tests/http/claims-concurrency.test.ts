@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { createPool, warmUp } from '../../src/db/client.ts';
-import { writeProgressState } from '../../src/db/progress-rows.ts';
+import { lockProgressState, writeProgressState } from '../../src/db/progress-rows.ts';
 import { recordGrant, reserveClaim } from '../../src/db/reward-claims.ts';
 import { claimIdempotencyKey } from '../../src/domain/claim-key.ts';
 import type { Reward } from '../../src/domain/types.ts';
@@ -296,24 +296,29 @@ describe('a request that died between grant and commit', () => {
 
   /** Reserves the claim as a request would in its first step, with a lease of `leaseMs`. */
   const reserve = (on: TestApp, user: string, leaseMs: number, reward: Reward = goal.reward) =>
-    on.db.pool.begin((tx) =>
-      reserveClaim(
+    on.db.pool.begin(async (tx) => {
+      const row = await lockProgressState(tx, user, GOAL);
+      if (!row) throw new Error(`${user} has no row for ${GOAL}`);
+      return reserveClaim(
         tx,
         { userId: user, goalId: GOAL, period: 'once' },
         {
           challengeId: CHALLENGE,
           namespace: TEST_NAMESPACE,
-          idempotencyKey: claimIdempotencyKey({
-            namespace: TEST_NAMESPACE,
-            userId: user,
-            goalId: GOAL,
-            period: 'once',
-          }),
+          idempotencyKey: (earning) =>
+            claimIdempotencyKey({
+              namespace: TEST_NAMESPACE,
+              userId: user,
+              goalId: GOAL,
+              period: 'once',
+              earning,
+            }),
           reward,
           leaseMs,
+          rowId: row.rowId,
         },
-      ),
-    );
+      );
+    });
 
   /** A reservation whose request died: its (1 ms) lease has run out by the time anyone looks. */
   const reserveDead = async (on: TestApp, user: string, reward?: Reward) => {

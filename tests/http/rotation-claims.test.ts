@@ -127,7 +127,7 @@ test("a claim whose grant straddles the boundary never claims the new period's c
   held.done();
 });
 
-test('the ledger goes with its row: a deleted claimed row earned again can be claimed again, once', async () => {
+test('a deleted claimed row earned again can be claimed again, once, under a new idempotency key', async () => {
   const user = 'ledger-row';
   const goalId = 'daily-wins-no-reselect';
   const now = at(app, `${D1}T10:00:00Z`);
@@ -137,7 +137,6 @@ test('the ledger goes with its row: a deleted claimed row earned again can be cl
   expect(await ledger(user, goalId)).toHaveLength(1);
 
   await db.pool`delete from user_goal_progress where user_id = ${user} and goal_id = ${goalId}`;
-  expect(await ledger(user, goalId)).toHaveLength(0);
   expect(await claim(app, user, goalId)).toMatchObject({ status: 400, body: { error: 'GOAL_NOT_ACTIVE' } });
 
   await initialize(app, user);
@@ -148,7 +147,11 @@ test('the ledger goes with its row: a deleted claimed row earned again can be cl
   await apply(app, wins(user, 6, 3, now));
   expect((await claim(app, user, goalId)).status).toBe(200);
   expect(await claim(app, user, goalId)).toMatchObject({ status: 409 });
-  expect(app.grants.filter((g) => g.userId === user && g.goalId === goalId)).toHaveLength(2);
+  const grants = app.grants.filter((g) => g.userId === user && g.goalId === goalId);
+  expect(grants).toHaveLength(2);
+  // A backend that de-duplicates by key must see the second earning as a new grant.
+  expect(grants[1]?.idempotencyKey).toBe(`${grants[0]?.idempotencyKey}:2`);
+  expect(await ledger(user, goalId)).toHaveLength(1);
 });
 
 test('/initialize stores exactly the rows whose period changed, as the domain rolls them over', async () => {
