@@ -1,30 +1,12 @@
 /** `rotation`: a challenge's rotation status against a real service process (AUTH_MODE=mock). */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { freePort } from '../../src/db/embedded-postgres.ts';
+import { expect, test } from 'bun:test';
 import { runCli } from '../helpers/cli.ts';
-import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
-import { createTestDb, type TestDb } from '../helpers/test-db.ts';
+import { useMockServiceProcess } from '../helpers/service-process.ts';
 
-let db: TestDb;
-let service: ServiceProcess;
+const running = useMockServiceProcess('tests/fixtures/original-current-challenges.json');
 
-beforeAll(async () => {
-  db = await createTestDb();
-  service = await startServiceProcess({
-    DATABASE_URL: db.url,
-    AUTH_MODE: 'mock',
-    CHALLENGE_CONFIG_PATH: 'tests/fixtures/original-current-challenges.json',
-    GRPC_PORT: String(await freePort()),
-  });
-  await service.waitForHealthy();
-}, 60_000);
-
-afterAll(async () => {
-  await service?.terminate();
-  await db?.drop();
-});
-
-const cli = (...args: string[]) => runCli([...args, '--url', service.baseUrl, '--mock-user', 'cli-rotation']);
+const cli = (...args: string[]) =>
+  runCli([...args, '--url', running.service().baseUrl, '--mock-user', 'cli-rotation']);
 
 test('rotation <challengeId> prints the schedule and the current and next period', async () => {
   const result = await cli('rotation', 'weekly-challenges');
@@ -42,7 +24,7 @@ test('rotation <challengeId> prints the schedule and the current and next period
 test('--json prints the body exactly as the service sent it', async () => {
   const result = await cli('rotation', 'rotation-daily', '--json');
   expect(result.exitCode).toBe(0);
-  const response = await fetch(`${service.baseUrl}/v1/challenges/rotation-daily/rotation`, {
+  const response = await fetch(`${running.service().baseUrl}/v1/challenges/rotation-daily/rotation`, {
     headers: { 'x-mock-user-id': 'cli-rotation' },
   });
   const body = (await response.json()) as { rotation: { currentPeriod: { expiresInSeconds: number } } };

@@ -1,36 +1,20 @@
 /** `select`: batch and random selection against a real service process (AUTH_MODE=mock, test config). */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { freePort } from '../../src/db/embedded-postgres.ts';
+import { expect, test } from 'bun:test';
 import { runCli } from '../helpers/cli.ts';
-import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
-import { createTestDb, type TestDb } from '../helpers/test-db.ts';
+import { useMockServiceProcess } from '../helpers/service-process.ts';
 
-let db: TestDb;
-let service: ServiceProcess;
-
-beforeAll(async () => {
-  db = await createTestDb();
-  service = await startServiceProcess({
-    DATABASE_URL: db.url,
-    AUTH_MODE: 'mock',
-    CHALLENGE_CONFIG_PATH: 'config/challenges.test.json',
-    GRPC_PORT: String(await freePort()),
-  });
-  await service.waitForHealthy();
-}, 60_000);
-
-afterAll(async () => {
-  await service?.terminate();
-  await db?.drop();
-});
+const running = useMockServiceProcess('config/challenges.test.json');
 
 const cli = (user: string, ...args: string[]) =>
-  runCli([...args, '--url', service.baseUrl, '--mock-user', user]);
+  runCli([...args, '--url', running.service().baseUrl, '--mock-user', user]);
 
 async function activeGoals(user: string): Promise<string[]> {
-  const response = await fetch(`${service.baseUrl}/v1/challenges/starter-challenge?active_only=true`, {
-    headers: { 'x-mock-user-id': user },
-  });
+  const response = await fetch(
+    `${running.service().baseUrl}/v1/challenges/starter-challenge?active_only=true`,
+    {
+      headers: { 'x-mock-user-id': user },
+    },
+  );
   const body = (await response.json()) as { goals: { goalId: string }[] };
   return body.goals.map((goal) => goal.goalId);
 }

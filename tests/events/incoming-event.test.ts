@@ -66,7 +66,9 @@ describe('parseStatEvent', () => {
       value: 9,
       inc: 3,
     });
-    expect(parseStatEvent({ ...valid, payload: { stat_code: 'k', latest_value: 9, inc: 'x' } })).toMatchObject({
+    expect(
+      parseStatEvent({ ...valid, payload: { stat_code: 'k', latest_value: 9, inc: 'x' } }),
+    ).toMatchObject({
       inc: 0,
     });
   });

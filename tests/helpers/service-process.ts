@@ -1,5 +1,7 @@
 /** Runs the service the way users do (`bun src/main.ts`) as a child process, for end-to-end tests. */
+import { afterAll, beforeAll } from 'bun:test';
 import { freePort } from '../../src/db/embedded-postgres.ts';
+import { createTestDb, type TestDb } from './test-db.ts';
 
 export interface ServiceProcess {
   readonly baseUrl: string;
@@ -59,4 +61,32 @@ export async function startServiceProcess(
       return child.exited;
     },
   };
+}
+
+/**
+ * A service process with mock auth on a fresh test database, started before the file's tests and
+ * stopped after them. The getters are valid inside tests.
+ */
+export function useMockServiceProcess(configPath: string): { service(): ServiceProcess; db(): TestDb } {
+  let db: TestDb | undefined;
+  let service: ServiceProcess | undefined;
+  beforeAll(async () => {
+    db = await createTestDb();
+    service = await startServiceProcess({
+      DATABASE_URL: db.url,
+      AUTH_MODE: 'mock',
+      CHALLENGE_CONFIG_PATH: configPath,
+      GRPC_PORT: String(await freePort()),
+    });
+    await service.waitForHealthy();
+  }, 60_000);
+  afterAll(async () => {
+    await service?.terminate();
+    await db?.drop();
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is not started yet (use it inside a test)`);
+    return value;
+  };
+  return { service: () => started(service, 'the service'), db: () => started(db, 'the test database') };
 }
