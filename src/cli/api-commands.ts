@@ -144,7 +144,7 @@ export function registerApiCommands(program: Command): void {
         .description("List challenges with the user's progress, one row per goal"),
     ).option('--active-only', 'only goals that are active for the user'),
     'bun run cli challenges --user alice',
-    'bun run cli challenges starter-challenge --active-only --mock-user alice --json',
+    'bun run cli challenges combat-mastery --active-only --mock-user alice --json',
   ).action((challengeId: string | undefined, options: ApiOptions & { activeOnly?: boolean }) =>
     run(
       options,
@@ -192,7 +192,7 @@ export function registerApiCommands(program: Command): void {
           .argument('<goalId>', 'goal id')
           .description(description),
       ),
-      `bun run cli ${name} starter-challenge play-5-matches --user alice`,
+      `bun run cli ${name} combat-mastery win-5-matches --user alice`,
     ).action((challengeId: string, goalId: string, options: ApiOptions) =>
       run(
         options,
@@ -261,7 +261,7 @@ export function registerApiCommands(program: Command): void {
         .argument('<goalId>', 'goal id')
         .description("Claim a completed goal's reward"),
     ),
-    'bun run cli claim starter-challenge defeat-10-enemies --user alice',
+    'bun run cli claim winter-challenge-2025 complete-tutorial --user alice',
   ).action((challengeId: string, goalId: string, options: ApiOptions) =>
     run(
       options,
@@ -278,6 +278,7 @@ export function registerApiCommands(program: Command): void {
         .argument('<challengeId>', 'challenge id')
         .description("Show a challenge's rotation schedule: the current period and the next"),
     ),
+    'CHALLENGE_CONFIG_PATH=config/challenges.rotation.json bun start   # a configuration with rotation',
     'bun run cli rotation daily-bounties --user alice',
   ).action((challengeId: string, options: ApiOptions) =>
     run(

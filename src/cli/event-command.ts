@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createEventClient, type EventClient } from '../events/event-client.ts';
 import { fail } from './fail.ts';
+import { EXIT } from './output.ts';
 import { formatSummary, sendEvents } from './send-events.ts';
 
 interface CommonOptions {
@@ -66,7 +67,12 @@ async function run(options: CommonOptions, send: (client: EventClient, id: strin
     );
     console.log(formatSummary(summary));
     for (const [status, message] of summary.firstErrorByStatus) console.error(`${status}: ${message}`);
-    if (summary.ok < summary.sent) process.exitCode = 1;
+    if (summary.sent > 0 && summary.unreachable === summary.sent) {
+      console.error(
+        `error: no event reached ${options.target}: is the service running, and is --target its GRPC_PORT?`,
+      );
+      process.exitCode = EXIT.UNREACHABLE;
+    } else if (summary.ok < summary.sent) process.exitCode = EXIT.FAILED;
   } finally {
     client.close();
   }

@@ -16,6 +16,8 @@ export interface SendSummary {
   sent: number;
   ok: number;
   failedByStatus: Map<string, number>;
+  /** Failures that never reached the service (no connection could be made). */
+  unreachable: number;
   /** The first error message seen for each status, to explain the failures. */
   firstErrorByStatus: Map<string, string>;
   elapsedMs: number;
@@ -28,9 +30,26 @@ function statusNameOf(error: unknown): string {
 }
 
 function messageOf(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'details' in error && typeof error.details === 'string')
-    return error.details;
-  return error instanceof Error ? error.message : String(error);
+  const text =
+    typeof error === 'object' && error !== null && 'details' in error && typeof error.details === 'string'
+      ? error.details
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  // grpc-js appends a resolver note that is empty for plain addresses.
+  return text.replace(/\s*Resolution note:\s*$/, '');
+}
+
+/**
+ * Whether a call failed because no connection could be made (nothing listening, wrong address,
+ * TLS mismatch): grpc-js reports those as UNAVAILABLE "No connection established", unlike an
+ * UNAVAILABLE answered by the service itself.
+ */
+function isUnreachable(error: unknown): boolean {
+  return (
+    statusNameOf(error) === 'UNAVAILABLE' &&
+    /No connection established|ECONNREFUSED|Failed to connect/i.test(messageOf(error))
+  );
 }
 
 /** `send(n)` sends the n-th event (0-based). */
@@ -39,6 +58,7 @@ export async function sendEvents(plan: SendPlan, send: (n: number) => Promise<vo
     sent: 0,
     ok: 0,
     failedByStatus: new Map(),
+    unreachable: 0,
     firstErrorByStatus: new Map(),
     elapsedMs: 0,
   };
@@ -59,6 +79,7 @@ export async function sendEvents(plan: SendPlan, send: (n: number) => Promise<vo
       } catch (error) {
         const name = statusNameOf(error);
         summary.failedByStatus.set(name, (summary.failedByStatus.get(name) ?? 0) + 1);
+        if (isUnreachable(error)) summary.unreachable++;
         if (!summary.firstErrorByStatus.has(name)) summary.firstErrorByStatus.set(name, messageOf(error));
       }
     }

@@ -1,5 +1,6 @@
 /** `bun run cli event …` against an event server on loopback. */
 import { afterAll, beforeAll, beforeEach, expect, test } from 'bun:test';
+import { freePort } from '../../src/db/embedded-postgres.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import { createEventServer, type EventServer } from '../../src/events/event-server.ts';
 import type { IncomingEvent } from '../../src/events/incoming-event.ts';
@@ -89,4 +90,12 @@ test('a bad --value is a usage error', async () => {
   const result = await cli('stat', '--target', target, '--user', 'u', '--stat', 'k', '--value', 'many');
   expect(result.exitCode).toBe(2);
   expect(handled).toHaveLength(0);
+});
+
+test('a target nobody listens on exits 3, as the API commands do, and says so without a dangling note', async () => {
+  const closed = await freePort();
+  const result = await runCli(['event', 'login', '--user', 'u', '--target', `127.0.0.1:${closed}`]);
+  expect(result.exitCode).toBe(3);
+  expect(result.stderr).toContain(`no event reached 127.0.0.1:${closed}`);
+  expect(result.stderr).not.toContain('Resolution note');
 });
