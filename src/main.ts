@@ -112,4 +112,29 @@ function exitWithConfigError(error: unknown): never {
   process.exit(1);
 }
 
-await main();
+const USAGE = `Usage:
+  challenge-service              start the service, configured by environment variables
+  challenge-service cli <command> the command-line tools (token, challenges, claim, select, event, …);
+                                 "challenge-service cli --help" lists them
+  challenge-service --help       this text
+
+Main variables (README.md lists every one):
+  DATABASE_URL           PostgreSQL URL (unset: embedded PostgreSQL, not in the compiled binary)
+  HTTP_PORT, GRPC_PORT   REST API (8000) and platform event port (6565)
+  CHALLENGE_CONFIG_PATH  challenge configuration (config/challenges.json)
+  AUTH_MODE              dev (default), jwks or mock
+  REWARD_MODE            mock (default), ags or webhook
+  DATA_DIR               dev JWT secret and embedded database (.data); the CLI reads the same one
+  LOG_LEVEL              info (default), debug, …`;
+
+// One entry for everything, so the compiled binary also carries the CLI.
+const [command, ...rest] = process.argv.slice(2);
+if (command === undefined) await main();
+else if (command === 'cli') {
+  const { runCli } = await import('./cli/main.ts');
+  await runCli([process.argv[0] ?? 'bun', 'challenge-service cli', ...rest]);
+} else if (command === '--help' || command === '-h' || command === 'help') console.log(USAGE);
+else {
+  console.error(`error: unknown command '${command}'\n\n${USAGE}`);
+  process.exit(2);
+}

@@ -1,4 +1,7 @@
-/** `bun run cli <command>`: tools for people and scripts. */
+/**
+ * `bun run cli <command>` (and `challenge-service cli <command>` in the compiled binary): tools for
+ * people and scripts.
+ */
 import { Command } from 'commander';
 import { mintDevToken } from '../auth/index.ts';
 import { registerApiCommands } from './api-commands.ts';
@@ -7,37 +10,45 @@ import { registerEventCommands } from './event-command.ts';
 import { fail } from './fail.ts';
 import { EXIT, EXIT_CODES_HELP } from './output.ts';
 
-const program = new Command()
-  .name('challenge-cli')
-  .description('Command-line tools for the challenge service')
-  .showHelpAfterError()
-  // Usage errors (unknown option, missing argument) exit 2, not commander's 1: exit 1 means "failed".
-  // Set before adding commands so every subcommand inherits it.
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? EXIT.OK : EXIT.USAGE))
-  .addHelpText('after', EXIT_CODES_HELP);
+/** Parses `argv` (node-style: runtime, script, then the arguments) and runs the command. */
+export async function runCli(argv: readonly string[]): Promise<void> {
+  await buildProgram().parseAsync([...argv]);
+}
 
-program
-  .command('token')
-  .description('Mint a dev-mode token (AUTH_MODE=dev) for a user id and print it')
-  .requiredOption('-u, --user <userId>', 'user id to put in the token (sub claim)')
-  .option('-n, --namespace <namespace>', 'namespace claim (default: AB_NAMESPACE or accelbyte)')
-  .option('-e, --expires-in <seconds>', 'lifetime in seconds', '86400')
-  .addHelpText('after', '\nExample:\n  $ TOKEN=$(bun run --silent cli token --user alice)')
-  .action(async (options: { user: string; namespace?: string; expiresIn: string }) => {
-    const secret = devSecretOrFail();
-    const expiresInSeconds = Number(options.expiresIn);
-    if (!Number.isInteger(expiresInSeconds) || expiresInSeconds <= 0)
-      fail('--expires-in must be a positive integer');
-    const token = await mintDevToken({
-      secret,
-      userId: options.user,
-      namespace: options.namespace ?? defaultNamespace(),
-      expiresInSeconds,
+function buildProgram(): Command {
+  const program = new Command()
+    .name('challenge-cli')
+    .description('Command-line tools for the challenge service')
+    .showHelpAfterError()
+    // Usage errors (unknown option, missing argument) exit 2, not commander's 1: exit 1 means "failed".
+    // Set before adding commands so every subcommand inherits it.
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? EXIT.OK : EXIT.USAGE))
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  program
+    .command('token')
+    .description('Mint a dev-mode token (AUTH_MODE=dev) for a user id and print it')
+    .requiredOption('-u, --user <userId>', 'user id to put in the token (sub claim)')
+    .option('-n, --namespace <namespace>', 'namespace claim (default: AB_NAMESPACE or accelbyte)')
+    .option('-e, --expires-in <seconds>', 'lifetime in seconds', '86400')
+    .addHelpText('after', '\nExample:\n  $ TOKEN=$(bun run --silent cli token --user alice)')
+    .action(async (options: { user: string; namespace?: string; expiresIn: string }) => {
+      const secret = devSecretOrFail();
+      const expiresInSeconds = Number(options.expiresIn);
+      if (!Number.isInteger(expiresInSeconds) || expiresInSeconds <= 0)
+        fail('--expires-in must be a positive integer');
+      const token = await mintDevToken({
+        secret,
+        userId: options.user,
+        namespace: options.namespace ?? defaultNamespace(),
+        expiresInSeconds,
+      });
+      console.log(token);
     });
-    console.log(token);
-  });
 
-registerApiCommands(program);
-registerEventCommands(program);
+  registerApiCommands(program);
+  registerEventCommands(program);
+  return program;
+}
 
-await program.parseAsync(process.argv);
+if (import.meta.main) await runCli(process.argv);

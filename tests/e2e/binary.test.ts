@@ -70,6 +70,22 @@ test('the compiled binary serves health, an event round trip and a claim on its 
     expect(await (await fetch(`${base}/metrics`)).text()).toContain('challenge_http_requests_total');
     expect((await fetch(`${base}/swagger/json`)).status).toBe(200);
 
+    // The same binary carries the CLI, and --help is usage, not a second service.
+    const binary = resolve(runDir, 'challenge-service');
+    const run = (...args: string[]) =>
+      Bun.spawnSync([binary, ...args], {
+        cwd: runDir,
+        env: { PATH: process.env['PATH'] ?? '' },
+        stdout: 'pipe',
+      });
+    const help = run('--help');
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout.toString()).toContain('challenge-service cli <command>');
+    const listed = run('cli', 'challenges', '--mock-user', 'binary-user', '--url', base, '--json');
+    expect(listed.exitCode).toBe(0);
+    expect(listed.stdout.toString()).toContain('"goalId":"complete-tutorial"');
+    expect(run('cli', 'health', '--url', base).exitCode).toBe(0);
+
     child.kill('SIGTERM');
     expect(await child.exited).toBe(0);
   } finally {
