@@ -15,6 +15,11 @@ export interface Metrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly claims: Counter<'outcome'>;
   readonly rewardGrants: Counter<'mode' | 'outcome'>;
+  /** The expired-row cleanup (the original's names). */
+  readonly cleanupRowsDeleted: Counter;
+  readonly cleanupCycles: Counter;
+  readonly cleanupErrors: Counter;
+  readonly cleanupDuration: Histogram;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -55,6 +60,27 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'challenge_reward_grant_attempts_total',
       help: 'Reward backend attempts by mode and outcome (granted, retry, failed)',
       labelNames: ['mode', 'outcome'],
+      registers: [registry],
+    }),
+    cleanupRowsDeleted: new Counter({
+      name: 'challenge_cleanup_rows_deleted_total',
+      help: 'Expired progress rows of rotating goals deleted by the background cleanup',
+      registers: [registry],
+    }),
+    cleanupCycles: new Counter({
+      name: 'challenge_cleanup_cycles_total',
+      help: 'Expired-row cleanup cycles run (finished or failed)',
+      registers: [registry],
+    }),
+    cleanupErrors: new Counter({
+      name: 'challenge_cleanup_errors_total',
+      help: 'Expired-row cleanup cycles that failed or found the previous one still waiting on the database',
+      registers: [registry],
+    }),
+    cleanupDuration: new Histogram({
+      name: 'challenge_cleanup_duration_seconds',
+      help: 'Duration of each expired-row cleanup cycle',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     }),
   };

@@ -68,6 +68,15 @@ export interface ServiceConfig {
     /** How long processed event ids are kept for de-duplication of redeliveries. */
     readonly dedupRetentionHours: number;
   };
+  /** The background deletion of expired rows of rotating goals (the original's variables). */
+  readonly cleanup: {
+    readonly enabled: boolean;
+    readonly intervalMinutes: number;
+    /** Rows whose period ended longer ago than this are deleted (when disposable). */
+    readonly retentionDays: number;
+    /** Most rows one delete statement removes. */
+    readonly batchSize: number;
+  };
   readonly logLevel: LogLevel;
   /** Longest an API request may take before it is answered UNAVAILABLE (claims add the reward budget). */
   readonly requestTimeoutMs: number;
@@ -147,6 +156,12 @@ export function readServiceConfig(env: Env): ServiceConfig {
       maxBacklog: readInt(read, 'EVENT_MAX_BACKLOG', 20_000, 1, 1_000_000),
       maxWaitMs: readInt(read, 'EVENT_DB_WAIT_MS', 5_000, 100, 120_000),
       dedupRetentionHours: readInt(read, 'EVENT_DEDUP_RETENTION_HOURS', 24, 1, 24 * 30),
+    }),
+    cleanup: Object.freeze({
+      enabled: readBoolean(read, 'CLEANUP_ENABLED', true),
+      intervalMinutes: readInt(read, 'CLEANUP_INTERVAL_MINUTES', 60, 1, 24 * 60),
+      retentionDays: readInt(read, 'CLEANUP_RETENTION_DAYS', 7, 0, 3_650),
+      batchSize: readInt(read, 'CLEANUP_BATCH_SIZE', 1_000, 1, 100_000),
     }),
     logLevel: readLogLevel(read('LOG_LEVEL')),
     requestTimeoutMs: readInt(read, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),

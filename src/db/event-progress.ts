@@ -9,13 +9,21 @@ import type { Db } from './client.ts';
 /**
  * Records event ids as processed; returns the ids that were NOT seen before. Ids already present
  * belong to redelivered events, which must be acknowledged without being applied again.
+ * `userOf` names each id's player, so a data erasure can find the player's ids.
  */
-export async function claimEventIds(db: Db, ids: readonly string[], now: Date): Promise<Set<string>> {
+export async function claimEventIds(
+  db: Db,
+  ids: readonly string[],
+  now: Date,
+  userOf?: ReadonlyMap<string, string>,
+): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const sorted = [...ids].sort();
+  const users = sorted.map((id) => userOf?.get(id) ?? null);
   const rows = await db<{ event_id: string }[]>`
-    insert into processed_events (event_id, processed_at)
-    select id, ${now}::timestamptz from unnest(${sorted}::text[]) as id
+    insert into processed_events (event_id, user_id, processed_at)
+    select id, user_id, ${now}::timestamptz
+    from unnest(${sorted}::text[], ${db.array(users)}::text[]) as e(id, user_id)
     on conflict (event_id) do nothing
     returning event_id`;
   return new Set(rows.map((row) => row.event_id));

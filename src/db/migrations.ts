@@ -7,6 +7,7 @@ import m0002 from '../../sql/0002_processed_events.sql' with { type: 'text' };
 import m0003 from '../../sql/0003_last_event_at.sql' with { type: 'text' };
 import m0004 from '../../sql/0004_relative_progress_and_rotation.sql' with { type: 'text' };
 import m0005 from '../../sql/0005_progress_fillfactor.sql' with { type: 'text' };
+import m0006 from '../../sql/0006_erasure_and_expired_cleanup.sql' with { type: 'text' };
 
 export interface Migration {
   readonly version: string;
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '0003_last_event_at', sql: m0003 },
   { version: '0004_relative_progress_and_rotation', sql: m0004 },
   { version: '0005_progress_fillfactor', sql: m0005 },
+  { version: '0006_erasure_and_expired_cleanup', sql: m0006 },
 ];

@@ -75,10 +75,13 @@ async function applyInTransaction(
   now: Date,
   options: { readonly lock: boolean },
 ): Promise<BatchResult> {
-  const ids = [...new Set(events.map((event) => event.id).filter((id) => id !== ''))];
+  const userOf = new Map<string, string>();
+  for (const event of events)
+    if (event.id !== '' && !userOf.has(event.id)) userOf.set(event.id, event.userId);
+  const ids = [...userOf.keys()];
   const { groups, reopeningGoalIds } = keyGroups(catalog, events);
   const [fresh, rows] = await Promise.all([
-    claimEventIds(tx, ids, now),
+    claimEventIds(tx, ids, now, userOf),
     readChangeableRows(tx, groups, reopeningGoalIds, options),
   ]);
   // user → event key → the user's fresh events of that key, in arrival order
