@@ -21,11 +21,13 @@ import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startDedupCleanup } from './pipeline/dedup-cleanup.ts';
 import { startEventPipeline } from './pipeline/event-pipeline.ts';
+import { startExpiredRowCleanup } from './pipeline/expired-row-cleanup.ts';
 import { createRewardGranter } from './rewards/create-granter.ts';
 import { parseLatencyRange } from './rewards/mock-granter.ts';
 import type { RewardGranter } from './rewards/reward-granter.ts';
 import { createChallengeQueries } from './services/challenge-queries.ts';
 import { createClaimReward } from './services/claim-reward.ts';
+import { createPlayerErasure } from './services/erasure.ts';
 import { createGoalAssignment } from './services/goal-assignment.ts';
 import { createGoalSelection } from './services/goal-selection.ts';
 import { createRotationStatus } from './services/rotation-status.ts';
@@ -145,6 +147,21 @@ export async function startService(
       logger,
     });
     started.push(() => cleanup.stop());
+    const expiredRows = config.cleanup.enabled
+      ? startExpiredRowCleanup({
+          db: pool,
+          catalog,
+          namespace: config.namespace,
+          retentionMs: config.cleanup.retentionDays * 86_400_000,
+          intervalMs: config.cleanup.intervalMinutes * 60_000,
+          firstRunAfterMs: 60_000,
+          batchSize: config.cleanup.batchSize,
+          metrics,
+          logger,
+          clock,
+        })
+      : undefined;
+    started.push(() => expiredRows?.stop());
 
     const { authenticate, authDescription } = buildAuthenticator(config, logger);
     const granter = overrides.granter ?? buildGranter(config, metrics);
@@ -165,6 +182,8 @@ export async function startService(
         onOutcome: (outcome) => metrics.claims.inc({ outcome }),
       }),
       rotation: createRotationStatus({ catalog, clock }),
+      erasure: createPlayerErasure({ db: pool, namespace: config.namespace }),
+      clock,
       checkDatabase: async () => void (await pool`select 1`),
       metrics,
       logger,
@@ -189,6 +208,7 @@ export async function startService(
       stopping ??= (async () => {
         await Promise.all([server.stop(false), pipeline.stop()]);
         cleanup.stop();
+        expiredRows?.stop();
         await closePool(pool);
         await embedded?.stop();
       })();

@@ -71,11 +71,18 @@ export class AppError extends Error {
   override readonly name = 'AppError';
   readonly code: ErrorCode;
   readonly details: readonly unknown[];
+  /** When a refused call may be repeated; the HTTP edge sends it as Retry-After. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: readonly unknown[] }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: readonly unknown[]; retryAfterSeconds?: number },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options?.details ?? [];
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 
@@ -155,4 +162,12 @@ export const methodNotAllowed = (method: string, path: string, allowed: readonly
   new AppError(
     'METHOD_NOT_ALLOWED',
     `${echoed(method)} is not allowed on ${echoed(path)}; it accepts ${allowed.join(', ')}`,
+  );
+
+/** A per-user rate limit refused the call; `what` names it, e.g. "Data deletion". */
+export const rateLimited = (what: string, windowSeconds: number, retryAfterSeconds: number) =>
+  new AppError(
+    'RESOURCE_EXHAUSTED',
+    `${what} is allowed once every ${windowSeconds} seconds per user; retry in ${retryAfterSeconds} seconds`,
+    { retryAfterSeconds },
   );

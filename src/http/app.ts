@@ -11,6 +11,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ChallengeQueries } from '../services/challenge-queries.ts';
 import type { ClaimReward } from '../services/claim-reward.ts';
+import type { PlayerErasure } from '../services/erasure.ts';
 import type { GoalAssignment } from '../services/goal-assignment.ts';
 import type { GoalSelection } from '../services/goal-selection.ts';
 import type { RotationStatus } from '../services/rotation-status.ts';
@@ -19,10 +20,12 @@ import { bounded, boundedService } from './deadline.ts';
 import { asAppError, errorResponse, internalError, validationError } from './error-response.ts';
 import { checkDeclaredLength, readJsonBody } from './request-body.ts';
 import { challengeRoutes } from './routes/challenges.ts';
+import { ERASURE_WINDOW_SECONDS, erasureRoutes } from './routes/erasure.ts';
 import { goalSelectionRoutes } from './routes/goal-selection.ts';
 import { goalRoutes } from './routes/goals.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { rotationRoutes } from './routes/rotation.ts';
+import { createUserRateLimit } from './user-rate-limit.ts';
 
 export interface AppDeps {
   readonly basePath: string;
@@ -32,6 +35,9 @@ export interface AppDeps {
   readonly selection: GoalSelection;
   readonly claimReward: ClaimReward;
   readonly rotation: RotationStatus;
+  readonly erasure: PlayerErasure;
+  /** The time rate limits are counted on; the wall clock when left out. */
+  readonly clock?: () => Date;
   /** Resolves when the database answers; rejects (or times out) otherwise. */
   readonly checkDatabase: () => Promise<void>;
   readonly metrics: Metrics;
@@ -66,7 +72,13 @@ export function createApp(deps: AppDeps) {
     selection: boundedService(deps.selection, requestTimeoutMs),
     claimReward: bounded(deps.claimReward, claimTimeoutMs),
     rotation: boundedService(deps.rotation, requestTimeoutMs),
+    erasure: boundedService(deps.erasure, requestTimeoutMs),
   };
+  const erasureLimit = createUserRateLimit({
+    windowMs: ERASURE_WINDOW_SECONDS * 1000,
+    maxUsers: 100_000,
+    clock: deps.clock ?? (() => new Date()),
+  });
   // Built on the first miss, when every route is registered.
   let allowedMethods: AllowedMethods | undefined;
   const allowedOn = (pathname: string): readonly string[] => {
@@ -111,6 +123,8 @@ export function createApp(deps: AppDeps) {
       if (!appError && code === 'PARSE')
         appError =
           asAppError(error.cause) ?? new AppError('INVALID_REQUEST', 'Request body is not valid JSON');
+      if (appError?.retryAfterSeconds !== undefined)
+        headers['retry-after'] = String(appError.retryAfterSeconds);
       if (!appError) {
         logger.error({ err: error, requestId, method: request.method, path }, 'unexpected error');
         appError = internalError();
@@ -154,7 +168,8 @@ export function createApp(deps: AppDeps) {
     .use(challengeRoutes({ authenticate: deps.authenticate, ...services }))
     .use(goalRoutes({ authenticate: deps.authenticate, ...services }))
     .use(rotationRoutes({ authenticate: deps.authenticate, ...services }))
-    .use(goalSelectionRoutes({ authenticate: deps.authenticate, ...services }));
+    .use(goalSelectionRoutes({ authenticate: deps.authenticate, ...services }))
+    .use(erasureRoutes({ authenticate: deps.authenticate, ...services, limit: erasureLimit }));
   return app;
 }
 

@@ -161,6 +161,11 @@ export const RotationStatusResponse = t.Object({
   }),
 });
 
+export const DeleteUserDataResponse = t.Object({
+  userId: t.String(),
+  rowsDeleted: t.String({ description: 'progress rows deleted, as a decimal string (int64)' }),
+});
+
 export const ErrorBody = t.Object({
   error: t.Union(ERROR_CODES.map((code) => t.Literal(code))),
   code: t.Integer({ description: 'gRPC status number' }),

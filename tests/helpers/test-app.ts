@@ -15,6 +15,7 @@ import { createRewardGranter } from '../../src/rewards/create-granter.ts';
 import type { GrantRequest, RewardGranter } from '../../src/rewards/reward-granter.ts';
 import { createChallengeQueries } from '../../src/services/challenge-queries.ts';
 import { createClaimReward } from '../../src/services/claim-reward.ts';
+import { createPlayerErasure } from '../../src/services/erasure.ts';
 import { createGoalAssignment } from '../../src/services/goal-assignment.ts';
 import { createGoalSelection } from '../../src/services/goal-selection.ts';
 import { createRotationStatus } from '../../src/services/rotation-status.ts';
@@ -101,6 +102,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       onOutcome: (outcome) => metrics.claims.inc({ outcome }),
     }),
     rotation: createRotationStatus({ catalog, clock }),
+    erasure: createPlayerErasure({ db: db.pool, namespace: TEST_NAMESPACE }),
+    clock,
     checkDatabase: async () => void (await db.pool`select 1`),
     metrics,
     logger: createLogger('fatal'),

@@ -293,6 +293,7 @@ describe('unexpected failures', () => {
       assignment: { initialize: throws, setActive: rejects },
       selection: { batchSelect: rejects, randomSelect: throws },
       rotation: { getRotation: rejects },
+      erasure: { erasePlayer: rejects },
       claimReward: rejects,
       checkDatabase: async () => {},
       metrics: createMetrics({ defaultMetrics: false }),

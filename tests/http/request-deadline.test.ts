@@ -84,6 +84,7 @@ describe('every /v1 route', () => {
       assignment: { initialize: never, setActive: never },
       selection: { batchSelect: never, randomSelect: never },
       rotation: { getRotation: never },
+      erasure: { erasePlayer: never },
       claimReward: never,
       checkDatabase: never,
       metrics: createMetrics({ defaultMetrics: false }),

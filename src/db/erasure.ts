@@ -1,0 +1,32 @@
+/** The SQL of a player's data erasure. */
+import type { Db } from './client.ts';
+
+export interface ErasedRows {
+  readonly progressRows: number;
+  readonly claimRows: number;
+  readonly processedEventIds: number;
+}
+
+/**
+ * Deletes everything stored for one player in one statement, so in one transaction: progress rows
+ * and claims ledger rows of the namespace, and the processed event ids recorded with the player
+ * (ids from before the `user_id` column carry no user and age out with their retention instead).
+ * Idempotent: erasing an erased player deletes nothing.
+ */
+export async function erasePlayerRows(db: Db, userId: string, namespace: string): Promise<ErasedRows> {
+  const [counts] = await db<{ progress: string; claims: string; events: string }[]>`
+    with progress as (
+      delete from user_goal_progress where user_id = ${userId} and namespace = ${namespace} returning 1
+    ), claims as (
+      delete from reward_claims where user_id = ${userId} and namespace = ${namespace} returning 1
+    ), events as (
+      delete from processed_events where user_id = ${userId} returning 1
+    )
+    select (select count(*) from progress) as progress, (select count(*) from claims) as claims,
+      (select count(*) from events) as events`;
+  return {
+    progressRows: Number(counts?.progress ?? 0),
+    claimRows: Number(counts?.claims ?? 0),
+    processedEventIds: Number(counts?.events ?? 0),
+  };
+}
