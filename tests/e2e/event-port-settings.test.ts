@@ -53,7 +53,8 @@ test('GRPC_HOST/HTTP_HOST bind where asked; OnMessage needs GRPC_AUTH_TOKEN over
     ['event', 'login', ...target, '--token', TOKEN, '--deadline-ms', '3000'],
     env,
   );
-  expect(plaintext.exitCode).toBe(1);
+  // A plaintext client cannot connect to the TLS port: unreachable, as the API commands say it.
+  expect(plaintext.exitCode).toBe(3);
   const ok = await runCli(['event', 'login', ...target, ...tls, '--token', TOKEN], env);
   expect(ok.stdout).toContain('ok=1 failed=0');
   expect(ok.exitCode).toBe(0);
