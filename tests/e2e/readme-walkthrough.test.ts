@@ -8,8 +8,7 @@
 import { afterAll, expect, test } from 'bun:test';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { freePort } from '../../src/db/embedded-postgres.ts';
-import { startServiceProcess } from '../helpers/service-process.ts';
+import { servicePort, startServiceProcess } from '../helpers/service-process.ts';
 import { createTestDb } from '../helpers/test-db.ts';
 
 const REPO_ROOT = resolve(import.meta.dir, '../..');
@@ -116,7 +115,7 @@ test('the README five-minute tour runs as written against a started service', as
 
   const dataDir = resolve(runDir, 'data');
   mkdirSync(dataDir, { recursive: true });
-  const grpcPort = await freePort();
+  const grpcPort = await servicePort();
   const db = await createTestDb({ maxConnections: 1 });
   const service = await startServiceProcess({
     DATABASE_URL: db.url,

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { resolve } from 'node:path';
-import { freePort, isAlive } from '../../src/db/embedded-postgres.ts';
-import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
+import { isAlive } from '../../src/db/embedded-postgres.ts';
+import { type ServiceProcess, servicePort, startServiceProcess } from '../helpers/service-process.ts';
 
 const root = resolve(`.data/e2e-second-${process.pid}`);
 const embedded = (dataDir: string) => ({
@@ -61,7 +61,7 @@ test('a second start on a taken HTTP port fails and leaves no database running',
 
 test('a start on a taken gRPC port fails and leaves no database running', async () => {
   const dataDir = `${root}/grpc-taken`;
-  const grpcPort = await freePort();
+  const grpcPort = await servicePort();
   const holder = await listen(grpcPort);
   try {
     const second = track(await startServiceProcess({ ...embedded(dataDir), GRPC_PORT: String(grpcPort) }));

@@ -1,5 +1,6 @@
 /** Runs the service the way users do (`bun src/main.ts`) as a child process, for end-to-end tests. */
 import { afterAll, beforeAll } from 'bun:test';
+import { createServer } from 'node:net';
 import { freePort } from '../../src/db/embedded-postgres.ts';
 import { createTestDb, type TestDb } from './test-db.ts';
 
@@ -17,13 +18,13 @@ export async function startServiceProcess(
   env: Record<string, string>,
   options: { readonly cwd?: string } = {},
 ): Promise<ServiceProcess> {
-  const port = await freePort();
+  const port = await servicePort();
   // Free ports unless the caller picks them: a `bun start` on the defaults must not collide with tests.
   const child = Bun.spawn(['bun', 'src/main.ts'], {
     env: {
       ...process.env,
       HTTP_PORT: String(port),
-      GRPC_PORT: String(await freePort()),
+      GRPC_PORT: String(await servicePort()),
       LOG_LEVEL: 'info',
       ...env,
     },
@@ -76,7 +77,7 @@ export function useMockServiceProcess(configPath: string): { service(): ServiceP
       DATABASE_URL: db.url,
       AUTH_MODE: 'mock',
       CHALLENGE_CONFIG_PATH: configPath,
-      GRPC_PORT: String(await freePort()),
+      GRPC_PORT: String(await servicePort()),
     });
     await service.waitForHealthy();
   }, 60_000);
@@ -89,4 +90,26 @@ export function useMockServiceProcess(configPath: string): { service(): ServiceP
     return value;
   };
   return { service: () => started(service, 'the service'), db: () => started(db, 'the test database') };
+}
+
+/**
+ * A free port for a service process's HTTP or gRPC listener, below the kernel's ephemeral range. A
+ * port handed out by `freePort()` (port 0) is free only until someone binds it, and the service's
+ * own embedded PostgreSQL asks the kernel for a port the same way, so it could be given the very
+ * port the test just picked for the service. Ports from a separate range cannot meet it.
+ */
+export async function servicePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    if (await canBind(port)) return port;
+  }
+  return freePort();
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.once('error', () => resolvePort(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolvePort(true)));
+  });
 }
