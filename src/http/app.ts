@@ -2,7 +2,6 @@
  * The HTTP API as an Elysia app. Built here, never listening here: main.ts listens, tests call
  * `app.handle(request)`. Routes are thin adapters over the services.
  */
-import { swagger } from '@elysiajs/swagger';
 import { Elysia } from 'elysia';
 import type { Authenticate } from '../auth/index.ts';
 import { isDatabaseUnavailable } from '../db/db-errors.ts';
@@ -18,6 +17,7 @@ import type { RotationStatus } from '../services/rotation-status.ts';
 import { type AllowedMethods, createAllowedMethods } from './allowed-methods.ts';
 import { bounded, boundedService } from './deadline.ts';
 import { asAppError, errorResponse, internalError, validationError } from './error-response.ts';
+import { openApiDocs, type RouteLike } from './openapi.ts';
 import { checkDeclaredLength, readJsonBody } from './request-body.ts';
 import { challengeRoutes } from './routes/challenges.ts';
 import { ERASURE_WINDOW_SECONDS, erasureRoutes } from './routes/erasure.ts';
@@ -85,6 +85,7 @@ export function createApp(deps: AppDeps) {
     allowedMethods ??= createAllowedMethods(app.routes);
     return allowedMethods(pathname);
   };
+  const registeredRoutes = (): readonly RouteLike[] => app.routes;
 
   const app = new Elysia({ prefix: deps.basePath })
     .onRequest(({ request, set }) => {
@@ -146,24 +147,7 @@ export function createApp(deps: AppDeps) {
         logger.debug({ requestId: requestIdOf(request), ...labels, ms: seconds * 1000 }, 'request');
       }
     })
-    .use(
-      swagger({
-        path: '/swagger',
-        provider: 'swagger-ui',
-        exclude: ['/swagger', '/swagger/json'],
-        documentation: {
-          info: {
-            title: 'Challenge Service API',
-            version: '1.0.0',
-            description:
-              'Player challenges: goals, progress from game events, reward claims. Compatible with AccelByte Extend Challenge.',
-          },
-          components: {
-            securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-          },
-        },
-      }),
-    )
+    .use(openApiDocs(registeredRoutes))
     .use(operationRoutes(deps))
     .use(challengeRoutes({ authenticate: deps.authenticate, ...services }))
     .use(goalRoutes({ authenticate: deps.authenticate, ...services }))

@@ -1,28 +1,43 @@
-/** TypeBox schemas: request validation and the OpenAPI document at /swagger/json. */
-import type { TSchema } from '@sinclair/typebox';
+/**
+ * TypeBox schemas: request validation and the OpenAPI document at /swagger/json. Response schemas
+ * are documentation only, so they use plain TypeBox integers and string enums: Elysia's `t.Integer`
+ * also accepts numeric strings and documents itself as such.
+ */
+import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { t } from 'elysia';
 import type { OpenAPIV3 } from 'openapi-types';
 import { ERROR_CODES } from '../domain/errors.ts';
 import { GOAL_STATUSES, REWARD_TYPES } from '../domain/types.ts';
 
+/** A string enum as OpenAPI 3.0 lists one (a union of literals would be an `anyOf` of `const`s). */
+const stringEnum = <const T extends readonly string[]>(values: T, options: { description?: string } = {}) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+
+/** OpenAPI 3.0 has no `null` type: a nullable object is the object with `nullable: true`. */
+const nullable = <T extends TObject>(schema: T) =>
+  Type.Unsafe<Static<T> | null>({ ...schema, nullable: true });
+
 const Timestamp = t.String({
   description: 'RFC 3339 UTC, or "" when there is no value',
-  examples: ['2026-03-10T12:00:00Z'],
+  example: '2026-03-10T12:00:00Z',
 });
+
+/** Player routes take a bearer token, or in mock auth mode the user id in `x-mock-user-id`. */
+export const PLAYER_SECURITY: OpenAPIV3.SecurityRequirementObject[] = [{ bearer: [] }, { mockUser: [] }];
 
 export const Requirement = t.Object({
   statCode: t.String(),
-  operator: t.Literal('>='),
-  targetValue: t.Integer({ minimum: 1 }),
+  operator: stringEnum(['>=']),
+  targetValue: Type.Integer({ minimum: 1 }),
 });
 
 export const Reward = t.Object({
-  type: t.Union(REWARD_TYPES.map((type) => t.Literal(type))),
+  type: stringEnum(REWARD_TYPES),
   rewardId: t.String(),
-  quantity: t.Integer({ minimum: 1 }),
+  quantity: Type.Integer({ minimum: 1 }),
 });
 
-const Status = t.Union(GOAL_STATUSES.map((status) => t.Literal(status)));
+const Status = stringEnum(GOAL_STATUSES);
 
 export const GoalProgress = t.Object({
   goalId: t.String(),
@@ -31,14 +46,14 @@ export const GoalProgress = t.Object({
   requirement: Requirement,
   reward: Reward,
   prerequisites: t.Array(t.String()),
-  progress: t.Integer(),
+  progress: Type.Integer(),
   status: Status,
   locked: t.Boolean({ description: 'Some prerequisite is neither completed nor claimed for this player' }),
   completedAt: Timestamp,
   claimedAt: Timestamp,
   isActive: t.Boolean(),
   expiresAt: Timestamp,
-  expiresInSeconds: t.Integer(),
+  expiresInSeconds: Type.Integer(),
 });
 
 export const Challenge = t.Object({
@@ -58,8 +73,8 @@ export const AssignedGoal = t.Object({
   isActive: t.Boolean(),
   assignedAt: Timestamp,
   expiresAt: Timestamp,
-  progress: t.Integer(),
-  target: t.Integer(),
+  progress: Type.Integer(),
+  target: Type.Integer(),
   status: Status,
   requirement: Requirement,
   reward: Reward,
@@ -67,8 +82,8 @@ export const AssignedGoal = t.Object({
 
 export const InitializeResponse = t.Object({
   assignedGoals: t.Array(AssignedGoal),
-  newAssignments: t.Integer({ description: 'Rows created by this call' }),
-  totalActive: t.Integer(),
+  newAssignments: Type.Integer({ description: 'Rows created by this call' }),
+  totalActive: Type.Integer(),
 });
 
 export const SetActiveBody = t.Object(
@@ -77,6 +92,16 @@ export const SetActiveBody = t.Object(
     is_active: t.Optional(t.Boolean({ description: 'snake_case spelling of isActive' })),
   },
   { additionalProperties: true },
+);
+
+/**
+ * What the document shows for the bodies: camelCase keys only (Swagger UI builds its example from
+ * every listed property, so the validation schemas would show both spellings), with the snake_case
+ * spellings named in the description, and `count` as the whole number it must be.
+ */
+const SetActiveDoc = t.Object(
+  { isActive: t.Boolean() },
+  { description: 'The key may also be spelled `is_active`.' },
 );
 
 export const SetActiveResponse = t.Object({
@@ -89,7 +114,7 @@ export const SetActiveResponse = t.Object({
 
 export const ClaimResponse = t.Object({
   goalId: t.String(),
-  status: t.Literal('claimed'),
+  status: stringEnum(['claimed']),
   reward: Reward,
   claimedAt: Timestamp,
 });
@@ -108,6 +133,16 @@ export const BatchSelectBody = t.Object(
   { additionalProperties: true },
 );
 
+const BatchSelectDoc = t.Object(
+  {
+    goalIds: t.Array(t.String(), { description: 'Goals of this challenge to activate; repeats count once' }),
+    replaceExisting: t.Optional(
+      t.Boolean({ description: 'Deactivate the active goals of this challenge that are not listed' }),
+    ),
+  },
+  { description: 'The keys may also be spelled `goal_ids` and `replace_existing`.' },
+);
+
 export const RandomSelectBody = t.Object(
   {
     count: t.Optional(
@@ -123,6 +158,28 @@ export const RandomSelectBody = t.Object(
   { additionalProperties: true },
 );
 
+const RandomSelectDoc = t.Object(
+  {
+    count: Type.Integer({
+      minimum: 1,
+      description:
+        'A smaller pool gives fewer goals, an empty one 400; anything but a whole number > 0 is 400',
+    }),
+    replaceExisting: t.Optional(
+      t.Boolean({ description: 'Deactivate the active goals of this challenge; they are not drawn again' }),
+    ),
+    excludeActive: t.Optional(t.Boolean({ description: 'Never draw a goal that is already active' })),
+  },
+  { description: 'The keys may also be spelled `replace_existing` and `exclude_active`.' },
+);
+
+/** Request bodies as documented, for each route's `detail.requestBody` (see openapi.ts). */
+export const DOCUMENTED_BODIES = {
+  setActive: jsonBody(SetActiveDoc),
+  batchSelect: jsonBody(BatchSelectDoc),
+  randomSelect: jsonBody(RandomSelectDoc),
+};
+
 export const SelectedGoal = t.Object({
   goalId: t.String(),
   name: t.String(),
@@ -130,8 +187,8 @@ export const SelectedGoal = t.Object({
   requirement: Requirement,
   reward: Reward,
   status: Status,
-  progress: t.Integer(),
-  target: t.Integer(),
+  progress: Type.Integer(),
+  target: Type.Integer(),
   isActive: t.Boolean(),
   assignedAt: Timestamp,
   expiresAt: Timestamp,
@@ -140,24 +197,24 @@ export const SelectedGoal = t.Object({
 export const GoalSelectionResponse = t.Object({
   selectedGoals: t.Array(SelectedGoal, { description: 'In request order (batch) or draw order (random)' }),
   challengeId: t.String(),
-  totalActiveGoals: t.Integer({ description: 'Active goals of this challenge after the call' }),
+  totalActiveGoals: Type.Integer({ description: 'Active goals of this challenge after the call' }),
   replacedGoals: t.Array(t.String(), { description: 'Goals this call deactivated' }),
 });
 
 const RotationPeriod = t.Object({
   startTime: Timestamp,
   endTime: Timestamp,
-  expiresInSeconds: t.Integer({ description: 'Whole seconds until endTime; always 0 for nextPeriod' }),
+  expiresInSeconds: Type.Integer({ description: 'Whole seconds until endTime; always 0 for nextPeriod' }),
 });
 
 export const RotationStatusResponse = t.Object({
   challengeId: t.String(),
   rotation: t.Object({
     enabled: t.Boolean(),
-    type: t.String({ description: '"global", or "" when no goal of the challenge rotates' }),
-    schedule: t.String({ description: '"daily", "weekly" or "monthly"; "" without rotation' }),
-    currentPeriod: t.Union([RotationPeriod, t.Null()]),
-    nextPeriod: t.Union([RotationPeriod, t.Null()]),
+    type: stringEnum(['global', ''], { description: '"" when no goal of the challenge rotates' }),
+    schedule: stringEnum(['daily', 'weekly', 'monthly', ''], { description: '"" without rotation' }),
+    currentPeriod: nullable(RotationPeriod),
+    nextPeriod: nullable(RotationPeriod),
   }),
 });
 
@@ -166,9 +223,11 @@ export const DeleteUserDataResponse = t.Object({
   rowsDeleted: t.String({ description: 'progress rows deleted, as a decimal string (int64)' }),
 });
 
+export const HealthResponse = t.Object({ status: stringEnum(['healthy']) });
+
 export const ErrorBody = t.Object({
-  error: t.Union(ERROR_CODES.map((code) => t.Literal(code))),
-  code: t.Integer({ description: 'gRPC status number' }),
+  error: stringEnum(ERROR_CODES),
+  code: Type.Integer({ description: 'gRPC status number' }),
   message: t.String(),
   details: t.Array(t.Unknown()),
 });
@@ -182,14 +241,23 @@ export const ActiveOnlyQuery = t.Object({
   ),
 });
 
-/** OpenAPI response entries for documentation only; handlers are not re-validated on the way out. */
+/**
+ * OpenAPI response entries for documentation only; handlers are not re-validated on the way out.
+ * Every route can also answer 413 (a declared body over the limit is refused for any route) and
+ * 500, so those are always listed.
+ */
 export function documented(ok: TSchema, errors: ReadonlyArray<number>): OpenAPIV3.ResponsesObject {
   const responses: OpenAPIV3.ResponsesObject = { 200: { description: 'OK', ...json(ok) } };
-  for (const status of errors) responses[String(status)] = { description: 'Error', ...json(ErrorBody) };
+  const statuses = [...new Set([...errors, 413, 500])].sort((a, b) => a - b);
+  for (const status of statuses) responses[String(status)] = { description: 'Error', ...json(ErrorBody) };
   return responses;
 }
 
+function jsonBody(schema: TSchema): OpenAPIV3.RequestBodyObject {
+  return { required: true, ...json(schema) };
+}
+
 // TypeBox schemas are JSON Schema objects; OpenAPI 3.0's schema type is a close enough superset.
-const json = (schema: TSchema) => ({
-  content: { 'application/json': { schema: schema as OpenAPIV3.SchemaObject } },
-});
+function json(schema: TSchema) {
+  return { content: { 'application/json': { schema: schema as OpenAPIV3.SchemaObject } } };
+}

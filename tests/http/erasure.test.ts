@@ -107,7 +107,15 @@ describe('DELETE /v1/users/me/data', () => {
     };
     const operation = doc.paths['/v1/users/me/data']?.['delete'];
     expect(operation).toBeDefined();
-    expect(Object.keys(operation?.responses ?? {}).sort()).toEqual(['200', '401', '429', '503']);
+    expect(Object.keys(operation?.responses ?? {}).sort()).toEqual([
+      '200',
+      '400',
+      '401',
+      '413',
+      '429',
+      '500',
+      '503',
+    ]);
     expect(JSON.stringify(operation?.responses['200'])).toContain('rowsDeleted');
   });
 });

@@ -159,15 +159,31 @@ describe('GET /swagger', () => {
     };
     const statusesOf = (path: string, method: string) =>
       Object.keys(doc.paths[path]?.[method]?.responses ?? {});
-    expect(statusesOf('/v1/challenges', 'get')).toEqual(['200', '400', '401', '503']);
-    expect(statusesOf('/v1/challenges/{challengeId}', 'get')).toEqual(['200', '400', '401', '404', '503']);
-    expect(statusesOf('/v1/challenges/initialize', 'post')).toEqual(['200', '401', '413', '503']);
+    expect(statusesOf('/v1/challenges', 'get')).toEqual(['200', '400', '401', '413', '500', '503']);
+    expect(statusesOf('/v1/challenges/{challengeId}', 'get')).toEqual([
+      '200',
+      '400',
+      '401',
+      '404',
+      '413',
+      '500',
+      '503',
+    ]);
+    expect(statusesOf('/v1/challenges/initialize', 'post')).toEqual([
+      '200',
+      '400',
+      '401',
+      '413',
+      '500',
+      '503',
+    ]);
     expect(statusesOf('/v1/challenges/{challengeId}/goals/{goalId}/active', 'put')).toEqual([
       '200',
       '400',
       '401',
       '404',
       '413',
+      '500',
       '503',
     ]);
     expect(statusesOf('/v1/challenges/{challengeId}/goals/{goalId}/claim', 'post')).toContain('413');

@@ -3,9 +3,14 @@ import type { Authenticate } from '../../auth/index.ts';
 import { echoed, invalidRequest } from '../../domain/errors.ts';
 import type { ChallengeQueries } from '../../services/challenge-queries.ts';
 import type { GoalAssignment } from '../../services/goal-assignment.ts';
-import { ActiveOnlyQuery, Challenge, ChallengeList, documented, InitializeResponse } from '../schemas.ts';
-
-const security = [{ bearer: [] }];
+import {
+  ActiveOnlyQuery,
+  Challenge,
+  ChallengeList,
+  documented,
+  InitializeResponse,
+  PLAYER_SECURITY as security,
+} from '../schemas.ts';
 
 /** `true` or `false` in any case; absent means false. Anything else is a client mistake, not false. */
 function parseActiveOnly(value: string | undefined): boolean {
@@ -56,7 +61,7 @@ export function challengeRoutes(deps: {
           'Creates rows for default goals the player has none for (also defaults added since the last call). Idempotent.',
         tags: ['challenges'],
         security,
-        responses: documented(InitializeResponse, [401, 413, 503]),
+        responses: documented(InitializeResponse, [400, 401, 503]),
       },
     })
     .get(

@@ -2,7 +2,7 @@ import { Elysia } from 'elysia';
 import type { Authenticate } from '../../auth/index.ts';
 import { rateLimited } from '../../domain/errors.ts';
 import type { PlayerErasure } from '../../services/erasure.ts';
-import { DeleteUserDataResponse, documented } from '../schemas.ts';
+import { DeleteUserDataResponse, documented, PLAYER_SECURITY } from '../schemas.ts';
 import type { UserRateLimit } from '../user-rate-limit.ts';
 
 export const ERASURE_WINDOW_SECONDS = 60;
@@ -36,8 +36,8 @@ export function erasureRoutes(deps: {
           description:
             "Removes the caller's progress rows, claims ledger entries and processed event ids in one transaction. `rowsDeleted` counts progress rows (a string, as the original's int64). Once per minute per user and service process; sooner is 429 RESOURCE_EXHAUSTED with Retry-After.",
           tags: ['users'],
-          security: [{ bearer: [] }],
-          responses: documented(DeleteUserDataResponse, [401, 429, 503]),
+          security: PLAYER_SECURITY,
+          responses: documented(DeleteUserDataResponse, [400, 401, 429, 503]),
         },
       },
     );

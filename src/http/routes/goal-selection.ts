@@ -1,9 +1,15 @@
 import { Elysia, t } from 'elysia';
 import type { Authenticate } from '../../auth/index.ts';
 import type { GoalSelection } from '../../services/goal-selection.ts';
-import { BatchSelectBody, documented, GoalSelectionResponse, RandomSelectBody } from '../schemas.ts';
+import {
+  BatchSelectBody,
+  DOCUMENTED_BODIES,
+  documented,
+  GoalSelectionResponse,
+  RandomSelectBody,
+  PLAYER_SECURITY as security,
+} from '../schemas.ts';
 
-const security = [{ bearer: [] }];
 const ChallengeParams = t.Object({ challengeId: t.String() });
 
 /** `selection` comes bounded by the request deadline (see app.ts). Bodies take camelCase or snake_case keys. */
@@ -26,7 +32,8 @@ export function goalSelectionRoutes(deps: { authenticate: Authenticate; selectio
             'Body `{"goalIds": [...], "replaceExisting": bool}` (or `goal_ids`, `replace_existing`). Every id is checked first: an unknown id, or one of another challenge, is 404 and nothing changes. Progress of every goal is kept.',
           tags: ['goals'],
           security,
-          responses: documented(GoalSelectionResponse, [400, 401, 404, 413, 503]),
+          requestBody: DOCUMENTED_BODIES.batchSelect,
+          responses: documented(GoalSelectionResponse, [400, 401, 404, 503]),
         },
       },
     )
@@ -47,7 +54,8 @@ export function goalSelectionRoutes(deps: { authenticate: Authenticate; selectio
             'Body `{"count": n, "replaceExisting": bool, "excludeActive": bool}` (or snake_case). Draws from the goals that are not completed or claimed, whose prerequisites are done, and (with either flag) not active. An empty pool is 400 INSUFFICIENT_GOALS; a smaller one gives fewer goals.',
           tags: ['goals'],
           security,
-          responses: documented(GoalSelectionResponse, [400, 401, 404, 413, 503]),
+          requestBody: DOCUMENTED_BODIES.randomSelect,
+          responses: documented(GoalSelectionResponse, [400, 401, 404, 503]),
         },
       },
     );

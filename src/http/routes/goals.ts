@@ -3,9 +3,15 @@ import type { Authenticate } from '../../auth/index.ts';
 import { invalidRequest } from '../../domain/errors.ts';
 import type { ClaimReward } from '../../services/claim-reward.ts';
 import type { GoalAssignment } from '../../services/goal-assignment.ts';
-import { ClaimResponse, documented, SetActiveBody, SetActiveResponse } from '../schemas.ts';
+import {
+  ClaimResponse,
+  DOCUMENTED_BODIES,
+  documented,
+  SetActiveBody,
+  SetActiveResponse,
+  PLAYER_SECURITY as security,
+} from '../schemas.ts';
 
-const security = [{ bearer: [] }];
 const GoalParams = t.Object({ challengeId: t.String(), goalId: t.String() });
 
 /** `assignment` and `claimReward` come bounded by their deadlines (see app.ts). */
@@ -31,7 +37,8 @@ export function goalRoutes(deps: {
           description: 'Body `{"isActive": bool}` (or `is_active`). Activation keeps earlier progress.',
           tags: ['goals'],
           security,
-          responses: documented(SetActiveResponse, [400, 401, 404, 413, 503]),
+          requestBody: DOCUMENTED_BODIES.setActive,
+          responses: documented(SetActiveResponse, [400, 401, 404, 503]),
         },
       },
     )
@@ -43,7 +50,7 @@ export function goalRoutes(deps: {
           'Rules in order: goal exists (404), active (400 GOAL_NOT_ACTIVE), not claimed (409), completed (400), prerequisites done (400). A failed grant → 502 and the goal stays claimable.',
         tags: ['goals'],
         security,
-        responses: documented(ClaimResponse, [400, 401, 404, 409, 413, 502, 503]),
+        responses: documented(ClaimResponse, [400, 401, 404, 409, 502, 503]),
       },
     });
 }

@@ -1,8 +1,8 @@
-import { Elysia, t } from 'elysia';
+import { Elysia } from 'elysia';
 import { AppError } from '../../domain/errors.ts';
 import type { Metrics } from '../../metrics.ts';
 import { withDeadline } from '../deadline.ts';
-import { documented } from '../schemas.ts';
+import { documented, ErrorBody, HealthResponse } from '../schemas.ts';
 
 const HEALTH_TIMEOUT_MS = 2_000;
 
@@ -22,7 +22,7 @@ export function operationRoutes(deps: { checkDatabase: () => Promise<void>; metr
         detail: {
           summary: 'Health check (no auth): 503 when PostgreSQL does not answer',
           tags: ['operations'],
-          responses: documented(t.Object({ status: t.Literal('healthy') }), [503]),
+          responses: documented(HealthResponse, [503]),
         },
       },
     )
@@ -32,6 +32,18 @@ export function operationRoutes(deps: { checkDatabase: () => Promise<void>; metr
         new Response(await deps.metrics.render(), {
           headers: { 'content-type': deps.metrics.contentType },
         }),
-      { detail: { summary: 'Prometheus metrics (no auth)', tags: ['operations'] } },
+      {
+        detail: {
+          summary: 'Prometheus metrics (no auth)',
+          tags: ['operations'],
+          responses: {
+            ...documented(ErrorBody, []),
+            200: {
+              description: 'Prometheus text exposition format',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
     );
 }

@@ -1,7 +1,7 @@
 import { Elysia, t } from 'elysia';
 import type { Authenticate } from '../../auth/index.ts';
 import type { RotationStatus } from '../../services/rotation-status.ts';
-import { documented, RotationStatusResponse } from '../schemas.ts';
+import { documented, PLAYER_SECURITY, RotationStatusResponse } from '../schemas.ts';
 
 /** `rotation` comes bounded by the request deadline (see app.ts). */
 export function rotationRoutes(deps: { authenticate: Authenticate; rotation: RotationStatus }) {
@@ -14,7 +14,7 @@ export function rotationRoutes(deps: { authenticate: Authenticate; rotation: Rot
         description:
           "From the challenge's first rotating goal (periods are global, in UTC); `enabled: false` with null periods when no goal rotates.",
         tags: ['challenges'],
-        security: [{ bearer: [] }],
+        security: PLAYER_SECURITY,
         responses: documented(RotationStatusResponse, [401, 404, 503]),
       },
     });
