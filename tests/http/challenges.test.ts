@@ -2,24 +2,8 @@
 import { afterAll, afterEach, describe, expect, test } from 'bun:test';
 import { writeProgressState } from '../../src/db/progress-rows.ts';
 import type { GoalStatus } from '../../src/domain/types.ts';
+import type { GoalJson } from '../helpers/api-json.ts';
 import { createTestApp } from '../helpers/test-app.ts';
-
-interface GoalJson {
-  goalId: string;
-  name: string;
-  description: string;
-  requirement: { statCode: string; operator: string; targetValue: number };
-  reward: { type: string; rewardId: string; quantity: number };
-  prerequisites: string[];
-  progress: number;
-  status: string;
-  locked: boolean;
-  completedAt: string;
-  claimedAt: string;
-  isActive: boolean;
-  expiresAt: string;
-  expiresInSeconds: number;
-}
 
 interface ChallengeJson {
   challengeId: string;

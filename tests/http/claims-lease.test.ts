@@ -55,17 +55,26 @@ const rowStatus = async (on: TestApp, user: string) =>
       select status from user_goal_progress where user_id = ${user} and goal_id = ${GOAL}`
   )[0]?.status;
 
+/**
+ * An app whose grants the test releases by hand, with a claim of a completed goal already waiting
+ * in its first grant call. Disposing it drops the app's database.
+ */
+async function claimWaitingInGrant(leaseMs: number) {
+  const held = heldGranter();
+  const on = await createTestApp({ granter: held.granter, leaseMs });
+  const user = newUser();
+  await seedCompletedGoal(on, user);
+  const first = claim(on, user);
+  await until(() => held.calls.length === 1, 2_000);
+  return { held, on, user, first, [Symbol.asyncDispose]: () => on.close() };
+}
+
 describe('a grant that outlasts its lease', () => {
   test(
     'the retry that took the lease over records first: it answers 200, the late request 409',
     async () => {
-      const held = heldGranter();
-      await using on = await createTestApp({ granter: held.granter, leaseMs: LEASE_MS });
-      const user = newUser();
-      await seedCompletedGoal(on, user);
-
-      const late = claim(on, user);
-      await until(() => held.calls.length === 1, 2_000);
+      await using setup = await claimWaitingInGrant(LEASE_MS);
+      const { held, on, user, first: late } = setup;
       await Bun.sleep(PAST_LEASE_MS);
       held.release(1);
       const retry = await claim(on, user);
@@ -90,13 +99,8 @@ describe('a grant that outlasts its lease', () => {
   test(
     'the late request finishes while the retry is still granting: 409 "being claimed", then the retry answers 200',
     async () => {
-      const held = heldGranter();
-      await using on = await createTestApp({ granter: held.granter, leaseMs: LEASE_MS });
-      const user = newUser();
-      await seedCompletedGoal(on, user);
-
-      const late = claim(on, user);
-      await until(() => held.calls.length === 1, 2_000);
+      await using setup = await claimWaitingInGrant(LEASE_MS);
+      const { held, on, user, first: late } = setup;
       await Bun.sleep(PAST_LEASE_MS);
       const retry = claim(on, user);
       await until(() => held.calls.length === 2, 2_000);
@@ -128,15 +132,10 @@ describe('lease time is database time', () => {
   test(
     'a replica whose clock runs an hour ahead still sees a live lease as live',
     async () => {
-      const held = heldGranter();
-      await using first = await createTestApp({ granter: held.granter, leaseMs: 60_000 });
+      await using setup = await claimWaitingInGrant(60_000);
+      const { held, on: first, user, first: pending } = setup;
       await using ahead = await createTestApp({ db: first.db, leaseMs: 60_000 });
       ahead.setNow(new Date(Date.now() + 3_600_000));
-      const user = newUser();
-      await seedCompletedGoal(first, user);
-
-      const pending = claim(first, user);
-      await until(() => held.calls.length === 1, 2_000);
       const racing = await claim(ahead, user);
       held.release(0);
       const owner = await pending;
@@ -153,15 +152,10 @@ describe('lease time is database time', () => {
   test(
     'a replica whose clock runs an hour behind takes over a lease that ran out',
     async () => {
-      const held = heldGranter();
-      await using first = await createTestApp({ granter: held.granter, leaseMs: LEASE_MS });
+      await using setup = await claimWaitingInGrant(LEASE_MS);
+      const { held, on: first, user, first: late } = setup;
       await using behind = await createTestApp({ db: first.db, leaseMs: LEASE_MS });
       behind.setNow(new Date(Date.now() - 3_600_000));
-      const user = newUser();
-      await seedCompletedGoal(first, user);
-
-      const late = claim(first, user);
-      await until(() => held.calls.length === 1, 2_000);
       await Bun.sleep(PAST_LEASE_MS);
       const retry = await claim(behind, user);
       held.release(0);

@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, test } from 'bun:test';
 import { writeProgressState } from '../../src/db/progress-rows.ts';
 import type { GoalStatus } from '../../src/domain/types.ts';
 import { RewardGrantError, type RewardGranter } from '../../src/rewards/reward-granter.ts';
+import type { GoalJson } from '../helpers/api-json.ts';
 import { heldGranter, until } from '../helpers/held-granter.ts';
 import { createTestApp, TEST_NAMESPACE, type TestApp } from '../helpers/test-app.ts';
 
@@ -21,16 +22,6 @@ interface ClaimJson {
   readonly goalId: string;
   readonly status: string;
   readonly reward: { type: string; rewardId: string; quantity: number };
-  readonly claimedAt: string;
-}
-
-interface GoalJson {
-  readonly goalId: string;
-  readonly progress: number;
-  readonly status: GoalStatus;
-  readonly locked: boolean;
-  readonly isActive: boolean;
-  readonly completedAt: string;
   readonly claimedAt: string;
 }
 

@@ -5,15 +5,9 @@ import { createAuthenticator, mintDevToken } from '../../src/auth/index.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
+import type { ErrorBody } from '../helpers/api-json.ts';
 import { createTestApp, DEV_SECRET, devToken, TEST_NAMESPACE } from '../helpers/test-app.ts';
 import { createTestDb } from '../helpers/test-db.ts';
-
-interface ErrorBody {
-  error: string;
-  code: number;
-  message: string;
-  details: unknown[];
-}
 
 const MAX_BODY_BYTES = 64 * 1024;
 const PLAY_ACTIVE = '/v1/challenges/starter-challenge/goals/play-5-matches/active';
@@ -200,15 +194,18 @@ describe('echoed ids', () => {
     ['CHALLENGE_NOT_FOUND', 'GET', `/v1/challenges/${long}`],
     ['INVALID_REQUEST', 'GET', `/v1/challenges?active_only=${long}`],
     ['NOT_FOUND', 'GET', `/${long}`],
-  ])('%s for a 10,000-character value shows 100 characters of it (%s)', async (error, method, path) => {
-    const body = method === 'PUT' ? { isActive: true } : undefined;
-    const response = await app.request(method, path, { user: 'long-id-user', body });
-    const parsed = await errorOf(response);
-    expect(parsed.error).toBe(error);
-    expect(parsed.message).toContain(`${'g'.repeat(error === 'NOT_FOUND' ? 99 : 100)}…`);
-    expect(parsed.message).not.toContain('g'.repeat(101));
-    expect(parsed.message.length).toBeLessThan(400);
-  });
+  ] as const)(
+    '%s for a 10,000-character value shows 100 characters of it (%s)',
+    async (error, method, path) => {
+      const body = method === 'PUT' ? { isActive: true } : undefined;
+      const response = await app.request(method, path, { user: 'long-id-user', body });
+      const parsed = await errorOf(response);
+      expect(parsed.error).toBe(error);
+      expect(parsed.message).toContain(`${'g'.repeat(error === 'NOT_FOUND' ? 99 : 100)}…`);
+      expect(parsed.message).not.toContain('g'.repeat(101));
+      expect(parsed.message.length).toBeLessThan(400);
+    },
+  );
 });
 
 describe('x-request-id', () => {
@@ -332,7 +329,7 @@ describe('unexpected failures', () => {
 });
 
 describe('authentication through the app (dev mode)', () => {
-  const UNAUTHENTICATED = {
+  const UNAUTHENTICATED: ErrorBody = {
     error: 'UNAUTHENTICATED',
     code: 16,
     message: 'A valid bearer token is required (Authorization: Bearer <JWT>)',

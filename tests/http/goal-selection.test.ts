@@ -4,6 +4,7 @@ import { loadChallengeConfig } from '../../src/config/challenge-config.ts';
 import { writeProgressState } from '../../src/db/progress-rows.ts';
 import { createCatalog } from '../../src/domain/catalog.ts';
 import type { Challenge } from '../../src/domain/types.ts';
+import type { ErrorBody, GoalJson } from '../helpers/api-json.ts';
 import { makeGoal } from '../helpers/goals.ts';
 import { createTestApp, TEST_CONFIG_PATH } from '../helpers/test-app.ts';
 
@@ -26,20 +27,6 @@ interface SelectionBody {
   challengeId: string;
   totalActiveGoals: number;
   replacedGoals: string[];
-}
-
-interface ErrorBody {
-  error: string;
-  code: number;
-  message: string;
-  details: unknown[];
-}
-
-interface GoalJson {
-  goalId: string;
-  isActive: boolean;
-  progress: number;
-  status: string;
 }
 
 /** Six goals with no prerequisites, one whose prerequisite is in another challenge. */

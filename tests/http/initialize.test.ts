@@ -5,6 +5,7 @@ import postgres from 'postgres';
 import { parseChallengeConfig } from '../../src/config/challenge-config.ts';
 import { writeProgressState } from '../../src/db/progress-rows.ts';
 import { type Catalog, createCatalog } from '../../src/domain/catalog.ts';
+import type { GoalJson } from '../helpers/api-json.ts';
 import { createTestApp, TEST_CONFIG_PATH, type TestApp } from '../helpers/test-app.ts';
 import { createTestDb } from '../helpers/test-db.ts';
 
@@ -27,13 +28,6 @@ interface InitializeBody {
   assignedGoals: AssignedGoal[];
   newAssignments: number;
   totalActive: number;
-}
-
-interface GoalJson {
-  goalId: string;
-  isActive: boolean;
-  progress: number;
-  status: string;
 }
 
 const ASSIGNED_GOAL_KEYS = [

@@ -1,6 +1,7 @@
 /** PUT /v1/challenges/{challengeId}/goals/{goalId}/active: activation, deactivation, validation. */
 import { afterAll, afterEach, describe, expect, test } from 'bun:test';
 import { writeProgressState } from '../../src/db/progress-rows.ts';
+import type { ErrorBody, GoalJson } from '../helpers/api-json.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 
 interface SetActiveBody {
@@ -9,21 +10,6 @@ interface SetActiveBody {
   isActive: boolean;
   assignedAt: string;
   message: string;
-}
-
-interface ErrorBody {
-  error: string;
-  code: number;
-  message: string;
-  details: unknown[];
-}
-
-interface GoalJson {
-  goalId: string;
-  isActive: boolean;
-  progress: number;
-  status: string;
-  completedAt: string;
 }
 
 const app = await createTestApp();
