@@ -74,6 +74,7 @@ export async function startService(
     loadChallengeConfig(config.challengeConfigPath, { onWarning: (message) => logger.warn(message) }),
   );
   const metrics = overrides.metrics ?? createMetrics();
+  const currentCatalog = () => catalog;
 
   // Everything started so far, stopped in reverse order when a later step fails: a failed start
   // leaves no database, worker or port behind.
@@ -150,7 +151,7 @@ export async function startService(
     const expiredRows = config.cleanup.enabled
       ? startExpiredRowCleanup({
           db: pool,
-          catalog,
+          catalog: currentCatalog,
           namespace: config.namespace,
           retentionMs: config.cleanup.retentionDays * 86_400_000,
           intervalMs: config.cleanup.intervalMinutes * 60_000,
@@ -168,12 +169,17 @@ export async function startService(
     const app = createApp({
       basePath: config.basePath,
       authenticate,
-      queries: createChallengeQueries({ db: pool, catalog, clock }),
-      assignment: createGoalAssignment({ db: pool, catalog, namespace: config.namespace, clock }),
-      selection: createGoalSelection({ pool, catalog, namespace: config.namespace, clock }),
+      queries: createChallengeQueries({ db: pool, catalog: currentCatalog, clock }),
+      assignment: createGoalAssignment({
+        db: pool,
+        catalog: currentCatalog,
+        namespace: config.namespace,
+        clock,
+      }),
+      selection: createGoalSelection({ pool, catalog: currentCatalog, namespace: config.namespace, clock }),
       claimReward: createClaimReward({
         pool,
-        catalog,
+        catalog: currentCatalog,
         namespace: config.namespace,
         granter,
         // The lease must outlive the granter's whole retry budget, or a slow grant could be taken over.
@@ -181,7 +187,7 @@ export async function startService(
         clock,
         onOutcome: (outcome) => metrics.claims.inc({ outcome }),
       }),
-      rotation: createRotationStatus({ catalog, clock }),
+      rotation: createRotationStatus({ catalog: currentCatalog, clock }),
       erasure: createPlayerErasure({ db: pool, namespace: config.namespace }),
       clock,
       checkDatabase: async () => void (await pool`select 1`),

@@ -1,8 +1,8 @@
 import type { Challenge, Goal } from './types.ts';
 
 /**
- * The loaded configuration indexed for the lookups every request and event needs.
- * Built once at start-up; configuration is immutable while the process runs.
+ * The loaded configuration indexed for the lookups every request and event needs. A catalog never
+ * changes; live configuration replaces it with a new one (see `CurrentCatalog`).
  */
 export interface Catalog {
   /** In configuration order: list responses keep this order. */
@@ -38,6 +38,25 @@ export function createCatalog(challenges: readonly Challenge[]): Catalog {
     }
   }
   return { challenges, challengeById, goalById, defaultGoals, loginGoals, statisticGoalsByStatCode };
+}
+
+/**
+ * The catalog in force now. Applying a new configuration swaps it, so a request or an event flush
+ * reads it once and uses that one catalog throughout: it never sees half the old rules and half the
+ * new.
+ */
+export type CurrentCatalog = () => Catalog;
+
+/**
+ * `derive` computed once per catalog: values built from the rules (rendered JSON, goal lists) are
+ * reused for as long as that catalog is in force, and rebuilt after a configuration change.
+ */
+export function perCatalog<T>(derive: (catalog: Catalog) => T): (catalog: Catalog) => T {
+  let last: { catalog: Catalog; value: T } | undefined;
+  return (catalog) => {
+    if (last?.catalog !== catalog) last = { catalog, value: derive(catalog) };
+    return last.value;
+  };
 }
 
 /** The goal, only when it belongs to the named challenge (a goal id under the wrong challenge is unknown). */

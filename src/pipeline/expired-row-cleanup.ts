@@ -10,7 +10,7 @@
  */
 import type { Db } from '../db/client.ts';
 import { deleteExpiredProgress } from '../db/expired-progress.ts';
-import type { Catalog } from '../domain/catalog.ts';
+import { type CurrentCatalog, perCatalog } from '../domain/catalog.ts';
 import { disposableGoals } from '../domain/expired-rows.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -23,7 +23,7 @@ export interface CleanupCycle {
 
 export interface ExpiredRowCleanupOptions {
   readonly db: Db;
-  readonly catalog: Catalog;
+  readonly catalog: CurrentCatalog;
   readonly namespace: string;
   readonly retentionMs: number;
   readonly intervalMs: number;
@@ -52,7 +52,7 @@ export function startExpiredRowCleanup(options: ExpiredRowCleanupOptions): {
   const clock = options.clock ?? (() => new Date());
   const maxBatches = options.maxBatchesPerCycle ?? 100;
   const pauseMs = options.pauseMs ?? 50;
-  const goals = disposableGoals(options.catalog);
+  const goalsOf = perCatalog(disposableGoals);
   let running = false;
   let stopped = false;
   let failing = false;
@@ -60,6 +60,7 @@ export function startExpiredRowCleanup(options: ExpiredRowCleanupOptions): {
 
   const cycle = async (): Promise<CleanupCycle> => {
     const endedBefore = new Date(clock().getTime() - options.retentionMs);
+    const goals = goalsOf(options.catalog());
     let rowsDeleted = 0;
     try {
       for (let batch = 0; batch < maxBatches && !stopped; batch++) {

@@ -21,7 +21,7 @@ import {
   releaseClaim,
   reserveClaim,
 } from '../db/reward-claims.ts';
-import { type Catalog, findGoalInChallenge } from '../domain/catalog.ts';
+import { type CurrentCatalog, findGoalInChallenge } from '../domain/catalog.ts';
 import { claimIdempotencyKey } from '../domain/claim-key.ts';
 import { decideClaim } from '../domain/claim-rules.ts';
 import {
@@ -48,7 +48,7 @@ export type ClaimOutcome = 'claimed' | 'rejected' | 'grant_failed';
 
 export interface ClaimDeps {
   readonly pool: Pool;
-  readonly catalog: Catalog;
+  readonly catalog: CurrentCatalog;
   readonly namespace: string;
   readonly granter: RewardGranter;
   /**
@@ -63,10 +63,11 @@ export interface ClaimDeps {
 export type ClaimReward = (userId: string, challengeId: string, goalId: string) => Promise<ClaimResponse>;
 
 export function createClaimReward(deps: ClaimDeps): ClaimReward {
-  const { pool, catalog, namespace, granter, clock } = deps;
+  const { pool, namespace, granter, clock } = deps;
   const report = deps.onOutcome ?? (() => {});
 
   return async (userId, challengeId, goalId) => {
+    const catalog = deps.catalog();
     if (!catalog.challengeById.has(challengeId)) throw challengeNotFound(challengeId);
     const goal = findGoalInChallenge(catalog, challengeId, goalId);
     if (!goal) throw goalNotFound(goalId, challengeId);

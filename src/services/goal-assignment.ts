@@ -1,7 +1,7 @@
 import type { Db } from '../db/client.ts';
 import { getUserProgress, insertAssignments, setGoalActive } from '../db/progress-rows.ts';
 import { getVersionedUserProgress } from '../db/rotation-rows.ts';
-import { type Catalog, findGoalInChallenge } from '../domain/catalog.ts';
+import { type CurrentCatalog, findGoalInChallenge } from '../domain/catalog.ts';
 import { challengeNotFound, goalNotFound } from '../domain/errors.ts';
 import { viewProgress } from '../domain/progress-view.ts';
 import { rewardJson } from '../domain/reward-json.ts';
@@ -43,13 +43,14 @@ export interface GoalAssignment {
 
 export function createGoalAssignment(deps: {
   db: Db;
-  catalog: Catalog;
+  catalog: CurrentCatalog;
   namespace: string;
   clock: () => Date;
 }): GoalAssignment {
-  const { db, catalog, namespace, clock } = deps;
+  const { db, namespace, clock } = deps;
   return {
     async initialize(userId) {
+      const catalog = deps.catalog();
       const now = clock();
       let rows = await catchUpRotations(db, catalog, userId, await getVersionedUserProgress(db, userId), now);
       const owned = new Set(rows.map((row) => row.goalId));
@@ -85,6 +86,7 @@ export function createGoalAssignment(deps: {
     },
 
     async setActive(userId, challengeId, goalId, isActive) {
+      const catalog = deps.catalog();
       if (!catalog.challengeById.has(challengeId)) throw challengeNotFound(challengeId);
       const goal = findGoalInChallenge(catalog, challengeId, goalId);
       if (!goal) throw goalNotFound(goalId, challengeId);

@@ -11,7 +11,7 @@ import {
   lockProgressRows,
   lockSelection,
 } from '../db/goal-selection.ts';
-import { type Catalog, findGoalInChallenge } from '../domain/catalog.ts';
+import { type Catalog, type CurrentCatalog, findGoalInChallenge } from '../domain/catalog.ts';
 import { challengeNotFound, goalNotFound, insufficientGoals, invalidRequest } from '../domain/errors.ts';
 import { pickRandom, planSelection, randomPool, uniqueIds } from '../domain/goal-selection.ts';
 import { type ProgressView, viewProgress, viewRows } from '../domain/progress-view.ts';
@@ -60,13 +60,13 @@ export interface GoalSelection {
 
 export function createGoalSelection(deps: {
   pool: Pool;
-  catalog: Catalog;
+  catalog: CurrentCatalog;
   namespace: string;
   clock: () => Date;
 }): GoalSelection {
-  const { pool, catalog, namespace, clock } = deps;
+  const { pool, namespace, clock } = deps;
 
-  const challengeOf = (challengeId: string): Challenge => {
+  const challengeOf = (catalog: Catalog, challengeId: string): Challenge => {
     const challenge = catalog.challengeById.get(challengeId);
     if (!challenge) throw challengeNotFound(challengeId);
     return challenge;
@@ -77,6 +77,7 @@ export function createGoalSelection(deps: {
    * goals (and of prerequisites elsewhere) as locked, and returns the goals to select.
    */
   const select = (
+    catalog: Catalog,
     userId: string,
     challenge: Challenge,
     replaceExisting: boolean,
@@ -114,20 +115,22 @@ export function createGoalSelection(deps: {
   return {
     async batchSelect(userId, challengeId, request) {
       if (request.goalIds.length === 0) throw invalidRequest('goal_ids cannot be empty');
-      const challenge = challengeOf(challengeId);
+      const catalog = deps.catalog();
+      const challenge = challengeOf(catalog, challengeId);
       const goals = uniqueIds(request.goalIds).map((goalId) => {
         const goal = findGoalInChallenge(catalog, challengeId, goalId);
         if (!goal) throw goalNotFound(goalId, challengeId);
         return goal;
       });
-      return select(userId, challenge, request.replaceExisting, () => goals);
+      return select(catalog, userId, challenge, request.replaceExisting, () => goals);
     },
 
     async randomSelect(userId, challengeId, request) {
       const { count, replaceExisting, excludeActive } = request;
       if (!Number.isInteger(count) || count <= 0) throw invalidRequest('count must be greater than 0');
-      const challenge = challengeOf(challengeId);
-      return select(userId, challenge, replaceExisting, (views) => {
+      const catalog = deps.catalog();
+      const challenge = challengeOf(catalog, challengeId);
+      return select(catalog, userId, challenge, replaceExisting, (views) => {
         const candidates = randomPool(challenge.goals, views, { excludeActive, replaceExisting });
         if (candidates.length === 0) throw insufficientGoals(0, count);
         return pickRandom(candidates, count);

@@ -2,7 +2,7 @@
  * A challenge's rotation schedule as the original reports it: the periods of the challenge's first
  * rotating goal (periods are global, so every player sees the same). Reads no player data.
  */
-import type { Catalog } from '../domain/catalog.ts';
+import type { CurrentCatalog } from '../domain/catalog.ts';
 import { challengeNotFound } from '../domain/errors.ts';
 import { nextPeriodStart, periodStart } from '../domain/rotation.ts';
 import { formatTimestamp, secondsUntil } from '../domain/time.ts';
@@ -31,11 +31,11 @@ export interface RotationStatus {
   getRotation(challengeId: string): Promise<RotationStatusResponse>;
 }
 
-export function createRotationStatus(deps: { catalog: Catalog; clock: () => Date }): RotationStatus {
-  const { catalog, clock } = deps;
+export function createRotationStatus(deps: { catalog: CurrentCatalog; clock: () => Date }): RotationStatus {
+  const { clock } = deps;
   return {
     async getRotation(challengeId) {
-      const challenge = catalog.challengeById.get(challengeId);
+      const challenge = deps.catalog().challengeById.get(challengeId);
       if (!challenge) throw challengeNotFound(challengeId);
       const rotation = challenge.goals.find((goal) => goal.rotation !== null)?.rotation;
       if (!rotation) {

@@ -86,22 +86,23 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       : auth === 'dev'
         ? createAuthenticator({ mode: 'dev', secret: DEV_SECRET, namespace: TEST_NAMESPACE })
         : createAuthenticator({ mode: 'mock' });
+  const current = () => catalog;
   const app = createApp({
     basePath: options.basePath ?? '',
     authenticate,
-    queries: createChallengeQueries({ db: db.pool, catalog, clock }),
-    assignment: createGoalAssignment({ db: db.pool, catalog, namespace: TEST_NAMESPACE, clock }),
-    selection: createGoalSelection({ pool: db.pool, catalog, namespace: TEST_NAMESPACE, clock }),
+    queries: createChallengeQueries({ db: db.pool, catalog: current, clock }),
+    assignment: createGoalAssignment({ db: db.pool, catalog: current, namespace: TEST_NAMESPACE, clock }),
+    selection: createGoalSelection({ pool: db.pool, catalog: current, namespace: TEST_NAMESPACE, clock }),
     claimReward: createClaimReward({
       pool: db.pool,
-      catalog,
+      catalog: current,
       namespace: TEST_NAMESPACE,
       granter,
       leaseMs: options.leaseMs ?? 60_000,
       clock,
       onOutcome: (outcome) => metrics.claims.inc({ outcome }),
     }),
-    rotation: createRotationStatus({ catalog, clock }),
+    rotation: createRotationStatus({ catalog: current, clock }),
     erasure: createPlayerErasure({ db: db.pool, namespace: TEST_NAMESPACE }),
     clock,
     checkDatabase: async () => void (await db.pool`select 1`),

@@ -205,7 +205,7 @@ function start(
 ) {
   return startExpiredRowCleanup({
     db: options.pool ?? db.pool,
-    catalog,
+    catalog: () => catalog,
     namespace: NAMESPACE,
     retentionMs: RETENTION_MS,
     intervalMs: 3_600_000,
