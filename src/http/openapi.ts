@@ -3,12 +3,18 @@
  * bodies from the validation schemas, which accept both key spellings and any extra key, and lists
  * form and text content types the service never parses (it reads JSON itself, see request-body.ts).
  * A route's own `detail.requestBody` therefore replaces the derived one, and only JSON is listed.
+ *
+ * The plugin's own page loads swagger-ui from a CDN and cannot be pointed elsewhere, and its route
+ * cannot be left out, so a hook answers that route with the page from swagger-ui.ts instead.
  */
 import { swagger } from '@elysiajs/swagger';
 import { Elysia } from 'elysia';
 import type { OpenAPIV3 } from 'openapi-types';
+import { swaggerUiAssets, swaggerUiPage } from './swagger-ui.ts';
 
+export const PAGE_PATH = '/swagger';
 export const SPEC_PATH = '/swagger/json';
+const TITLE = 'Challenge Service API';
 
 export interface RouteLike {
   readonly method: string;
@@ -18,19 +24,25 @@ export interface RouteLike {
 
 /** `routes` is read when the document is served, once every route is registered. */
 export function openApiDocs(routes: () => readonly RouteLike[]) {
+  const page = swaggerUiPage({ pagePath: PAGE_PATH, specPath: SPEC_PATH, title: TITLE });
   return new Elysia()
+    .onBeforeHandle(({ route }) =>
+      route.endsWith(PAGE_PATH)
+        ? new Response(page, { headers: { 'content-type': 'text/html; charset=utf-8' } })
+        : undefined,
+    )
     .onAfterHandle(({ route, responseValue }) =>
       route.endsWith(SPEC_PATH) ? refineDocument(responseValue as OpenAPIV3.Document, routes()) : undefined,
     )
     .use(
       swagger({
-        path: '/swagger',
+        path: PAGE_PATH,
         specPath: SPEC_PATH,
         provider: 'swagger-ui',
-        exclude: ['/swagger', SPEC_PATH],
+        exclude: [PAGE_PATH, SPEC_PATH],
         documentation: {
           info: {
-            title: 'Challenge Service API',
+            title: TITLE,
             version: '1.0.0',
             description:
               'Player challenges: goals, progress from game events, reward claims. Compatible with AccelByte Extend Challenge. ' +
@@ -49,7 +61,8 @@ export function openApiDocs(routes: () => readonly RouteLike[]) {
           },
         },
       }),
-    );
+    )
+    .use(swaggerUiAssets(PAGE_PATH));
 }
 
 /** A copy: the plugin keeps its document between requests. */

@@ -7,3 +7,13 @@ declare module '*.proto' {
   const text: string;
   export default text;
 }
+// Swagger UI assets imported with `with { type: 'file' }`: a path to the file, embedded in the
+// compiled binary.
+declare module 'swagger-ui-dist/swagger-ui-bundle.js' {
+  const path: string;
+  export default path;
+}
+declare module 'swagger-ui-dist/swagger-ui.css' {
+  const path: string;
+  export default path;
+}
