@@ -127,6 +127,7 @@ export async function startService(
         maxBacklog: config.events.maxBacklog,
         maxWaitMs: config.events.maxWaitMs,
         transactionPooler: config.dbTransactionPooler,
+        audit: config.audit.enabled,
       },
       logger,
       logLevel: config.logLevel,
@@ -143,7 +144,11 @@ export async function startService(
     metrics.addSource(() => pipeline.collectMetrics());
     const cleanup = startDedupCleanup({
       db: pool,
-      retentionMs: config.events.dedupRetentionHours * 3_600_000,
+      // Event rows carry the audit, so they stay as long as the longer of the two needs them.
+      retentionMs: Math.max(
+        config.events.dedupRetentionHours * 3_600_000,
+        config.audit.enabled ? config.audit.retentionDays * 86_400_000 : 0,
+      ),
       intervalMs: 60_000,
       logger,
     });

@@ -29,6 +29,7 @@ const server = createEventServer({
   namespace: data.namespace,
   authToken: data.authToken,
   tls: data.tls,
+  recordSkipped: data.audit,
   isRelevant: (event: IncomingEvent) =>
     event.kind === 'login'
       ? catalog.loginGoals.length > 0
@@ -37,7 +38,9 @@ const server = createEventServer({
     if (!router) throw new AppError('UNAVAILABLE', 'event pipeline is starting; redeliver the event');
     const started = performance.now();
     try {
-      await router.route(event);
+      await router.route(
+        event.namespace === data.namespace ? event : { ...event, foreignNamespace: event.namespace },
+      );
     } finally {
       metrics.ackLatency.observe({ type: event.kind }, (performance.now() - started) / 1000);
     }

@@ -102,7 +102,7 @@ const buffer = createShardBuffer({
       await warmUp(current);
       warm = pool === current;
     }
-    return applyEventBatch(current, catalog, events, new Date(now()));
+    return applyEventBatch(current, catalog, events, new Date(now()), { audit: settings.audit });
   },
   now,
   maxBatch: settings.maxBatch,
@@ -120,6 +120,9 @@ const buffer = createShardBuffer({
     }
     for (const [type, count] of Object.entries(result.duplicatesByKind)) {
       if (count > 0) metrics.events.inc({ type, outcome: 'duplicate' }, count);
+    }
+    for (const [type, count] of Object.entries(result.skippedByKind)) {
+      if (count > 0) metrics.events.inc({ type, outcome: 'skipped' }, count);
     }
     metrics.rowsWritten.inc({ shard }, result.rowsWritten);
     metrics.flushBatchSize.observe({ shard }, size);

@@ -68,6 +68,12 @@ export interface ServiceConfig {
     /** How long processed event ids are kept for de-duplication of redeliveries. */
     readonly dedupRetentionHours: number;
   };
+  /** The per-player audit trail of events and admin changes (src/domain/audit.ts). */
+  readonly audit: {
+    readonly enabled: boolean;
+    /** Entries are kept this long (and at least as long as event ids are kept for dedup). */
+    readonly retentionDays: number;
+  };
   /** The background deletion of expired rows of rotating goals (the original's variables). */
   readonly cleanup: {
     readonly enabled: boolean;
@@ -156,6 +162,10 @@ export function readServiceConfig(env: Env): ServiceConfig {
       maxBacklog: readInt(read, 'EVENT_MAX_BACKLOG', 20_000, 1, 1_000_000),
       maxWaitMs: readInt(read, 'EVENT_DB_WAIT_MS', 5_000, 100, 120_000),
       dedupRetentionHours: readInt(read, 'EVENT_DEDUP_RETENTION_HOURS', 24, 1, 24 * 30),
+    }),
+    audit: Object.freeze({
+      enabled: readBoolean(read, 'AUDIT_ENABLED', true),
+      retentionDays: readInt(read, 'AUDIT_RETENTION_DAYS', 7, 1, 3_650),
     }),
     cleanup: Object.freeze({
       enabled: readBoolean(read, 'CLEANUP_ENABLED', true),

@@ -40,6 +40,11 @@ export interface VersionedProgress extends EventProgress {
   readonly version: string;
 }
 
+/** A row as the flush read it: `isActive` false only when every row was asked for. */
+export interface ReadProgress extends VersionedProgress {
+  readonly isActive: boolean;
+}
+
 /**
  * The (user, goal) keys a batch may change, in compact form: every user of a group with every goal
  * of the group. A group is the users with events of one kind (logins, or one stat code) and the
@@ -54,6 +59,7 @@ export interface ProgressKeyGroup {
  * Reads the rows among the groups' keys that events can still change: active, and not claimed
  * unless the goal reopens (daily goals at 00:00 UTC, reselectable rotating goals each period).
  * Claimed rows are final otherwise, so skipping them saves shipping rows that would not change.
+ * With `everyRow`, inactive and claimed rows are read too: the audit says why they did not move.
  *
  * With `lock`, the rows are locked `FOR UPDATE` in group order, then (user, goal) within a group.
  * A goal belongs to one group, so flushers that list groups in the same order lock any two rows in
@@ -72,8 +78,8 @@ export async function readChangeableRows(
   db: Db,
   groups: readonly ProgressKeyGroup[],
   reopeningGoalIds: readonly string[],
-  options: { readonly lock: boolean },
-): Promise<VersionedProgress[]> {
+  options: { readonly lock: boolean; readonly everyRow?: boolean },
+): Promise<ReadProgress[]> {
   const userIds: string[] = [];
   const goalIds: string[] = [];
   const userFrom: number[] = [];
@@ -102,6 +108,7 @@ export async function readChangeableRows(
       last_event_at: Date | null;
       baseline_value: number | null;
       period_start: string | null;
+      is_active: boolean;
       version: string;
     }[]
   >`
@@ -110,12 +117,16 @@ export async function readChangeableRows(
     cross join lateral (
       select p.user_id, p.goal_id, p.progress, p.status, p.completed_at, p.claimed_at,
         p.progress_day::text as progress_day, p.last_event_at, p.baseline_value,
-        p.period_start::text as period_start, p.xmin::text as version
+        p.period_start::text as period_start, p.is_active, p.xmin::text as version
       from user_goal_progress p
       where p.user_id = any((${userIds}::text[])[g.user_from:g.user_to])
         and p.goal_id = any((${goalIds}::text[])[g.goal_from:g.goal_to])
-        and p.is_active
-        and (p.status <> 'claimed' or p.goal_id = any(${reopeningGoalIds as string[]}::text[]))
+        ${
+          options.everyRow
+            ? db``
+            : db`and p.is_active
+        and (p.status <> 'claimed' or p.goal_id = any(${reopeningGoalIds as string[]}::text[]))`
+        }
       ${options.lock ? db`order by p.user_id, p.goal_id for update` : db`offset 0`}
     ) as t`;
   return rows.map((row) => ({
@@ -129,6 +140,7 @@ export async function readChangeableRows(
     lastEventAt: row.last_event_at,
     baselineValue: row.baseline_value,
     periodStart: row.period_start,
+    isActive: row.is_active,
     version: row.version,
   }));
 }

@@ -8,6 +8,7 @@ import m0003 from '../../sql/0003_last_event_at.sql' with { type: 'text' };
 import m0004 from '../../sql/0004_relative_progress_and_rotation.sql' with { type: 'text' };
 import m0005 from '../../sql/0005_progress_fillfactor.sql' with { type: 'text' };
 import m0006 from '../../sql/0006_erasure_and_expired_cleanup.sql' with { type: 'text' };
+import m0007 from '../../sql/0007_event_audit.sql' with { type: 'text' };
 
 export interface Migration {
   readonly version: string;
@@ -21,4 +22,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '0004_relative_progress_and_rotation', sql: m0004 },
   { version: '0005_progress_fillfactor', sql: m0005 },
   { version: '0006_erasure_and_expired_cleanup', sql: m0006 },
+  { version: '0007_event_audit', sql: m0007 },
 ];

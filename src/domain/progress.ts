@@ -41,6 +41,19 @@ export const FRESH_STATE: EventProgress = {
 };
 
 /**
+ * Why a matching event left a goal's row as it was; the audit trail records it. Rows the flush
+ * does not fold at all have reasons of their own (see domain/audit.ts).
+ */
+export type UnchangedReason =
+  | 'already_completed'
+  | 'already_claimed'
+  | 'already_counted_today'
+  | 'rotated_period'
+  | 'older_event'
+  | 'negative_value_ignored'
+  | 'value_unchanged';
+
+/**
  * The state after one matching event that happened at `at`. Returns `state` itself when the event
  * changes nothing, so callers can skip the write. Callers only pass rows that are active; inactive
  * rows are never touched.
@@ -58,15 +71,32 @@ export const FRESH_STATE: EventProgress = {
  *   matching event.
  */
 export function applyGoalEvent(goal: Goal, state: EventProgress, event: GoalEvent, at: Date): EventProgress {
+  const next = evaluateGoalEvent(goal, state, event, at);
+  return typeof next === 'string' ? state : next;
+}
+
+/**
+ * `applyGoalEvent`, saying why when the event changes nothing: the new state, or the reason the
+ * row stays exactly as it was. One set of rules serves both, so the audit cannot disagree with
+ * what was applied.
+ */
+export function evaluateGoalEvent(
+  goal: Goal,
+  state: EventProgress,
+  event: GoalEvent,
+  at: Date,
+): EventProgress | UnchangedReason {
   if (goal.type === 'daily') return applyDaily(state, at);
   if (goal.type === 'increment') return applyIncrement(goal, state, at);
   return applyValue(goal, state, event, at);
 }
 
-function applyDaily(state: EventProgress, at: Date): EventProgress {
+function applyDaily(state: EventProgress, at: Date): EventProgress | UnchangedReason {
   const day = utcDay(at);
-  if (state.progressDay !== null && day < state.progressDay) return state;
-  if (state.progressDay === day && (state.status === 'completed' || state.status === 'claimed')) return state;
+  if (state.progressDay !== null && day < state.progressDay) return 'older_event';
+  if (state.progressDay === day && (state.status === 'completed' || state.status === 'claimed')) {
+    return 'already_counted_today';
+  }
   return {
     ...state,
     progress: 1,
@@ -78,23 +108,34 @@ function applyDaily(state: EventProgress, at: Date): EventProgress {
   };
 }
 
-function applyIncrement(goal: Goal, state: EventProgress, at: Date): EventProgress {
-  if (state.status === 'completed' || state.status === 'claimed') return state;
+function applyIncrement(goal: Goal, state: EventProgress, at: Date): EventProgress | UnchangedReason {
+  if (state.status === 'completed') return 'already_completed';
+  if (state.status === 'claimed') return 'already_claimed';
   let progressDay = state.progressDay;
   if (goal.daily) {
     const day = utcDay(at);
-    if (progressDay !== null && day <= progressDay) return state;
+    if (progressDay !== null && day < progressDay) return 'older_event';
+    if (progressDay === day) return 'already_counted_today';
     progressDay = day;
   }
   const progress = Math.min(state.progress + 1, MAX_PROGRESS);
   return { ...withStatus(goal, state, progress, progress, at), progressDay };
 }
 
-/** `absolute` goals, in either progress mode, rotating or not. */
-function applyValue(goal: Goal, stored: EventProgress, event: GoalEvent, at: Date): EventProgress {
-  if (isFromEarlierPeriod(goal, stored, at)) return stored;
+/**
+ * `absolute` goals, in either progress mode, rotating or not. A new period may change the row
+ * (rollover) even when the event itself counts for nothing: then the rolled-over row is the result.
+ */
+function applyValue(
+  goal: Goal,
+  stored: EventProgress,
+  event: GoalEvent,
+  at: Date,
+): EventProgress | UnchangedReason {
+  if (isFromEarlierPeriod(goal, stored, at)) return 'rotated_period';
   const state = rollover(goal, stored, at);
-  if (state.status === 'claimed') return state;
+  const unchanged = (reason: UnchangedReason) => (state === stored ? reason : state);
+  if (state.status === 'claimed') return unchanged('already_claimed');
   let value: number;
   let inc: number;
   if (event.source === 'login') {
@@ -102,14 +143,15 @@ function applyValue(goal: Goal, stored: EventProgress, event: GoalEvent, at: Dat
     inc = 1;
   } else {
     const latestValue = statValue(event.value);
-    if (latestValue === undefined || isOlder(at, state.lastEventAt)) return state;
+    if (latestValue === undefined) return unchanged('negative_value_ignored');
+    if (isOlder(at, state.lastEventAt)) return unchanged('older_event');
     value = latestValue;
     inc = Number.isFinite(event.inc) ? Math.trunc(event.inc) : 0;
   }
   // An unchanged value writes nothing (not even the event time): repeated values are common, and a
   // row version per event is what the flush costs.
   if (value === state.progress && (goal.progressMode === 'absolute' || state.baselineValue !== null)) {
-    return state;
+    return unchanged('value_unchanged');
   }
   if (goal.progressMode === 'absolute') return withStatus(goal, state, value, value, at);
   // Relative: the first event (no baseline yet) counts its own increment.

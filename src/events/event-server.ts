@@ -27,6 +27,8 @@ export interface EventServerDeps {
   handle(event: IncomingEvent): Promise<void>;
   /** Optional: true when some goal could match; false → acknowledge without calling handle. */
   isRelevant?(event: IncomingEvent): boolean;
+  /** See `OnMessageDeps.recordSkipped`. */
+  readonly recordSkipped?: boolean;
   /** Metrics hook, called exactly once per call; see `EventOutcome`. */
   onOutcome?(kind: EventSource, outcome: EventOutcome, code?: string): void;
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };

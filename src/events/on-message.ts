@@ -21,6 +21,11 @@ export interface OnMessageDeps {
   readonly authToken?: string | undefined;
   handle(event: IncomingEvent): Promise<void>;
   isRelevant?(event: IncomingEvent): boolean;
+  /**
+   * Hand events of another namespace, and events no goal counts, to `handle` too instead of
+   * acknowledging them at once: the audit trail records what every event did.
+   */
+  readonly recordSkipped?: boolean;
   onOutcome?(kind: EventSource, outcome: EventOutcome, code?: string): void;
   readonly logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
@@ -77,7 +82,7 @@ export function createOnMessage(
     return { code: GRPC_STATUS.INTERNAL, details: INTERNAL_DETAILS };
   };
 
-  const skipForeign = (event: IncomingEvent) => {
+  const warnForeign = (event: IncomingEvent) => {
     if (logger && warnedNamespaces.size < MAX_WARNED_NAMESPACES && !warnedNamespaces.has(event.namespace)) {
       warnedNamespaces.add(event.namespace);
       logger.warn(
@@ -85,7 +90,6 @@ export function createOnMessage(
         'skipping events of another namespace (AB_NAMESPACE differs); they are acknowledged and not applied',
       );
     }
-    onOutcome('skipped', 'NAMESPACE');
   };
 
   return (call, callback) => {
@@ -104,11 +108,13 @@ export function createOnMessage(
       return;
     }
     if (event.namespace !== namespace) {
-      skipForeign(event);
-      callback(null, EMPTY);
-      return;
-    }
-    if (deps.isRelevant && !deps.isRelevant(event)) {
+      warnForeign(event);
+      if (!deps.recordSkipped) {
+        onOutcome('skipped', 'NAMESPACE');
+        callback(null, EMPTY);
+        return;
+      }
+    } else if (!deps.recordSkipped && deps.isRelevant && !deps.isRelevant(event)) {
       onOutcome('skipped', 'IRRELEVANT');
       callback(null, EMPTY);
       return;

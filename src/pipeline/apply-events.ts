@@ -9,18 +9,29 @@
  * (dedup ids included) and the batch runs again with the rows locked `FOR UPDATE`, so every row
  * is always folded from the state it is written over. Rows read but left unchanged need no guard:
  * each row's fold depends on that row alone, so the batch orders before any later writer of it.
+ *
+ * With the audit on, every event also gets its record of what it did (domain/audit.ts), written in
+ * the same transaction as the progress it changed, so the audit never disagrees with the state.
  */
 
 import type { Db, Pool } from '../db/client.ts';
+import { type AuditRow, appliedEventIds, writeAuditRows } from '../db/event-audit.ts';
 import {
   claimEventIds,
   type ProgressKeyGroup,
+  type ReadProgress,
   readChangeableRows,
   type VersionedProgress,
   writeProgressBatch,
 } from '../db/event-progress.ts';
+import type { EventEntry, EventUnchangedReason, GoalEffect } from '../domain/audit.ts';
 import type { Catalog } from '../domain/catalog.ts';
-import { applyGoalEvent, type EventProgress, type GoalEvent } from '../domain/progress.ts';
+import {
+  type EventProgress,
+  evaluateGoalEvent,
+  type GoalEvent,
+  type UnchangedReason,
+} from '../domain/progress.ts';
 import { nextPeriodStart } from '../domain/rotation.ts';
 import type { EventSource, Goal, RotationSchedule } from '../domain/types.ts';
 import type { PipelineEvent } from './pipeline-event.ts';
@@ -30,8 +41,18 @@ export interface BatchResult {
   readonly appliedByKind: Readonly<Record<EventSource, number>>;
   /** Redelivered events by kind (acknowledged, not applied again). */
   readonly duplicatesByKind: Readonly<Record<EventSource, number>>;
+  /** Events recorded in the audit only: another namespace, or no goal counts them. */
+  readonly skippedByKind: Readonly<Record<EventSource, number>>;
   /** Progress rows updated: what the batch cost PostgreSQL in row versions. */
   readonly rowsWritten: number;
+}
+
+export interface ApplyOptions {
+  /**
+   * Record what every event did in the audit trail (domain/audit.ts), in the same transaction.
+   * On by default.
+   */
+  readonly audit?: boolean;
 }
 
 export function goalsMatching(catalog: Catalog, event: PipelineEvent): readonly Goal[] {
@@ -45,8 +66,9 @@ const eventKey = (event: PipelineEvent): string =>
   event.kind === 'login' ? 'login' : `statistic:${event.statCode}`;
 const goalKey = (goal: Goal): string =>
   goal.eventSource === 'login' ? 'login' : `statistic:${goal.requirement.statCode}`;
+const rowKey = (userId: string, goalId: string): string => `${userId}\u0000${goalId}`;
 
-/** A guarded write found a row changed since it was read; rolls the transaction back. */
+/** A guarded write found a row (or an event id) taken since it was read; rolls the transaction back. */
 class WriteConflict extends Error {}
 
 export async function applyEventBatch(
@@ -54,50 +76,90 @@ export async function applyEventBatch(
   catalog: Catalog,
   events: readonly PipelineEvent[],
   now: Date,
+  options: ApplyOptions = {},
 ): Promise<BatchResult> {
+  const audit = options.audit ?? true;
   try {
-    return await pool.begin((tx) => applyInTransaction(tx, catalog, events, now, { lock: false }));
+    return await pool.begin((tx) => applyInTransaction(tx, catalog, events, now, { lock: false, audit }));
   } catch (error) {
     if (!(error instanceof WriteConflict)) throw error;
-    return pool.begin((tx) => applyInTransaction(tx, catalog, events, now, { lock: true }));
+    return pool.begin((tx) => applyInTransaction(tx, catalog, events, now, { lock: true, audit }));
   }
 }
 
 /**
- * The dedup insert and the row read are sent together (one round trip): the read covers the users
- * of every event in the batch, so it is a superset when some of them turn out to be redelivered,
- * and only the fresh events are folded.
+ * Two round trips. First the dedup check and the row read, sent together: the read covers the
+ * users of every event in the batch, so it is a superset when some of them turn out to be
+ * redelivered, and only the fresh events are folded. Then the progress write and the event rows.
+ *
+ * Without the audit, the first round trip inserts the event ids (`claimEventIds`). With it, the
+ * ids are only looked up, and inserted in the second round trip together with what each event did,
+ * so an event costs one row, written once; if another transaction inserted one of the ids in
+ * between, the batch rolls back and runs again the locked way, where the ids are claimed first
+ * (an insert waits for a concurrent one of the same id) and the audit is written over them.
  */
 async function applyInTransaction(
   tx: Db,
   catalog: Catalog,
   events: readonly PipelineEvent[],
   now: Date,
-  options: { readonly lock: boolean },
+  options: { readonly lock: boolean; readonly audit: boolean },
 ): Promise<BatchResult> {
+  const { audit, lock } = options;
   const userOf = new Map<string, string>();
-  for (const event of events)
-    if (event.id !== '' && !userOf.has(event.id)) userOf.set(event.id, event.userId);
+  for (const event of events) {
+    if (event.id !== '' && event.foreignNamespace === undefined && !userOf.has(event.id)) {
+      userOf.set(event.id, event.userId);
+    }
+  }
   const ids = [...userOf.keys()];
   const { groups, reopeningGoalIds } = keyGroups(catalog, events);
-  const [fresh, rows] = await Promise.all([
-    claimEventIds(tx, ids, now, userOf),
-    readChangeableRows(tx, groups, reopeningGoalIds, options),
-  ]);
+  const claimFirst = !audit || lock;
+  const readOptions = { lock, everyRow: audit };
+  const [fresh, rows] = claimFirst
+    ? await Promise.all([
+        claimEventIds(tx, ids, now, userOf),
+        readChangeableRows(tx, groups, reopeningGoalIds, readOptions),
+      ])
+    : await Promise.all([
+        appliedEventIds(tx, ids).then((applied) => new Set(ids.filter((id) => !applied.has(id)))),
+        readChangeableRows(tx, groups, reopeningGoalIds, readOptions),
+      ]);
   // user → event key → the user's fresh events of that key, in arrival order
   const work = new Map<string, Map<string, PipelineEvent[]>>();
   const seen = new Set<string>();
   const appliedByKind: Record<EventSource, number> = { login: 0, statistic: 0 };
   const duplicatesByKind: Record<EventSource, number> = { login: 0, statistic: 0 };
+  const skippedByKind: Record<EventSource, number> = { login: 0, statistic: 0 };
+  const entries = new Map<PipelineEvent, AuditEntryDraft>();
+  const auditRows: AuditRow[] = [];
+  const record = (event: PipelineEvent, draft: AuditEntryDraft) => {
+    entries.set(event, draft);
+    auditRows.push({ entry: draft, keyedByEventId: draft.keyed });
+  };
   for (const event of events) {
+    if (event.foreignNamespace !== undefined) {
+      skippedByKind[event.kind]++;
+      if (audit) record(event, draftEntry(event, now, { reason: 'other_namespace' }));
+      continue;
+    }
     if (event.id !== '') {
       if (!fresh.has(event.id) || seen.has(event.id)) {
         duplicatesByKind[event.kind]++;
+        if (audit) record(event, draftEntry(event, now, { reason: 'duplicate_event_id' }));
         continue;
       }
       seen.add(event.id);
     }
+    if (goalsMatching(catalog, event).length === 0) {
+      // Reaches a shard only to be audited (or when the configuration changed on the way).
+      skippedByKind[event.kind]++;
+      if (audit)
+        record(event, draftEntry(event, now, { reason: 'no_goal_for_stat_code', keyed: event.id !== '' }));
+      continue;
+    }
     appliedByKind[event.kind]++;
+    if (audit) record(event, draftEntry(event, now, { keyed: event.id !== '' }));
     let byKey = work.get(event.userId);
     if (!byKey) {
       byKey = new Map();
@@ -112,10 +174,12 @@ async function applyInTransaction(
   for (const row of rows) {
     const goal = catalog.goalById.get(row.goalId);
     const rowEvents = goal && work.get(row.userId)?.get(goalKey(goal));
-    if (!goal || !rowEvents) continue;
+    if (!goal || !rowEvents || !row.isActive) continue;
     let state: EventProgress = row;
     for (const event of rowEvents) {
-      state = applyGoalEvent(goal, state, toGoalEvent(event), new Date(event.occurredAt));
+      const next = evaluateGoalEvent(goal, state, toGoalEvent(event), new Date(event.occurredAt));
+      entries.get(event)?.goals.push(goalEffect(goal.goalId, state, next));
+      if (typeof next !== 'string') state = next;
     }
     if (!sameState(state, row)) {
       changed.push({
@@ -129,12 +193,74 @@ async function applyInTransaction(
       });
     }
   }
-  const rowsWritten = await writeProgressBatch(tx, changed, now);
-  if (rowsWritten !== changed.length) {
-    if (!options.lock) throw new WriteConflict('a progress row changed while the batch was applied');
+  if (audit) explainUnread(catalog, rows, entries);
+  const keyedRows = auditRows.filter((row) => row.keyedByEventId).length;
+  const [rowsWritten, keyedWritten] = await Promise.all([
+    writeProgressBatch(tx, changed, now),
+    audit ? writeAuditRows(tx, auditRows, now, { claimed: claimFirst }) : Promise.resolve(0),
+  ]);
+  if (rowsWritten !== changed.length || keyedWritten !== (audit ? keyedRows : 0)) {
+    if (!lock) throw new WriteConflict('a progress row or an event id was taken while the batch was applied');
     throw new Error(`wrote ${rowsWritten} of ${changed.length} locked progress rows`);
   }
-  return { appliedByKind, duplicatesByKind, rowsWritten };
+  return { appliedByKind, duplicatesByKind, skippedByKind, rowsWritten };
+}
+
+/** An audit entry being filled in while the batch folds; `keyed`: stored under the event's own id. */
+type AuditEntryDraft = EventEntry & { readonly goals: GoalEffect[]; readonly keyed: boolean };
+
+function draftEntry(
+  event: PipelineEvent,
+  now: Date,
+  options: { readonly reason?: EventUnchangedReason; readonly keyed?: boolean },
+): AuditEntryDraft {
+  return {
+    kind: event.kind,
+    userId: event.userId,
+    recordedAt: now,
+    eventId: event.id === '' ? null : event.id,
+    occurredAt: new Date(event.occurredAt),
+    ...(event.kind === 'statistic' ? { statCode: event.statCode, value: event.value } : {}),
+    ...(options.reason === undefined ? {} : { reason: options.reason }),
+    ...(event.foreignNamespace === undefined ? {} : { namespace: event.foreignNamespace }),
+    goals: [],
+    keyed: options.keyed ?? false,
+  };
+}
+
+function goalEffect(
+  goalId: string,
+  before: EventProgress,
+  next: EventProgress | UnchangedReason,
+): GoalEffect {
+  if (typeof next === 'string') return { goalId, result: 'unchanged', reason: next };
+  return {
+    goalId,
+    result: 'changed',
+    from: { progress: before.progress, status: before.status },
+    to: { progress: next.progress, status: next.status },
+  };
+}
+
+/** The goals an applied event matched whose row was not folded: the player has none, or it is inactive. */
+function explainUnread(
+  catalog: Catalog,
+  rows: readonly ReadProgress[],
+  entries: ReadonlyMap<PipelineEvent, AuditEntryDraft>,
+): void {
+  const active = new Map(rows.map((row) => [rowKey(row.userId, row.goalId), row.isActive]));
+  for (const [event, entry] of entries) {
+    if (entry.reason !== undefined) continue;
+    for (const goal of goalsMatching(catalog, event)) {
+      const isActive = active.get(rowKey(event.userId, goal.goalId));
+      if (isActive === true) continue;
+      entry.goals.push({
+        goalId: goal.goalId,
+        result: 'unchanged',
+        reason: isActive === undefined ? 'goal_not_assigned' : 'goal_inactive',
+      });
+    }
+  }
 }
 
 /**

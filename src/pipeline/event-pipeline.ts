@@ -114,6 +114,7 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
         namespace: options.namespace,
         challenges: options.challenges,
         shards: options.shards,
+        audit: options.settings.audit,
         clockOffset: options.clockOffset,
       } satisfies IngressWorkerData,
     }),

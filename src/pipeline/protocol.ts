@@ -12,6 +12,8 @@ export interface ShardSettings {
   readonly maxBacklog: number;
   readonly maxWaitMs: number;
   readonly transactionPooler: boolean;
+  /** Record what every event did in the audit trail (src/domain/audit.ts). */
+  readonly audit: boolean;
 }
 
 export interface ShardWorkerData {
@@ -35,6 +37,8 @@ export interface IngressWorkerData {
   readonly namespace: string;
   readonly challenges: readonly Challenge[];
   readonly shards: number;
+  /** Events that cannot matter still go to a shard, so the audit records them. */
+  readonly audit: boolean;
   /** Tests only: the shared clock offset (src/clock.ts); absent in production. */
   readonly clockOffset?: SharedArrayBuffer | undefined;
 }

@@ -14,6 +14,8 @@ interface RoutableEnvelope {
   readonly userId: string;
   /** The platform's own event time (epoch ms), when it sent one. */
   readonly timestampMs: number | undefined;
+  /** The event's namespace when it is not the service's (routed only to be audited). */
+  readonly foreignNamespace?: string | undefined;
 }
 
 export type RoutableEvent =
@@ -71,7 +73,7 @@ export function createShardRouter(ports: readonly MessagePort[], now: () => numb
       const id = ++seq;
       const receivedAt = now();
       const occurredAt = eventInstant(event.timestampMs, receivedAt);
-      const routed: PipelineEvent =
+      const plain: PipelineEvent =
         event.kind === 'login'
           ? { kind: 'login', id: event.id, userId: event.userId, seq: id, receivedAt, occurredAt }
           : {
@@ -85,6 +87,8 @@ export function createShardRouter(ports: readonly MessagePort[], now: () => numb
               receivedAt,
               occurredAt,
             };
+      const routed: PipelineEvent =
+        event.foreignNamespace === undefined ? plain : { ...plain, foreignNamespace: event.foreignNamespace };
       const shard = shardOf(event.userId, ports.length);
       queues[shard]?.push(routed);
       if (!scheduled) {

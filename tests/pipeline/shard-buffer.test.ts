@@ -36,6 +36,7 @@ function harness(overrides: Partial<ShardBufferOptions> & Pick<ShardBufferOption
 const result = (n: number): BatchResult => ({
   appliedByKind: { login: n, statistic: 0 },
   duplicatesByKind: { login: 0, statistic: 0 },
+  skippedByKind: { login: 0, statistic: 0 },
   rowsWritten: n,
 });
 
