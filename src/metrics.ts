@@ -1,5 +1,23 @@
 /** The service's Prometheus metrics, on one explicit registry. The only importer of prom-client. */
-import { AggregatorRegistry, Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { PoolUsage } from './db/pool-usage.ts';
+
+const PREFIX = 'challenge_';
+
+/**
+ * Default metrics read from process functions Bun provides only as stubs: `_getActiveHandles`,
+ * `_getActiveRequests` and `getActiveResourcesInfo` always return an empty list, so the by-type
+ * gauges would never have a sample and the totals would always read 0.
+ */
+const STUBBED_BY_BUN = [
+  'nodejs_active_handles',
+  'nodejs_active_handles_total',
+  'nodejs_active_requests',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources',
+  'nodejs_active_resources_total',
+];
 
 /** Other threads' metrics, each as `Registry.getMetricsAsJSON()` returned it, collected per scrape. */
 export type MetricsSource = () => Promise<readonly object[][]>;
@@ -9,6 +27,8 @@ export interface Metrics {
   readonly contentType: string;
   /** Metrics of other threads (event pipeline workers) to merge into every scrape. */
   addSource(source: MetricsSource): void;
+  /** A database pool whose usage is read at every scrape, labelled `pool="<role>"`. */
+  addPool(role: string, usage: () => PoolUsage): void;
   /** The Prometheus text of this registry merged with every source. */
   render(): Promise<string>;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
@@ -24,12 +44,19 @@ export interface Metrics {
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'challenge_' });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: PREFIX });
+    for (const name of STUBBED_BY_BUN) registry.removeSingleMetric(`${PREFIX}${name}`);
+    registerGcMetrics(registry);
+  }
   const sources: MetricsSource[] = [];
+  const pools = new Map<string, () => PoolUsage>();
+  registerPoolGauges(registry, pools);
   return {
     registry,
     contentType: registry.contentType,
     addSource: (source) => void sources.push(source),
+    addPool: (role, usage) => void pools.set(role, usage),
     async render() {
       const own = await registry.getMetricsAsJSON();
       const others = (await Promise.all(sources.map((source) => source()))).flat();
@@ -84,4 +111,70 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       registers: [registry],
     }),
   };
+}
+
+/**
+ * Pool usage as gauges read at scrape time. `in_use / max` is the pool's utilisation; anything
+ * waiting means requests queue for a connection (raise DB_POOL_MAX or find the slow queries).
+ */
+function registerPoolGauges(registry: Registry, pools: ReadonlyMap<string, () => PoolUsage>): void {
+  const gauge = (name: string, help: string, read: (usage: PoolUsage) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['pool'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [pool, usage] of pools) this.set({ pool }, read(usage()));
+      },
+    });
+  gauge(
+    'challenge_db_pool_max_connections',
+    'Connections the pool may open',
+    (usage) => usage.maxConnections,
+  );
+  gauge(
+    'challenge_db_pool_connections_in_use',
+    'Pool connections running a query, a transaction or a reservation',
+    (usage) => usage.inUse,
+  );
+  gauge(
+    'challenge_db_pool_waiting_operations',
+    'Queries, transactions and reservations waiting for a pool connection',
+    (usage) => usage.waiting,
+  );
+}
+
+/**
+ * prom-client times collections from `gc` performance entries, which Bun does not deliver, so its
+ * histogram would never get a sample; it is left out where the runtime lacks them. JavaScriptCore
+ * reports no collection or pause times to JavaScript at all. What can be seen is that a collection
+ * happened: a FinalizationRegistry callback runs after the object it watches is collected, so a
+ * fresh young object, planted again after each callback, is reclaimed by the next collection of
+ * any kind. Collections between two callbacks count once, so the count is a lower bound. Pauses
+ * show in the event loop lag gauges.
+ */
+function registerGcMetrics(registry: Registry): void {
+  if (!PerformanceObserver.supportedEntryTypes.includes('gc')) {
+    registry.removeSingleMetric(`${PREFIX}nodejs_gc_duration_seconds`);
+  }
+  let observed = 0;
+  let reported = 0;
+  const sentinels = new FinalizationRegistry<undefined>(() => {
+    observed++;
+    plant();
+  });
+  const plant = () => sentinels.register({}, undefined);
+  plant();
+  new Counter({
+    name: `${PREFIX}gc_collections_observed_total`,
+    help: 'Garbage collections seen on the main thread (a lower bound: collections between two observations count once)',
+    registers: [registry],
+    // `sentinels` is reachable from here, so it lives (and keeps counting) as long as the metric.
+    collect() {
+      this.inc(observed - reported);
+      reported = observed;
+    },
+  });
 }

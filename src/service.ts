@@ -107,6 +107,7 @@ export async function startService(
       lockTimeoutMs: Math.ceil(config.requestTimeoutMs / 2),
     });
     const pool = recyclable.pool;
+    metrics.addPool('api', recyclable.usage);
     started.push(() => closePool(pool));
     await warmUp(pool);
     const applied = await migrate(pool, MIGRATIONS);

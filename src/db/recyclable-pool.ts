@@ -7,11 +7,14 @@
  * already started keep the connection they began on.
  */
 import { createPool, type Pool, type PoolOptions, warmUp } from './client.ts';
+import { countPoolUsage, type PoolUsage } from './pool-usage.ts';
 
 export interface RecyclablePool {
   readonly pool: Pool;
   /** Replaces the underlying pool; resolves when the new pool has answered once. */
   recycle(): Promise<void>;
+  /** Counted across recycles: work still running on a replaced pool holds its connection until it settles. */
+  usage(): PoolUsage;
 }
 
 export function createRecyclablePool(options: PoolOptions): RecyclablePool {
@@ -26,8 +29,10 @@ export function createRecyclablePool(options: PoolOptions): RecyclablePool {
       return typeof value === 'function' ? value.bind(current) : value;
     },
   });
+  const counted = countPoolUsage(pool, options.maxConnections);
   return {
-    pool,
+    pool: counted.pool,
+    usage: counted.usage,
     async recycle() {
       const old = current;
       current = createPool(options);

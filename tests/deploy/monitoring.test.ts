@@ -70,7 +70,17 @@ test('every dashboard panel queries exported metrics', async () => {
   const expressions = dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr));
   checkReferences(expressions, await exportedFamilies());
   const titles = dashboard.panels.map((panel) => panel.title).join(' | ');
-  for (const topic of ['requests', 'latency', 'errors', 'Events', 'backlog', 'Flush', 'Claims', 'memory']) {
+  for (const topic of [
+    'requests',
+    'latency',
+    'errors',
+    'Events',
+    'backlog',
+    'Flush',
+    'Claims',
+    'memory',
+    'pool',
+  ]) {
     expect(titles).toContain(topic);
   }
 });
