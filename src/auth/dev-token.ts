@@ -4,6 +4,7 @@
  */
 import { base64url, jwtVerify, SignJWT } from 'jose';
 import { idProblem, MAX_USER_ID_LENGTH } from '../domain/ids.ts';
+import { type Permission, permissionsClaim } from './admin-permission.ts';
 import { claimVerification, createJwtAuthenticator } from './jwt-authenticator.ts';
 import type { Authenticate, DevAuthOptions } from './types.ts';
 
@@ -31,6 +32,8 @@ export interface MintDevTokenOptions {
   readonly audience?: string;
   /** Lifetime from now, in seconds; a positive integer. Default 24 h. */
   readonly expiresInSeconds?: number;
+  /** A `permissions` claim as AGS IAM writes it, e.g. `adminPermissions(namespace)`; none by default. */
+  readonly permissions?: readonly Permission[];
 }
 
 /** A token that dev mode with the same secret (and namespace, if given) accepts for `userId`. */
@@ -51,7 +54,11 @@ export async function mintDevToken(options: MintDevTokenOptions): Promise<string
     throw new RangeError(`expiresInSeconds must be a positive integer, got ${expiresInSeconds}`);
   }
   const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT(namespace === undefined ? {} : { namespace })
+  const claims = {
+    ...(namespace === undefined ? {} : { namespace }),
+    ...(options.permissions === undefined ? {} : { permissions: permissionsClaim(options.permissions) }),
+  };
+  const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(userId)
     .setIssuer(issuer)

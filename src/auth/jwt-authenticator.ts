@@ -1,10 +1,12 @@
 /**
  * The part shared by the jwks and dev modes: Bearer extraction, signature and time checks (delegated
- * to a jose `verify`), then the claim rules jose does not know about (`sub`, `namespace`).
+ * to a jose `verify`), then the claim rules jose does not know about (`sub`, `namespace`), and the
+ * `permissions` claim that admin routes check.
  */
 import type { JWTClaimVerificationOptions, JWTPayload } from 'jose';
 import { isAppError, unauthenticated } from '../domain/errors.ts';
 import { idProblem, MAX_USER_ID_LENGTH } from '../domain/ids.ts';
+import { permissionsFromClaim } from './admin-permission.ts';
 import type { Authenticate, RejectListener } from './types.ts';
 import { describeVerifyError } from './verify-error.ts';
 
@@ -41,7 +43,8 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
     }
     const userId = userIdFromClaims(payload, namespace);
     if (!userId.ok) return reject(userId.reason);
-    return { userId: userId.value };
+    const permissions = permissionsFromClaim(payload['permissions']);
+    return permissions === undefined ? { userId: userId.value } : { userId: userId.value, permissions };
   };
 }
 

@@ -1,9 +1,15 @@
 /** The contract between the HTTP layer and the authentication modes. */
+import type { Permission } from './admin-permission.ts';
 
 export type AuthMode = 'jwks' | 'dev' | 'mock';
 
 export interface AuthenticatedUser {
   readonly userId: string;
+  /**
+   * What the token's `permissions` claim grants (auth/admin-permission.ts); absent when the token
+   * has no such claim, and always in mock mode. Player routes never look at it.
+   */
+  readonly permissions?: readonly Permission[];
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Dev-mode tokens for the CLI: the secret the service signs with, and minting with it. */
-import { mintDevToken } from '../auth/index.ts';
+import { adminPermissions, mintDevToken } from '../auth/index.ts';
 import { readDevSecret } from '../dev-secret.ts';
 import { fail } from './fail.ts';
 
@@ -17,14 +17,20 @@ export function devSecretOrFail(): string {
 
 export const defaultNamespace = () => process.env['AB_NAMESPACE'] ?? 'accelbyte';
 
+/** Who a dev admin token names when no user is given; the audit trail records it. */
+export const DEFAULT_ADMIN_ID = 'cli-admin';
+
+/** With `admin`, the token carries every action on the namespace's admin permission. */
 export function mintCliToken(
   userId: string,
-  options: { namespace?: string; expiresInSeconds?: number } = {},
+  options: { namespace?: string; expiresInSeconds?: number; admin?: boolean } = {},
 ) {
+  const namespace = options.namespace ?? defaultNamespace();
   return mintDevToken({
     secret: devSecretOrFail(),
     userId,
-    namespace: options.namespace ?? defaultNamespace(),
+    namespace,
     expiresInSeconds: options.expiresInSeconds ?? 3600,
+    ...(options.admin ? { permissions: adminPermissions(namespace) } : {}),
   });
 }

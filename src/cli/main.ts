@@ -3,9 +3,9 @@
  * people and scripts.
  */
 import { Command } from 'commander';
-import { mintDevToken } from '../auth/index.ts';
+import { adminPermissions, mintDevToken } from '../auth/index.ts';
 import { registerApiCommands } from './api-commands.ts';
-import { defaultNamespace, devSecretOrFail } from './dev-token.ts';
+import { DEFAULT_ADMIN_ID, defaultNamespace, devSecretOrFail } from './dev-token.ts';
 import { registerEventCommands } from './event-command.ts';
 import { fail } from './fail.ts';
 import { EXIT, EXIT_CODES_HELP } from './output.ts';
@@ -28,20 +28,30 @@ function buildProgram(): Command {
   program
     .command('token')
     .description('Mint a dev-mode token (AUTH_MODE=dev) for a user id and print it')
-    .requiredOption('-u, --user <userId>', 'user id to put in the token (sub claim)')
+    .option(
+      '-u, --user <userId>',
+      `user id to put in the token (sub claim); with --admin default ${DEFAULT_ADMIN_ID}`,
+    )
+    .option('--admin', "an admin token: carries every action on the namespace's admin permission")
     .option('-n, --namespace <namespace>', 'namespace claim (default: AB_NAMESPACE or accelbyte)')
     .option('-e, --expires-in <seconds>', 'lifetime in seconds', '86400')
-    .addHelpText('after', '\nExample:\n  $ TOKEN=$(bun run --silent cli token --user alice)')
-    .action(async (options: { user: string; namespace?: string; expiresIn: string }) => {
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ TOKEN=$(bun run --silent cli token --user alice)\n  $ ADMIN_TOKEN=$(bun run --silent cli token --admin --user support-bob)',
+    )
+    .action(async (options: { user?: string; admin?: boolean; namespace?: string; expiresIn: string }) => {
+      if (options.user === undefined && !options.admin) fail('pass --user <userId> (or --admin)');
       const secret = devSecretOrFail();
       const expiresInSeconds = Number(options.expiresIn);
       if (!Number.isInteger(expiresInSeconds) || expiresInSeconds <= 0)
         fail('--expires-in must be a positive integer');
+      const namespace = options.namespace ?? defaultNamespace();
       const token = await mintDevToken({
         secret,
-        userId: options.user,
-        namespace: options.namespace ?? defaultNamespace(),
+        userId: options.user ?? DEFAULT_ADMIN_ID,
+        namespace,
         expiresInSeconds,
+        ...(options.admin ? { permissions: adminPermissions(namespace) } : {}),
       });
       console.log(token);
     });

@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   'INVALID_REQUEST',
   'PAYLOAD_TOO_LARGE',
   'UNAUTHENTICATED',
+  'PERMISSION_DENIED',
   'NOT_FOUND',
   'METHOD_NOT_ALLOWED',
   'CHALLENGE_NOT_FOUND',
@@ -52,6 +53,7 @@ export const GRPC_STATUS_OF = {
   INVALID_REQUEST: GRPC_STATUS.INVALID_ARGUMENT,
   PAYLOAD_TOO_LARGE: GRPC_STATUS.RESOURCE_EXHAUSTED,
   UNAUTHENTICATED: GRPC_STATUS.UNAUTHENTICATED,
+  PERMISSION_DENIED: GRPC_STATUS.PERMISSION_DENIED,
   NOT_FOUND: GRPC_STATUS.NOT_FOUND,
   METHOD_NOT_ALLOWED: GRPC_STATUS.UNIMPLEMENTED,
   CHALLENGE_NOT_FOUND: GRPC_STATUS.NOT_FOUND,
@@ -103,6 +105,10 @@ export const invalidRequest = (message: string, details?: readonly unknown[]) =>
 
 export const unauthenticated = (message = 'A valid bearer token is required (Authorization: Bearer <JWT>)') =>
   new AppError('UNAUTHENTICATED', message);
+
+/** Authenticated, but without the permission the call needs (admin routes). */
+export const permissionDenied = (permission: string) =>
+  new AppError('PERMISSION_DENIED', `This call needs the permission ${permission}`);
 
 export const challengeNotFound = (challengeId: string) =>
   new AppError('CHALLENGE_NOT_FOUND', `Challenge '${echoed(challengeId)}' not found`);
