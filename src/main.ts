@@ -76,13 +76,30 @@ function handleSignals(service: RunningService, config: ServiceConfig, logger: L
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  // SIGHUP applies the configuration file as it is now; a bad file is reported and changes nothing.
+  process.on('SIGHUP', () => {
+    service.reloadConfigFile().then(
+      ({ changed, version }) =>
+        logger.info(
+          { version, path: config.challengeConfigPath },
+          changed
+            ? 'SIGHUP: challenge configuration applied from the file'
+            : 'SIGHUP: the file holds the configuration in force',
+        ),
+      (error: unknown) =>
+        logger.error(
+          { err: error, path: config.challengeConfigPath },
+          `SIGHUP: configuration not applied, the one in force stays: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+    );
+  });
 }
 
 function printBanner(config: ServiceConfig, service: RunningService): void {
   const base = service.httpUrl;
   const lines = [
     '',
-    `Challenge service is ready (${service.catalog.challenges.length} challenges from ${config.challengeConfigPath})`,
+    `Challenge service is ready (${service.catalog().challenges.length} challenges from ${config.challengeConfigPath})`,
     `  API       ${base}/v1/challenges`,
     `  Swagger   ${base}/swagger`,
     `  Metrics   ${base}/metrics`,

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Authenticate, createAuthenticator } from './auth/index.ts';
 import { epochClock } from './clock.ts';
-import { loadChallengeConfig } from './config/challenge-config.ts';
 import type { ServiceConfig } from './config/service-config.ts';
 import { type Pool, warmUp } from './db/client.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './db/embedded-postgres.ts';
@@ -14,9 +13,16 @@ import { migrate } from './db/migrate.ts';
 import { MIGRATIONS } from './db/migrations.ts';
 import { createRecyclablePool } from './db/recyclable-pool.ts';
 import { loadOrCreateDevSecret } from './dev-secret.ts';
-import { type Catalog, createCatalog } from './domain/catalog.ts';
+import type { Catalog } from './domain/catalog.ts';
 import { createApp } from './http/app.ts';
 import { MAX_ACCEPTED_BODY_BYTES } from './http/request-body.ts';
+import {
+  readConfigFile,
+  reloadConfigFile,
+  resolveStartupConfig,
+  startConfigSync,
+} from './live-config/config-sync.ts';
+import { createLiveCatalog, type LiveCatalog } from './live-config/live-catalog.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startDedupCleanup } from './pipeline/dedup-cleanup.ts';
@@ -38,7 +44,13 @@ export interface RunningService {
   readonly grpcPort: number;
   readonly databaseSource: string;
   readonly authDescription: string;
-  readonly catalog: Catalog;
+  /** The configuration in force now. */
+  readonly catalog: () => Catalog;
+  /**
+   * Applies the configuration file as it is now (SIGHUP); `changed` false when its rules are the
+   * ones in force. @throws ConfigError when the file is not valid (the one in force stays).
+   */
+  reloadConfigFile(): Promise<{ readonly changed: boolean; readonly version: string }>;
   /**
    * Replaces the API's database pool; main calls it after the postgres.js defect that leaves a
    * connection unusable when the database drops mid-transaction (src/db/driver-bugs.ts).
@@ -70,11 +82,10 @@ export async function startService(
 ): Promise<RunningService> {
   const epochNow = epochClock(overrides.clockOffset);
   const clock = overrides.clock ?? (() => new Date(epochNow()));
-  const catalog = createCatalog(
-    loadChallengeConfig(config.challengeConfigPath, { onWarning: (message) => logger.warn(message) }),
-  );
+  const onWarning = (message: string) => logger.warn(message);
+  // Validated before anything starts: a bad file fails the start at once, with its path and problem.
+  const configFile = readConfigFile(config.challengeConfigPath, { onWarning });
   const metrics = overrides.metrics ?? createMetrics();
-  const currentCatalog = () => catalog;
 
   // Everything started so far, stopped in reverse order when a later step fails: a failed start
   // leaves no database, worker or port behind.
@@ -112,10 +123,12 @@ export async function startService(
     await warmUp(pool);
     const applied = await migrate(pool, MIGRATIONS);
     if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
+    const live: LiveCatalog = createLiveCatalog(await resolveStartupConfig(pool, configFile, logger));
+    const currentCatalog = live.current;
 
     const pipeline = await startEventPipeline({
       databaseUrl,
-      challenges: catalog.challenges,
+      challenges: live.inForce().challenges,
       namespace: config.namespace,
       host: config.grpcHost,
       grpcPort: config.grpcPort,
@@ -143,6 +156,14 @@ export async function startService(
     });
     started.push(() => pipeline.stop());
     metrics.addSource(() => pipeline.collectMetrics());
+    live.onChange((challenges) => pipeline.applyChallenges(challenges));
+    const configSync = startConfigSync({
+      db: pool,
+      live,
+      intervalMs: config.configPollIntervalMs,
+      logger,
+    });
+    started.push(() => configSync.stop());
     const cleanup = startDedupCleanup({
       db: pool,
       // Event rows carry the audit, so they stay as long as the longer of the two needs them.
@@ -220,6 +241,7 @@ export async function startService(
       stopping ??= (async () => {
         await Promise.all([server.stop(false), pipeline.stop()]);
         cleanup.stop();
+        configSync.stop();
         expiredRows?.stop();
         await closePool(pool);
         await embedded?.stop();
@@ -236,7 +258,13 @@ export async function startService(
         ? `embedded PostgreSQL (${embedded.dataDir}, ${embedded.url})`
         : 'DATABASE_URL',
       authDescription,
-      catalog,
+      catalog: currentCatalog,
+      reloadConfigFile: async () => {
+        const { changed, config: inForce } = await reloadConfigFile(pool, live, config.challengeConfigPath, {
+          onWarning,
+        });
+        return { changed, version: inForce.version };
+      },
       stop,
     };
   } catch (error) {

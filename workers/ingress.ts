@@ -19,7 +19,7 @@ const SHUTDOWN_GRACE_MS = 8_000;
 if (!parentPort) throw new Error('workers/ingress.ts must run as a worker thread');
 const parent = parentPort;
 const data = workerData as IngressWorkerData;
-const catalog = createCatalog(data.challenges);
+let catalog = createCatalog(data.challenges);
 const metrics = createPipelineMetrics();
 const logger = createLogger(data.logLevel).child({ worker: 'ingress' });
 const send = (message: StatusMessage) => parent.postMessage(message);
@@ -65,6 +65,9 @@ parent.on('message', async (message: ControlMessage) => {
         message: `gRPC server could not listen on ${data.host}:${data.port}: ${String(error)}`,
       });
     }
+  } else if (message.type === 'catalog') {
+    catalog = createCatalog(message.challenges);
+    send({ type: 'catalog-applied', request: message.request });
   } else if (message.type === 'collect') {
     send({ type: 'metrics', request: message.request, snapshot: await metrics.registry.getMetricsAsJSON() });
   } else if (message.type === 'shutdown') {

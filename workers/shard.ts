@@ -23,7 +23,8 @@ if (!parentPort) throw new Error('workers/shard.ts must run as a worker thread')
 const parent = parentPort;
 const data = workerData as ShardWorkerData;
 const shard = String(data.shard);
-const catalog = createCatalog(data.challenges);
+/** Replaced by a `catalog` message; a flush takes it once, so it applies one configuration throughout. */
+let catalog = createCatalog(data.challenges);
 const metrics = createPipelineMetrics();
 const logger = createLogger(data.logLevel).child({ worker: `shard-${shard}` });
 const { settings } = data;
@@ -161,6 +162,9 @@ parent.on('message', async (message: ControlMessage) => {
     send({ type: 'ready' });
   } else if (message.type === 'collect') {
     send({ type: 'metrics', request: message.request, snapshot: await snapshot() });
+  } else if (message.type === 'catalog') {
+    catalog = createCatalog(message.challenges);
+    send({ type: 'catalog-applied', request: message.request });
   } else if (message.type === 'shutdown') {
     await buffer.drain();
     buffer.close();

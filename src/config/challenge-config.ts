@@ -1,8 +1,8 @@
 /**
  * Reads and validates the challenge configuration. Validation runs in three passes, each stopping
  * at its first problem: key spelling (aliases, unknown keys), structure (TypeBox), then the rules
- * that span fields (uniqueness, prerequisites). The result is frozen: configuration never changes
- * while the process runs.
+ * that span fields (uniqueness, prerequisites). The result is frozen: a new configuration is a new
+ * result (see src/live-config/).
  */
 import { readFileSync } from 'node:fs';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
@@ -82,6 +82,14 @@ export function parseChallengeConfig(
  * @throws ConfigError when the file is missing, unreadable, not JSON or not a valid configuration.
  */
 export function loadChallengeConfig(path: string, options: ConfigOptions = {}): Challenge[] {
+  return parseChallengeConfig(readConfigDocument(path), path, options);
+}
+
+/**
+ * The configuration file's JSON document, not yet validated (see `parseChallengeConfig`).
+ * @throws ConfigError when the file is missing, unreadable or not JSON.
+ */
+export function readConfigDocument(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -92,16 +100,14 @@ export function loadChallengeConfig(path: string, options: ConfigOptions = {}): 
   }
   // Editors on Windows may save a byte order mark, which JSON.parse rejects.
   const json = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  let document: unknown;
   try {
-    document = JSON.parse(json);
+    return JSON.parse(json);
   } catch (error) {
     const detail = error instanceof Error ? error.message.replace(/^JSON Parse error: /, '') : String(error);
     const position = findJsonSyntaxError(json);
     const where = position ? ` at line ${position.line}, column ${position.column}` : '';
     throw new ConfigError(path, '', `invalid JSON${where}: ${detail}`, { cause: error });
   }
-  return parseChallengeConfig(document, path, options);
 }
 
 const COUNTING_MODELS: Readonly<Record<EventCounting, Pick<Goal, 'type' | 'daily'>>> = {

@@ -18,7 +18,7 @@ import { type AllowedMethods, createAllowedMethods } from './allowed-methods.ts'
 import { bounded, boundedService } from './deadline.ts';
 import { asAppError, errorResponse, internalError, validationError } from './error-response.ts';
 import { openApiDocs, type RouteLike } from './openapi.ts';
-import { checkDeclaredLength, readJsonBody } from './request-body.ts';
+import { bodyLimitFor, checkDeclaredLength, readJsonBody } from './request-body.ts';
 import { challengeRoutes } from './routes/challenges.ts';
 import { ERASURE_WINDOW_SECONDS, erasureRoutes } from './routes/erasure.ts';
 import { goalSelectionRoutes } from './routes/goal-selection.ts';
@@ -93,9 +93,9 @@ export function createApp(deps: AppDeps) {
       const id = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
       meta.set(request, { id, startedAt: performance.now() });
       set.headers['x-request-id'] = id;
-      checkDeclaredLength(request);
+      checkDeclaredLength(request, bodyLimitFor(request));
     })
-    .onParse(({ request }) => readJsonBody(request))
+    .onParse(({ request }) => readJsonBody(request, bodyLimitFor(request)))
     .onError(({ code, error, request, path, set }) => {
       const requestId = requestIdOf(request);
       let appError = asAppError(error);

@@ -49,6 +49,11 @@ export interface EventPipeline {
    * reported, the families are there with no samples.
    */
   collectMetrics(): Promise<MetricsSnapshot[]>;
+  /**
+   * Hands a new configuration to every worker; resolves when all use it for their next flush (or
+   * rejects after CATALOG_TIMEOUT_MS, when some worker has not answered: it still gets it, in order).
+   */
+  applyChallenges(challenges: readonly Challenge[]): Promise<void>;
   /** Stop accepting events, let in-flight calls finish, flush every shard, close pools. */
   stop(): Promise<void>;
 }
@@ -56,11 +61,13 @@ export interface EventPipeline {
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
 const COLLECT_TIMEOUT_MS = 1_000;
+const CATALOG_TIMEOUT_MS = 10_000;
 
 export async function startEventPipeline(options: EventPipelineOptions): Promise<EventPipeline> {
   const { logger } = options;
   const snapshots = new Map<Worker, MetricsSnapshot>();
   const collecting = new Map<number, (worker: Worker, snapshot: MetricsSnapshot) => void>();
+  const catalogAcks = new Map<number, (worker: Worker) => void>();
   let nextRequest = 0;
   let stopping = false;
   let fatalReported = false;
@@ -81,6 +88,7 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
     worker.on('message', (message: StatusMessage) => {
       if (message.type === 'metrics' || message.type === 'stopped') snapshots.set(worker, message.snapshot);
       if (message.type === 'metrics') collecting.get(message.request)?.(worker, message.snapshot);
+      if (message.type === 'catalog-applied') catalogAcks.get(message.request)?.(worker);
       if (message.type === 'fatal') fatal(new Error(`${name}: ${message.message}`));
     });
     return worker;
@@ -165,10 +173,40 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
     ];
   };
 
+  const applyChallenges = async (challenges: readonly Challenge[]): Promise<void> => {
+    const request = ++nextRequest;
+    const answered = new Set<Worker>();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `${workers.length - answered.size} event workers did not confirm the new configuration`,
+              ),
+            ),
+          CATALOG_TIMEOUT_MS,
+        );
+        catalogAcks.set(request, (worker) => {
+          answered.add(worker);
+          if (answered.size === workers.length) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        const message: ControlMessage = { type: 'catalog', request, challenges };
+        for (const worker of workers) worker.postMessage(message);
+      });
+    } finally {
+      catalogAcks.delete(request);
+    }
+  };
+
   let stopped: Promise<void> | undefined;
   return {
     grpcPort,
     collectMetrics,
+    applyChallenges,
     stop() {
       stopped ??= (async () => {
         stopping = true;

@@ -64,11 +64,14 @@ export interface AcksMessage {
 export type ControlMessage =
   | { readonly type: 'connect'; readonly ports: readonly MessagePort[] }
   | { readonly type: 'collect'; readonly request: number }
+  /** A new configuration: used from the next flush on; answered by `catalog-applied`. */
+  | { readonly type: 'catalog'; readonly request: number; readonly challenges: readonly Challenge[] }
   | { readonly type: 'shutdown' };
 
 /** Worker → main. */
 export type StatusMessage =
   | { readonly type: 'ready'; readonly port?: number }
   | { readonly type: 'metrics'; readonly request: number; readonly snapshot: MetricsSnapshot }
+  | { readonly type: 'catalog-applied'; readonly request: number }
   | { readonly type: 'stopped'; readonly snapshot: MetricsSnapshot }
   | { readonly type: 'fatal'; readonly message: string };
