@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Authenticate, createAuthenticator } from './auth/index.ts';
+import { type Authenticate, createAdminAuthorizer, createAuthenticator } from './auth/index.ts';
 import { epochClock } from './clock.ts';
 import type { ServiceConfig } from './config/service-config.ts';
 import { type Pool, warmUp } from './db/client.ts';
@@ -16,6 +16,7 @@ import { loadOrCreateDevSecret } from './dev-secret.ts';
 import type { Catalog } from './domain/catalog.ts';
 import { createApp } from './http/app.ts';
 import { MAX_ACCEPTED_BODY_BYTES } from './http/request-body.ts';
+import { createConfigAdmin } from './live-config/config-admin.ts';
 import {
   readConfigFile,
   reloadConfigFile,
@@ -192,6 +193,13 @@ export async function startService(
     started.push(() => expiredRows?.stop());
 
     const { authenticate, authDescription } = buildAuthenticator(config, logger);
+    const authorizeAdmin = createAdminAuthorizer({
+      mode: config.auth.mode,
+      authenticate,
+      namespace: config.namespace,
+      onDenied: ({ userId, reason }) =>
+        logger.info({ userId, reason }, 'admin request refused: permission denied'),
+    });
     const granter = overrides.granter ?? buildGranter(config, metrics);
     const app = createApp({
       basePath: config.basePath,
@@ -216,6 +224,8 @@ export async function startService(
       }),
       rotation: createRotationStatus({ catalog: currentCatalog, clock }),
       erasure: createPlayerErasure({ db: pool, namespace: config.namespace }),
+      authorizeAdmin,
+      configAdmin: createConfigAdmin({ db: pool, live, namespace: config.namespace }),
       clock,
       checkDatabase: async () => void (await pool`select 1`),
       metrics,

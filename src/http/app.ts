@@ -3,9 +3,10 @@
  * `app.handle(request)`. Routes are thin adapters over the services.
  */
 import { Elysia } from 'elysia';
-import type { Authenticate } from '../auth/index.ts';
+import type { Authenticate, AuthorizeAdmin } from '../auth/index.ts';
 import { isDatabaseUnavailable } from '../db/db-errors.ts';
 import { AppError, methodNotAllowed, routeNotFound } from '../domain/errors.ts';
+import type { ConfigAdmin } from '../live-config/config-admin.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ChallengeQueries } from '../services/challenge-queries.ts';
@@ -19,6 +20,7 @@ import { bounded, boundedService } from './deadline.ts';
 import { asAppError, errorResponse, internalError, validationError } from './error-response.ts';
 import { openApiDocs, type RouteLike } from './openapi.ts';
 import { bodyLimitFor, checkDeclaredLength, readJsonBody } from './request-body.ts';
+import { adminConfigRoutes } from './routes/admin-config.ts';
 import { challengeRoutes } from './routes/challenges.ts';
 import { ERASURE_WINDOW_SECONDS, erasureRoutes } from './routes/erasure.ts';
 import { goalSelectionRoutes } from './routes/goal-selection.ts';
@@ -36,6 +38,9 @@ export interface AppDeps {
   readonly claimReward: ClaimReward;
   readonly rotation: RotationStatus;
   readonly erasure: PlayerErasure;
+  /** Admin routes: the caller must hold the admin permission for the route's action. */
+  readonly authorizeAdmin: AuthorizeAdmin;
+  readonly configAdmin: ConfigAdmin;
   /** The time rate limits are counted on; the wall clock when left out. */
   readonly clock?: () => Date;
   /** Resolves when the database answers; rejects (or times out) otherwise. */
@@ -73,6 +78,7 @@ export function createApp(deps: AppDeps) {
     claimReward: bounded(deps.claimReward, claimTimeoutMs),
     rotation: boundedService(deps.rotation, requestTimeoutMs),
     erasure: boundedService(deps.erasure, requestTimeoutMs),
+    configAdmin: boundedService(deps.configAdmin, requestTimeoutMs),
   };
   const erasureLimit = createUserRateLimit({
     windowMs: ERASURE_WINDOW_SECONDS * 1000,
@@ -153,7 +159,8 @@ export function createApp(deps: AppDeps) {
     .use(goalRoutes({ authenticate: deps.authenticate, ...services }))
     .use(rotationRoutes({ authenticate: deps.authenticate, ...services }))
     .use(goalSelectionRoutes({ authenticate: deps.authenticate, ...services }))
-    .use(erasureRoutes({ authenticate: deps.authenticate, ...services, limit: erasureLimit }));
+    .use(erasureRoutes({ authenticate: deps.authenticate, ...services, limit: erasureLimit }))
+    .use(adminConfigRoutes({ authorizeAdmin: deps.authorizeAdmin, ...services }));
   return app;
 }
 

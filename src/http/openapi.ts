@@ -57,6 +57,13 @@ export function openApiDocs(routes: () => readonly RouteLike[]) {
                 name: 'x-mock-user-id',
                 description: 'The player id, accepted only when the service runs with mock auth',
               },
+              mockAdmin: {
+                type: 'apiKey',
+                in: 'header',
+                name: 'x-mock-admin-id',
+                description:
+                  'The admin id for /v1/admin routes, accepted only when the service runs with mock auth',
+              },
             },
           },
         },

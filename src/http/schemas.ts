@@ -25,6 +25,12 @@ const Timestamp = t.String({
 /** Player routes take a bearer token, or in mock auth mode the user id in `x-mock-user-id`. */
 export const PLAYER_SECURITY: OpenAPIV3.SecurityRequirementObject[] = [{ bearer: [] }, { mockUser: [] }];
 
+/**
+ * Admin routes take a bearer token granting the admin permission (see README "Admin API and its
+ * authorisation"), or in mock auth mode the admin's id in `x-mock-admin-id`.
+ */
+export const ADMIN_SECURITY: OpenAPIV3.SecurityRequirementObject[] = [{ bearer: [] }, { mockAdmin: [] }];
+
 export const Requirement = t.Object({
   statCode: t.String(),
   operator: stringEnum(['>=']),
@@ -222,6 +228,61 @@ export const DeleteUserDataResponse = t.Object({
   userId: t.String(),
   rowsDeleted: t.String({ description: 'progress rows deleted, as a decimal string (int64)' }),
 });
+
+const ConfigHead = {
+  version: t.String({ description: 'Content hash of the rules: equal rules, equal version' }),
+  source: stringEnum(['file', 'api']),
+  appliedBy: t.String({ description: "The file's path, or the admin's user id" }),
+  appliedAt: Timestamp,
+};
+
+const ConfigDiff = t.Object({
+  challengesAdded: t.Array(t.String()),
+  challengesRemoved: t.Array(t.String()),
+  goalsAdded: t.Array(t.String()),
+  goalsRemoved: t.Array(t.String()),
+  goalsChanged: t.Array(
+    t.Object({
+      goalId: t.String(),
+      challengeId: t.String(),
+      fields: t.Array(t.String(), { description: 'The goal fields that differ' }),
+      retargeted: t.Boolean({
+        description: 'A field that decides what counts changed (stat code, target, type, counting, source)',
+      }),
+    }),
+  ),
+});
+
+const GoalImpact = t.Object({
+  goalId: t.String(),
+  players: Type.Integer({ description: 'Players with a row for the goal' }),
+  inProgress: Type.Integer(),
+  completedUnclaimed: Type.Integer(),
+});
+
+export const ConfigResponse = t.Object({
+  ...ConfigHead,
+  config: t.Object({}, { additionalProperties: true, description: 'The document in force, as applied' }),
+  history: t.Array(t.Object(ConfigHead), { description: 'The newest applied configurations, newest first' }),
+});
+
+export const ConfigValidationResponse = t.Object({
+  valid: t.Boolean(),
+  version: t.Optional(t.String()),
+  unchanged: t.Optional(t.Boolean({ description: 'The candidate has the rules in force' })),
+  diff: t.Optional(ConfigDiff),
+  impact: t.Optional(t.Object({ removed: t.Array(GoalImpact), retargeted: t.Array(GoalImpact) })),
+  errors: t.Optional(
+    t.Array(
+      t.Object({ path: t.String({ description: 'JSON path in the candidate' }), message: t.String() }),
+      {
+        description: 'When not valid: the first problem found, as start-up reports it',
+      },
+    ),
+  ),
+});
+
+export const ConfigApplyResponse = t.Object({ ...ConfigHead, diff: ConfigDiff });
 
 export const HealthResponse = t.Object({ status: stringEnum(['healthy']) });
 

@@ -3,12 +3,20 @@
  * challenge config, a controllable clock, mock auth by default and a recording mock reward backend.
  * Requests go through `app.handle`, no port, unless a test asks for one with `listen()`.
  */
-import { type Authenticate, createAuthenticator, mintDevToken } from '../../src/auth/index.ts';
+import {
+  type Authenticate,
+  createAdminAuthorizer,
+  createAuthenticator,
+  mintDevToken,
+} from '../../src/auth/index.ts';
 import { loadChallengeConfig } from '../../src/config/challenge-config.ts';
 import type { Pool } from '../../src/db/client.ts';
 import { type Catalog, createCatalog } from '../../src/domain/catalog.ts';
+import { configVersion } from '../../src/domain/config-diff.ts';
 import { createApp } from '../../src/http/app.ts';
 import { MAX_ACCEPTED_BODY_BYTES } from '../../src/http/request-body.ts';
+import { createConfigAdmin } from '../../src/live-config/config-admin.ts';
+import { createLiveCatalog } from '../../src/live-config/live-catalog.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { createRewardGranter } from '../../src/rewards/create-granter.ts';
@@ -41,6 +49,7 @@ export interface TestAppOptions {
 
 export interface TestApp {
   readonly db: TestDb;
+  /** The configuration in force (PUT /v1/admin/config replaces it). */
   readonly catalog: Catalog;
   readonly metrics: Metrics;
   /** Grants the default recording mock backend received, in order. */
@@ -86,7 +95,16 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       : auth === 'dev'
         ? createAuthenticator({ mode: 'dev', secret: DEV_SECRET, namespace: TEST_NAMESPACE })
         : createAuthenticator({ mode: 'mock' });
-  const current = () => catalog;
+  const live = createLiveCatalog({
+    id: 0,
+    version: configVersion(catalog.challenges),
+    source: 'file',
+    appliedBy: options.configPath ?? TEST_CONFIG_PATH,
+    appliedAt: new Date(),
+    document: null,
+    challenges: catalog.challenges,
+  });
+  const current = live.current;
   const app = createApp({
     basePath: options.basePath ?? '',
     authenticate,
@@ -104,6 +122,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     }),
     rotation: createRotationStatus({ catalog: current, clock }),
     erasure: createPlayerErasure({ db: db.pool, namespace: TEST_NAMESPACE }),
+    authorizeAdmin: createAdminAuthorizer({
+      mode: auth === 'dev' ? 'dev' : 'mock',
+      authenticate,
+      namespace: TEST_NAMESPACE,
+    }),
+    configAdmin: createConfigAdmin({ db: db.pool, live, namespace: TEST_NAMESPACE }),
     clock,
     checkDatabase: async () => void (await db.pool`select 1`),
     metrics,
@@ -130,7 +154,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   };
   return {
     db,
-    catalog,
+    get catalog() {
+      return live.current();
+    },
     metrics,
     grants,
     setNow: (now) => {

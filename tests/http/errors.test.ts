@@ -1,7 +1,7 @@
 /** The error contract seen through the app: unknown routes, body limits, request ids, 500s, 401s, BASE_PATH. */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { SignJWT } from 'jose';
-import { createAuthenticator, mintDevToken } from '../../src/auth/index.ts';
+import { createAdminAuthorizer, createAuthenticator, mintDevToken } from '../../src/auth/index.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
@@ -291,6 +291,12 @@ describe('unexpected failures', () => {
       selection: { batchSelect: rejects, randomSelect: throws },
       rotation: { getRotation: rejects },
       erasure: { erasePlayer: rejects },
+      authorizeAdmin: createAdminAuthorizer({
+        mode: 'mock',
+        authenticate: createAuthenticator({ mode: 'mock' }),
+        namespace: 'ns',
+      }),
+      configAdmin: { get: rejects, validate: throws, apply: rejects },
       claimReward: rejects,
       checkDatabase: async () => {},
       metrics: createMetrics({ defaultMetrics: false }),

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { OpenAPIV3 } from 'openapi-types';
-import { createAuthenticator } from '../../src/auth/index.ts';
+import { createAdminAuthorizer, createAuthenticator } from '../../src/auth/index.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
@@ -20,6 +20,12 @@ const app = createApp({
   selection: { batchSelect: unused, randomSelect: unused },
   rotation: { getRotation: unused },
   erasure: { erasePlayer: unused },
+  authorizeAdmin: createAdminAuthorizer({
+    mode: 'mock',
+    authenticate: createAuthenticator({ mode: 'mock' }),
+    namespace: 'ns',
+  }),
+  configAdmin: { get: unused, validate: unused, apply: unused },
   claimReward: unused,
   checkDatabase: unused,
   metrics: createMetrics({ defaultMetrics: false }),
@@ -90,7 +96,20 @@ describe('the OpenAPI document', () => {
   });
 
   test('lists only application/json request bodies, with each alias only in the description', () => {
-    const withBody = operations.filter((entry) => entry.operation.requestBody);
+    // A configuration upload is a whole free-form document, checked by the configuration rules.
+    const isConfigUpload = (route: string) => route.includes('/v1/admin/config');
+    const uploads = operations.filter((entry) => entry.operation.requestBody && isConfigUpload(entry.route));
+    expect(uploads.map((entry) => entry.route).sort()).toEqual([
+      'POST /v1/admin/config/validate',
+      'PUT /v1/admin/config',
+    ]);
+    for (const { operation } of uploads)
+      expect(Object.keys((operation.requestBody as OpenAPIV3.RequestBodyObject).content)).toEqual([
+        'application/json',
+      ]);
+    const withBody = operations.filter(
+      (entry) => entry.operation.requestBody && !isConfigUpload(entry.route),
+    );
     expect(withBody.map((entry) => entry.route).sort()).toEqual([
       'POST /v1/challenges/{challengeId}/goals/batch-select',
       'POST /v1/challenges/{challengeId}/goals/random-select',
@@ -155,15 +174,16 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  test('offers the mock-mode header as a security scheme beside the bearer token', () => {
+  test('offers the mock-mode headers as security schemes beside the bearer token', () => {
     expect(document.components?.securitySchemes).toEqual({
       bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
       mockUser: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'x-mock-user-id' }),
+      mockAdmin: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'x-mock-admin-id' }),
     });
     for (const { route, operation } of operations.filter((entry) => entry.route.includes(' /v1/')))
       expect({ route, security: operation.security }).toEqual({
         route,
-        security: [{ bearer: [] }, { mockUser: [] }],
+        security: [{ bearer: [] }, route.includes(' /v1/admin/') ? { mockAdmin: [] } : { mockUser: [] }],
       });
   });
 
@@ -180,6 +200,9 @@ describe('the OpenAPI document', () => {
       'POST /v1/challenges/{challengeId}/goals/batch-select': [400, 401, 404, 413, 500, 503],
       'POST /v1/challenges/{challengeId}/goals/random-select': [400, 401, 404, 413, 500, 503],
       'DELETE /v1/users/me/data': [400, 401, 413, 429, 500, 503],
+      'GET /v1/admin/config': [401, 403, 413, 500, 503],
+      'POST /v1/admin/config/validate': [400, 401, 403, 413, 500, 503],
+      'PUT /v1/admin/config': [400, 401, 403, 413, 500, 503],
     };
     for (const { route, operation } of operations) {
       const errors = Object.keys(operation.responses)

@@ -4,7 +4,7 @@
  * registered route against services that never settle.
  */
 import { describe, expect, test } from 'bun:test';
-import { createAuthenticator } from '../../src/auth/index.ts';
+import { createAdminAuthorizer, createAuthenticator } from '../../src/auth/index.ts';
 import { createPool, warmUp } from '../../src/db/client.ts';
 import { freePort } from '../../src/db/embedded-postgres.ts';
 import { migrate } from '../../src/db/migrate.ts';
@@ -85,6 +85,12 @@ describe('every /v1 route', () => {
       selection: { batchSelect: never, randomSelect: never },
       rotation: { getRotation: never },
       erasure: { erasePlayer: never },
+      authorizeAdmin: createAdminAuthorizer({
+        mode: 'mock',
+        authenticate: createAuthenticator({ mode: 'mock' }),
+        namespace: 'ns',
+      }),
+      configAdmin: { get: never, validate: never, apply: never },
       claimReward: never,
       checkDatabase: never,
       metrics: createMetrics({ defaultMetrics: false }),
@@ -97,7 +103,11 @@ describe('every /v1 route', () => {
     const answers = routes.map(async ({ method, path }) => {
       const request = new Request(`http://localhost${path.replace(/:\w+/g, 'some-id')}`, {
         method,
-        headers: { 'content-type': 'application/json', 'x-mock-user-id': 'hung-user' },
+        headers: {
+          'content-type': 'application/json',
+          'x-mock-user-id': 'hung-user',
+          'x-mock-admin-id': 'hung-admin',
+        },
         ...(method === 'GET' ? {} : { body: '{"isActive":true}' }),
       });
       return { route: `${method} ${path}`, ...(await answerWithin(app.handle(request), 2_000)) };

@@ -54,6 +54,7 @@ test('works offline and executes GET /v1/challenges with a bearer token', async 
   expect(schemes.map((text) => text.replace(/\s+/g, ' ').trim())).toEqual([
     'bearer (http, Bearer)',
     'mockUser (apiKey)',
+    'mockAdmin (apiKey)',
   ]);
   expect(await dialog.textContent()).toContain('x-mock-user-id');
   const bearer = dialog.locator('.auth-container').filter({ hasText: 'bearer' });
