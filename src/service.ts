@@ -26,7 +26,7 @@ import {
 import { createLiveCatalog, type LiveCatalog } from './live-config/live-catalog.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { startDedupCleanup } from './pipeline/dedup-cleanup.ts';
+import { eventRowRetentionMs, startDedupCleanup } from './pipeline/dedup-cleanup.ts';
 import { startEventPipeline } from './pipeline/event-pipeline.ts';
 import { startExpiredRowCleanup } from './pipeline/expired-row-cleanup.ts';
 import { createRewardGranter } from './rewards/create-granter.ts';
@@ -167,11 +167,10 @@ export async function startService(
     started.push(() => configSync.stop());
     const cleanup = startDedupCleanup({
       db: pool,
-      // Event rows carry the audit, so they stay as long as the longer of the two needs them.
-      retentionMs: Math.max(
-        config.events.dedupRetentionHours * 3_600_000,
-        config.audit.enabled ? config.audit.retentionDays * 86_400_000 : 0,
-      ),
+      retentionMs: eventRowRetentionMs({
+        dedupRetentionHours: config.events.dedupRetentionHours,
+        audit: config.audit,
+      }),
       intervalMs: 60_000,
       logger,
     });

@@ -1,9 +1,21 @@
-/** Deletes processed event ids older than the retention window, in bounded batches, in the background. */
+/**
+ * Deletes processed event rows older than the retention window, in bounded batches, in the
+ * background. The rows carry both the dedup ids and the audit trail.
+ */
 import type { Db } from '../db/client.ts';
 import { deleteExpiredEventIds } from '../db/event-progress.ts';
 import type { Logger } from '../log.ts';
 
 const BATCH = 10_000;
+
+/** How long event rows are kept: as long as the longer of dedup and (when on) the audit needs them. */
+export function eventRowRetentionMs(settings: {
+  readonly dedupRetentionHours: number;
+  readonly audit: { readonly enabled: boolean; readonly retentionDays: number };
+}): number {
+  const dedup = settings.dedupRetentionHours * 3_600_000;
+  return settings.audit.enabled ? Math.max(dedup, settings.audit.retentionDays * 86_400_000) : dedup;
+}
 
 export function startDedupCleanup(options: {
   db: Db;

@@ -1,7 +1,8 @@
 import { afterAll, expect, test } from 'bun:test';
+import { readAuditEntries, writeAuditRows } from '../../src/db/event-audit.ts';
 import { claimEventIds } from '../../src/db/event-progress.ts';
 import { createLogger } from '../../src/log.ts';
-import { startDedupCleanup } from '../../src/pipeline/dedup-cleanup.ts';
+import { eventRowRetentionMs, startDedupCleanup } from '../../src/pipeline/dedup-cleanup.ts';
 import { createTestDb } from '../helpers/test-db.ts';
 
 const db = await createTestDb();
@@ -27,6 +28,44 @@ test('processed event ids older than the retention window are deleted, newer one
     expect(rows.map((row) => row.event_id)).toEqual(['recent-1']);
     // A kept id still de-duplicates a redelivery.
     expect([...(await claimEventIds(db.pool, ['recent-1', 'new-1'], now))]).toEqual(['new-1']);
+  } finally {
+    cleanup.stop();
+  }
+});
+
+test('event rows are kept for the longer of the dedup window and the audit retention', () => {
+  const hours = (n: number) => n * 3_600_000;
+  expect(eventRowRetentionMs({ dedupRetentionHours: 24, audit: { enabled: true, retentionDays: 7 } })).toBe(
+    hours(168),
+  );
+  expect(eventRowRetentionMs({ dedupRetentionHours: 24, audit: { enabled: false, retentionDays: 7 } })).toBe(
+    hours(24),
+  );
+  expect(eventRowRetentionMs({ dedupRetentionHours: 720, audit: { enabled: true, retentionDays: 7 } })).toBe(
+    hours(720),
+  );
+});
+
+test('audit entries go with their rows once past the retention; newer ones stay readable', async () => {
+  const now = new Date('2026-07-10T12:00:00Z');
+  const daysAgo = (days: number) => new Date(now.getTime() - days * 86_400_000);
+  const entry = (eventId: string, at: Date) => ({
+    entry: { kind: 'login' as const, userId: 'audited', recordedAt: at, eventId, occurredAt: at, goals: [] },
+    keyedByEventId: true,
+  });
+  await writeAuditRows(db.pool, [entry('audit-old', daysAgo(8))], daysAgo(8), { claimed: false });
+  await writeAuditRows(db.pool, [entry('audit-new', daysAgo(6))], daysAgo(6), { claimed: false });
+  const cleanup = startDedupCleanup({
+    db: db.pool,
+    retentionMs: eventRowRetentionMs({ dedupRetentionHours: 24, audit: { enabled: true, retentionDays: 7 } }),
+    intervalMs: 3_600_000,
+    logger: createLogger('fatal'),
+    clock: () => now,
+  });
+  try {
+    await cleanup.runOnce();
+    const left = await readAuditEntries(db.pool, 'audited', { limit: 10 });
+    expect(left.map((e) => (e.kind === 'admin' ? '' : e.eventId))).toEqual(['audit-new']);
   } finally {
     cleanup.stop();
   }
