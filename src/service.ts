@@ -130,6 +130,7 @@ export async function startService(
     const pipeline = await startEventPipeline({
       databaseUrl,
       challenges: live.inForce().challenges,
+      configId: live.inForce().id,
       namespace: config.namespace,
       host: config.grpcHost,
       grpcPort: config.grpcPort,
@@ -157,7 +158,7 @@ export async function startService(
     });
     started.push(() => pipeline.stop());
     metrics.addSource(() => pipeline.collectMetrics());
-    live.onChange((challenges) => pipeline.applyChallenges(challenges));
+    live.onChange((inForce) => pipeline.applyChallenges(inForce.challenges, inForce.id));
     const configSync = startConfigSync({
       db: pool,
       live,

@@ -25,6 +25,7 @@ const data = workerData as ShardWorkerData;
 const shard = String(data.shard);
 /** Replaced by a `catalog` message; a flush takes it once, so it applies one configuration throughout. */
 let catalog = createCatalog(data.challenges);
+let configId = data.configId;
 const metrics = createPipelineMetrics();
 const logger = createLogger(data.logLevel).child({ worker: `shard-${shard}` });
 const { settings } = data;
@@ -103,7 +104,7 @@ const buffer = createShardBuffer({
       await warmUp(current);
       warm = pool === current;
     }
-    return applyEventBatch(current, catalog, events, new Date(now()), { audit: settings.audit });
+    return applyEventBatch(current, catalog, events, new Date(now()), { audit: settings.audit, configId });
   },
   now,
   maxBatch: settings.maxBatch,
@@ -164,6 +165,7 @@ parent.on('message', async (message: ControlMessage) => {
     send({ type: 'metrics', request: message.request, snapshot: await snapshot() });
   } else if (message.type === 'catalog') {
     catalog = createCatalog(message.challenges);
+    configId = message.configId;
     send({ type: 'catalog-applied', request: message.request });
   } else if (message.type === 'shutdown') {
     await buffer.drain();

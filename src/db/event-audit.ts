@@ -13,8 +13,10 @@
  *   r   why the event changed nothing for the player (domain/audit.ts EventUnchangedReason)
  *   ns  the event's namespace (r = other_namespace)
  *   x,a admin entries: the action and the admin's user id
+ *   cfg the stored configuration the flush applied (challenge_configs.id): the goals the event
+ *       matched and `g` does not list had no row for the player (domain/audit.ts)
  *   g   one array per goal: [goalId, fromProgress, toProgress, fromStatus, toStatus] when it
- *       changed, [goalId, reason] when it did not
+ *       changed (toStatus left out when the status stayed), [goalId, reason] when it did not
  */
 import { randomUUID } from 'node:crypto';
 import type {
@@ -27,7 +29,10 @@ import type {
 import type { GoalStatus } from '../domain/types.ts';
 import type { Db } from './client.ts';
 
-type StoredEffect = [string, number, number, GoalStatus, GoalStatus] | [string, GoalUnchangedReason];
+type StoredEffect =
+  | [string, number, number, GoalStatus, GoalStatus]
+  | [string, number, number, GoalStatus]
+  | [string, GoalUnchangedReason];
 
 interface StoredAudit {
   readonly k: 'l' | 's' | 'a';
@@ -39,6 +44,7 @@ interface StoredAudit {
   readonly ns?: string;
   readonly x?: AdminAction;
   readonly a?: string;
+  readonly cfg?: number;
   readonly g: StoredEffect[];
 }
 
@@ -55,9 +61,11 @@ function encode(row: AuditRow): { key: string; audit: string } {
   const { entry } = row;
   const g = entry.goals.map(
     (effect): StoredEffect =>
-      effect.result === 'changed'
-        ? [effect.goalId, effect.from.progress, effect.to.progress, effect.from.status, effect.to.status]
-        : [effect.goalId, effect.reason],
+      effect.result === 'unchanged'
+        ? [effect.goalId, effect.reason]
+        : effect.from.status === effect.to.status
+          ? [effect.goalId, effect.from.progress, effect.to.progress, effect.from.status]
+          : [effect.goalId, effect.from.progress, effect.to.progress, effect.from.status, effect.to.status],
   );
   if (entry.kind === 'admin') {
     return {
@@ -74,6 +82,7 @@ function encode(row: AuditRow): { key: string; audit: string } {
     ...(row.keyedByEventId ? {} : { e: entry.eventId }),
     ...(entry.reason === undefined ? {} : { r: entry.reason }),
     ...(entry.namespace === undefined ? {} : { ns: entry.namespace }),
+    ...(entry.configId === undefined ? {} : { cfg: entry.configId }),
     g,
   };
   return { key: ownKey ?? generatedKey(), audit: JSON.stringify(stored) };
@@ -82,14 +91,14 @@ function encode(row: AuditRow): { key: string; audit: string } {
 function decode(key: string, userId: string, recordedAt: Date, stored: StoredAudit): AuditEntry {
   const goals = stored.g.map(
     (effect): GoalEffect =>
-      effect.length === 5
-        ? {
+      effect.length === 2
+        ? { goalId: effect[0], result: 'unchanged', reason: effect[1] }
+        : {
             goalId: effect[0],
             result: 'changed',
             from: { progress: effect[1], status: effect[3] },
-            to: { progress: effect[2], status: effect[4] },
-          }
-        : { goalId: effect[0], result: 'unchanged', reason: effect[1] },
+            to: { progress: effect[2], status: effect[4] ?? effect[3] },
+          },
   );
   if (stored.k === 'a') {
     return {
@@ -110,6 +119,7 @@ function decode(key: string, userId: string, recordedAt: Date, stored: StoredAud
     ...(stored.c === undefined ? {} : { statCode: stored.c, value: stored.v ?? 0 }),
     ...(stored.r === undefined ? {} : { reason: stored.r }),
     ...(stored.ns === undefined ? {} : { namespace: stored.ns }),
+    ...(stored.cfg === undefined ? {} : { configId: stored.cfg }),
     goals,
   };
 }
@@ -161,17 +171,37 @@ export async function writeAuditRows(
   return written.filter((row) => eventKeys.has(row.event_id)).length;
 }
 
-/** The player's entries, newest first; only those about `goalId` when given. */
+/**
+ * The player's entries, newest first. With `goal`, only those that list the goal, or that may
+ * leave it implied (an event of the kind and stat code that count it, recorded with `cfg`).
+ */
 export async function readAuditEntries(
   db: Db,
   userId: string,
-  options: { readonly goalId?: string | undefined; readonly limit: number },
+  options: {
+    readonly goal?: {
+      readonly goalId: string;
+      readonly kind: 'login' | 'statistic';
+      readonly statCode: string;
+    };
+    readonly limit: number;
+  },
 ): Promise<AuditEntry[]> {
-  const goalFilter = options.goalId === undefined ? null : JSON.stringify([[options.goalId]]);
+  const { goal } = options;
+  const listing = goal === undefined ? null : JSON.stringify([[goal.goalId]]);
+  const implied =
+    goal === undefined
+      ? null
+      : JSON.stringify(goal.kind === 'login' ? { k: 'l' } : { k: 's', c: goal.statCode });
   const rows = await db<{ event_id: string; processed_at: Date; audit: StoredAudit }[]>`
     select event_id, processed_at, audit from processed_events
     where user_id = ${userId} and audit is not null
-      ${goalFilter === null ? db`` : db`and audit -> 'g' @> ${goalFilter}::text::jsonb`}
+      ${
+        goal === undefined
+          ? db``
+          : db`and (audit -> 'g' @> ${listing}::text::jsonb
+              or (audit ? 'cfg' and audit @> ${implied}::text::jsonb and not audit ? 'r'))`
+      }
     order by processed_at desc, seq desc nulls last
     limit ${options.limit}`;
   return rows.map((row) => decode(row.event_id, userId, row.processed_at, row.audit));

@@ -88,6 +88,13 @@ export interface EventEntry extends EntryBase {
   readonly reason?: EventUnchangedReason;
   /** The event's namespace, for `other_namespace`. */
   readonly namespace?: string;
+  /**
+   * The stored configuration (src/live-config/) the flush applied. When set, `goals` leaves out
+   * the goals the event matched that the player had no row for; `withUnassignedGoals` puts them
+   * back. A player typically has a few of the many goals a stat counts, and listing every other
+   * one in every event's record would make the record most of what an event writes.
+   */
+  readonly configId?: number;
 }
 
 export interface AdminEntry extends EntryBase {
@@ -98,6 +105,19 @@ export interface AdminEntry extends EntryBase {
 }
 
 export type AuditEntry = EventEntry | AdminEntry;
+
+/**
+ * The entry with the goals it matched but the player had no row for, as `goal_not_assigned`, after
+ * the ones it lists; `matching` names the goals the event matched under the entry's configuration.
+ */
+export function withUnassignedGoals(entry: EventEntry, matching: readonly string[]): EventEntry {
+  if (entry.reason !== undefined) return entry;
+  const listed = new Set(entry.goals.map((effect) => effect.goalId));
+  const unassigned = matching
+    .filter((goalId) => !listed.has(goalId))
+    .map((goalId): GoalEffect => ({ goalId, result: 'unchanged', reason: 'goal_not_assigned' }));
+  return unassigned.length === 0 ? entry : { ...entry, goals: [...entry.goals, ...unassigned] };
+}
 
 /** Whether an entry concerns a goal: it changed it, or says why it did not. */
 export const touchesGoal = (entry: AuditEntry, goalId: string): boolean =>

@@ -16,7 +16,7 @@ export interface LiveCatalog {
   readonly current: CurrentCatalog;
   inForce(): ConfigInForce;
   /** Called with each new configuration before the HTTP side uses it (the event workers). */
-  onChange(listener: (challenges: readonly Challenge[]) => Promise<void>): void;
+  onChange(listener: (config: ConfigInForce) => Promise<void>): void;
   /**
    * Puts `config` in force unless a newer one (higher id) already is. Changes are serialised: two
    * adoptions never interleave, so the workers and the HTTP side end on the same one.
@@ -27,7 +27,7 @@ export interface LiveCatalog {
 export function createLiveCatalog(initial: ConfigInForce): LiveCatalog {
   let inForce = initial;
   let catalog: Catalog = createCatalog(initial.challenges);
-  const listeners: Array<(challenges: readonly Challenge[]) => Promise<void>> = [];
+  const listeners: Array<(config: ConfigInForce) => Promise<void>> = [];
   let queue: Promise<unknown> = Promise.resolve();
   return {
     current: () => catalog,
@@ -37,7 +37,7 @@ export function createLiveCatalog(initial: ConfigInForce): LiveCatalog {
       const adoption = queue.then(async () => {
         if (config.id <= inForce.id) return false;
         const next = createCatalog(config.challenges);
-        for (const listener of listeners) await listener(config.challenges);
+        for (const listener of listeners) await listener(config);
         catalog = next;
         inForce = config;
         return true;

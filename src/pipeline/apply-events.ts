@@ -53,6 +53,11 @@ export interface ApplyOptions {
    * On by default.
    */
   readonly audit?: boolean;
+  /**
+   * The stored configuration `catalog` comes from. The audit then records it instead of a
+   * `goal_not_assigned` effect per goal the player has no row for (see domain/audit.ts).
+   */
+  readonly configId?: number | undefined;
 }
 
 export function goalsMatching(catalog: Catalog, event: PipelineEvent): readonly Goal[] {
@@ -79,11 +84,14 @@ export async function applyEventBatch(
   options: ApplyOptions = {},
 ): Promise<BatchResult> {
   const audit = options.audit ?? true;
+  const { configId } = options;
   try {
-    return await pool.begin((tx) => applyInTransaction(tx, catalog, events, now, { lock: false, audit }));
+    return await pool.begin((tx) =>
+      applyInTransaction(tx, catalog, events, now, { lock: false, audit, configId }),
+    );
   } catch (error) {
     if (!(error instanceof WriteConflict)) throw error;
-    return pool.begin((tx) => applyInTransaction(tx, catalog, events, now, { lock: true, audit }));
+    return pool.begin((tx) => applyInTransaction(tx, catalog, events, now, { lock: true, audit, configId }));
   }
 }
 
@@ -103,9 +111,9 @@ async function applyInTransaction(
   catalog: Catalog,
   events: readonly PipelineEvent[],
   now: Date,
-  options: { readonly lock: boolean; readonly audit: boolean },
+  options: { readonly lock: boolean; readonly audit: boolean; readonly configId: number | undefined },
 ): Promise<BatchResult> {
-  const { audit, lock } = options;
+  const { audit, lock, configId } = options;
   const userOf = new Map<string, string>();
   for (const event of events) {
     if (event.id !== '' && event.foreignNamespace === undefined && !userOf.has(event.id)) {
@@ -140,13 +148,13 @@ async function applyInTransaction(
   for (const event of events) {
     if (event.foreignNamespace !== undefined) {
       skippedByKind[event.kind]++;
-      if (audit) record(event, draftEntry(event, now, { reason: 'other_namespace' }));
+      if (audit) record(event, draftEntry(event, now, { reason: 'other_namespace', configId }));
       continue;
     }
     if (event.id !== '') {
       if (!fresh.has(event.id) || seen.has(event.id)) {
         duplicatesByKind[event.kind]++;
-        if (audit) record(event, draftEntry(event, now, { reason: 'duplicate_event_id' }));
+        if (audit) record(event, draftEntry(event, now, { reason: 'duplicate_event_id', configId }));
         continue;
       }
       seen.add(event.id);
@@ -155,11 +163,14 @@ async function applyInTransaction(
       // Reaches a shard only to be audited (or when the configuration changed on the way).
       skippedByKind[event.kind]++;
       if (audit)
-        record(event, draftEntry(event, now, { reason: 'no_goal_for_stat_code', keyed: event.id !== '' }));
+        record(
+          event,
+          draftEntry(event, now, { reason: 'no_goal_for_stat_code', keyed: event.id !== '', configId }),
+        );
       continue;
     }
     appliedByKind[event.kind]++;
-    if (audit) record(event, draftEntry(event, now, { keyed: event.id !== '' }));
+    if (audit) record(event, draftEntry(event, now, { keyed: event.id !== '', configId }));
     let byKey = work.get(event.userId);
     if (!byKey) {
       byKey = new Map();
@@ -193,7 +204,7 @@ async function applyInTransaction(
       });
     }
   }
-  if (audit) explainUnread(catalog, rows, entries);
+  if (audit) explainUnread(catalog, rows, entries, { listUnassigned: configId === undefined });
   const keyedRows = auditRows.filter((row) => row.keyedByEventId).length;
   const [rowsWritten, keyedWritten] = await Promise.all([
     writeProgressBatch(tx, changed, now),
@@ -212,7 +223,11 @@ type AuditEntryDraft = EventEntry & { readonly goals: GoalEffect[]; readonly key
 function draftEntry(
   event: PipelineEvent,
   now: Date,
-  options: { readonly reason?: EventUnchangedReason; readonly keyed?: boolean },
+  options: {
+    readonly reason?: EventUnchangedReason;
+    readonly keyed?: boolean;
+    readonly configId: number | undefined;
+  },
 ): AuditEntryDraft {
   return {
     kind: event.kind,
@@ -223,6 +238,7 @@ function draftEntry(
     ...(event.kind === 'statistic' ? { statCode: event.statCode, value: event.value } : {}),
     ...(options.reason === undefined ? {} : { reason: options.reason }),
     ...(event.foreignNamespace === undefined ? {} : { namespace: event.foreignNamespace }),
+    ...(options.configId === undefined ? {} : { configId: options.configId }),
     goals: [],
     keyed: options.keyed ?? false,
   };
@@ -242,18 +258,22 @@ function goalEffect(
   };
 }
 
-/** The goals an applied event matched whose row was not folded: the player has none, or it is inactive. */
+/**
+ * The goals an applied event matched whose row was not folded: inactive, or (with
+ * `listUnassigned`) the player has none; otherwise the entry's configuration implies those.
+ */
 function explainUnread(
   catalog: Catalog,
   rows: readonly ReadProgress[],
   entries: ReadonlyMap<PipelineEvent, AuditEntryDraft>,
+  options: { readonly listUnassigned: boolean },
 ): void {
   const active = new Map(rows.map((row) => [rowKey(row.userId, row.goalId), row.isActive]));
   for (const [event, entry] of entries) {
     if (entry.reason !== undefined) continue;
     for (const goal of goalsMatching(catalog, event)) {
       const isActive = active.get(rowKey(event.userId, goal.goalId));
-      if (isActive === true) continue;
+      if (isActive === true || (isActive === undefined && !options.listUnassigned)) continue;
       entry.goals.push({
         goalId: goal.goalId,
         result: 'unchanged',

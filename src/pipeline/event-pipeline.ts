@@ -20,6 +20,8 @@ import type {
 export interface EventPipelineOptions {
   readonly databaseUrl: string;
   readonly challenges: readonly Challenge[];
+  /** The stored configuration `challenges` come from (src/live-config/), named in the audit trail. */
+  readonly configId?: number | undefined;
   readonly namespace: string;
   readonly host: string;
   readonly grpcPort: number;
@@ -53,7 +55,7 @@ export interface EventPipeline {
    * Hands a new configuration to every worker; resolves when all use it for their next flush (or
    * rejects after CATALOG_TIMEOUT_MS, when some worker has not answered: it still gets it, in order).
    */
-  applyChallenges(challenges: readonly Challenge[]): Promise<void>;
+  applyChallenges(challenges: readonly Challenge[], configId: number): Promise<void>;
   /** Stop accepting events, let in-flight calls finish, flush every shard, close pools. */
   stop(): Promise<void>;
 }
@@ -103,6 +105,7 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
           logLevel: options.logLevel,
           databaseUrl: options.databaseUrl,
           challenges: options.challenges,
+          configId: options.configId,
           settings: options.settings,
           clockOffset: options.clockOffset,
         } satisfies ShardWorkerData,
@@ -173,7 +176,7 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
     ];
   };
 
-  const applyChallenges = async (challenges: readonly Challenge[]): Promise<void> => {
+  const applyChallenges = async (challenges: readonly Challenge[], configId: number): Promise<void> => {
     const request = ++nextRequest;
     const answered = new Set<Worker>();
     try {
@@ -194,7 +197,7 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
             resolve();
           }
         });
-        const message: ControlMessage = { type: 'catalog', request, challenges };
+        const message: ControlMessage = { type: 'catalog', request, challenges, configId };
         for (const worker of workers) worker.postMessage(message);
       });
     } finally {

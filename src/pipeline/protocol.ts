@@ -21,6 +21,8 @@ export interface ShardWorkerData {
   readonly logLevel: LogLevel;
   readonly databaseUrl: string;
   readonly challenges: readonly Challenge[];
+  /** The stored configuration the challenges come from; absent when they were not stored. */
+  readonly configId?: number | undefined;
   readonly settings: ShardSettings;
   /** Tests only: the shared clock offset (src/clock.ts); absent in production. */
   readonly clockOffset?: SharedArrayBuffer | undefined;
@@ -65,7 +67,12 @@ export type ControlMessage =
   | { readonly type: 'connect'; readonly ports: readonly MessagePort[] }
   | { readonly type: 'collect'; readonly request: number }
   /** A new configuration: used from the next flush on; answered by `catalog-applied`. */
-  | { readonly type: 'catalog'; readonly request: number; readonly challenges: readonly Challenge[] }
+  | {
+      readonly type: 'catalog';
+      readonly request: number;
+      readonly challenges: readonly Challenge[];
+      readonly configId: number;
+    }
   | { readonly type: 'shutdown' };
 
 /** Worker → main. */

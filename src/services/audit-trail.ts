@@ -4,8 +4,8 @@
  */
 import type { Db } from '../db/client.ts';
 import { readAuditEntries } from '../db/event-audit.ts';
-import type { AuditEntry, GoalEffect } from '../domain/audit.ts';
-import { type CurrentCatalog, findGoalInChallenge } from '../domain/catalog.ts';
+import { type AuditEntry, type EventEntry, type GoalEffect, withUnassignedGoals } from '../domain/audit.ts';
+import { type Catalog, type CurrentCatalog, findGoalInChallenge } from '../domain/catalog.ts';
 import { challengeNotFound, goalNotFound, invalidRequest } from '../domain/errors.ts';
 import { formatTimestamp } from '../domain/time.ts';
 
@@ -48,20 +48,59 @@ export interface AuditTrail {
   ): Promise<GoalHistoryResponse>;
 }
 
-export function createAuditTrail(deps: { db: Db; catalog: CurrentCatalog }): AuditTrail {
+export function createAuditTrail(deps: {
+  db: Db;
+  catalog: CurrentCatalog;
+  /**
+   * The rules of a stored configuration, to name the goals an entry leaves implied; the catalog
+   * in force when absent or when the configuration cannot be read.
+   */
+  catalogOf?: (configId: number) => Promise<Catalog | undefined>;
+}): AuditTrail {
+  const matchingGoals = async (entry: EventEntry): Promise<string[]> => {
+    const catalog =
+      (entry.configId === undefined ? undefined : await deps.catalogOf?.(entry.configId)) ?? deps.catalog();
+    const goals =
+      entry.kind === 'login'
+        ? catalog.loginGoals
+        : (catalog.statisticGoalsByStatCode.get(entry.statCode ?? '') ?? []);
+    return goals.map((goal) => goal.goalId);
+  };
+  const read = async (userId: string, goalId: string | undefined, limit: number | undefined) => {
+    const goal = goalId === undefined ? undefined : deps.catalog().goalById.get(goalId);
+    const stored = await readAuditEntries(deps.db, userId, {
+      ...(goalId === undefined
+        ? {}
+        : {
+            goal: {
+              goalId,
+              kind: goal?.eventSource ?? 'statistic',
+              // An unknown goal is implied by no event: only entries that list it match.
+              statCode: goal === undefined ? '\u0000' : goal.requirement.statCode,
+            },
+          }),
+      limit: checkedLimit(limit),
+    });
+    const entries: AuditEntry[] = [];
+    for (const entry of stored) {
+      const full =
+        entry.kind === 'admin' || entry.configId === undefined
+          ? entry
+          : withUnassignedGoals(entry, await matchingGoals(entry));
+      if (goalId === undefined || full.goals.some((effect) => effect.goalId === goalId)) entries.push(full);
+    }
+    return entries;
+  };
   return {
     async playerEntries(userId, options) {
-      const entries = await readAuditEntries(deps.db, userId, {
-        goalId: options.goalId,
-        limit: checkedLimit(options.limit),
-      });
+      const entries = await read(userId, options.goalId, options.limit);
       return entries.map((entry) => entryJson(entry, { goalId: options.goalId, withAdmin: true }));
     },
     async goalHistory(userId, challengeId, goalId, limit) {
       const catalog = deps.catalog();
       if (!catalog.challengeById.has(challengeId)) throw challengeNotFound(challengeId);
       if (!findGoalInChallenge(catalog, challengeId, goalId)) throw goalNotFound(goalId, challengeId);
-      const entries = await readAuditEntries(deps.db, userId, { goalId, limit: checkedLimit(limit) });
+      const entries = await read(userId, goalId, limit);
       return {
         challengeId,
         goalId,

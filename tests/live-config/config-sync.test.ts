@@ -83,7 +83,7 @@ describe('live configuration', () => {
     const a = await replica(db, path);
     const b = await replica(db, path);
     const applied: number[] = [];
-    b.onChange(async (challenges) => {
+    b.onChange(async ({ challenges }) => {
       applied.push(challenges[0]?.goals[0]?.requirement.targetValue ?? -1);
     });
     const sync = startConfigSync({ db: db.pool, live: b, intervalMs: 60_000, logger });

@@ -206,6 +206,40 @@ describe('event audit', () => {
     ]);
   });
 
+  test('recorded with its configuration, an entry leaves the unassigned goals implied and shows them', async () => {
+    await applyEventBatch(db.pool, catalog, [login('with-config-1')], NOW, { configId: 7 });
+    const [stored] = await db.pool<{ audit: { cfg: number; g: unknown[] } }[]>`
+      select audit from processed_events where event_id = 'with-config-1'`;
+    expect(stored?.audit.cfg).toBe(7);
+    expect(stored?.audit.g).toEqual([['login-3-times', 0, 1, 'not_started', 'in_progress']]);
+    const asked: number[] = [];
+    const withConfigs = createAuditTrail({
+      db: db.pool,
+      catalog: () => catalog,
+      catalogOf: async (configId) => {
+        asked.push(configId);
+        return catalog;
+      },
+    });
+    const [entry] = await withConfigs.playerEntries(user, { limit: 1 });
+    expect(entry?.goals).toEqual([
+      {
+        goalId: 'login-3-times',
+        result: 'changed',
+        from: { progress: 0, status: 'not_started' },
+        to: { progress: 1, status: 'in_progress' },
+      },
+      { goalId: 'login-3-days', result: 'unchanged', reason: 'goal_not_assigned' },
+      { goalId: 'daily-login', result: 'unchanged', reason: 'goal_not_assigned' },
+    ]);
+    expect(asked).toEqual([7]);
+    // Filtered by an implied goal, the entry is found too.
+    const [implied] = await withConfigs.playerEntries(user, { goalId: 'daily-login', limit: 5 });
+    expect(implied?.goals).toEqual([
+      { goalId: 'daily-login', result: 'unchanged', reason: 'goal_not_assigned' },
+    ]);
+  });
+
   test('the goal filter and the limit', async () => {
     await apply([stat('enemy_kills', 1)]);
     await apply([login()]);
