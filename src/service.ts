@@ -17,6 +17,7 @@ import type { Catalog } from './domain/catalog.ts';
 import { createApp } from './http/app.ts';
 import { MAX_ACCEPTED_BODY_BYTES } from './http/request-body.ts';
 import { createConfigAdmin } from './live-config/config-admin.ts';
+import { createConfigCatalogs } from './live-config/config-catalogs.ts';
 import {
   readConfigFile,
   reloadConfigFile,
@@ -32,6 +33,8 @@ import { startExpiredRowCleanup } from './pipeline/expired-row-cleanup.ts';
 import { createRewardGranter } from './rewards/create-granter.ts';
 import { parseLatencyRange } from './rewards/mock-granter.ts';
 import type { RewardGranter } from './rewards/reward-granter.ts';
+import { createAdminPlayers } from './services/admin/admin-players.ts';
+import { createAuditTrail } from './services/audit-trail.ts';
 import { createChallengeQueries } from './services/challenge-queries.ts';
 import { createClaimReward } from './services/claim-reward.ts';
 import { createPlayerErasure } from './services/erasure.ts';
@@ -201,6 +204,22 @@ export async function startService(
         logger.info({ userId, reason }, 'admin request refused: permission denied'),
     });
     const granter = overrides.granter ?? buildGranter(config, metrics);
+    const claimReward = createClaimReward({
+      pool,
+      catalog: currentCatalog,
+      namespace: config.namespace,
+      granter,
+      // The lease must outlive the granter's whole retry budget, or a slow grant could be taken over.
+      leaseMs: config.rewards.timeoutMs * 2 + 5_000,
+      clock,
+      onOutcome: (outcome) => metrics.claims.inc({ outcome }),
+    });
+    const erasure = createPlayerErasure({ db: pool, namespace: config.namespace });
+    const auditTrail = createAuditTrail({
+      db: pool,
+      catalog: currentCatalog,
+      catalogOf: createConfigCatalogs({ db: pool, live }),
+    });
     const app = createApp({
       basePath: config.basePath,
       authenticate,
@@ -212,20 +231,22 @@ export async function startService(
         clock,
       }),
       selection: createGoalSelection({ pool, catalog: currentCatalog, namespace: config.namespace, clock }),
-      claimReward: createClaimReward({
+      claimReward,
+      rotation: createRotationStatus({ catalog: currentCatalog, clock }),
+      erasure,
+      authorizeAdmin,
+      configAdmin: createConfigAdmin({ db: pool, live, namespace: config.namespace }),
+      auditTrail,
+      adminPlayers: createAdminPlayers({
         pool,
         catalog: currentCatalog,
         namespace: config.namespace,
-        granter,
-        // The lease must outlive the granter's whole retry budget, or a slow grant could be taken over.
-        leaseMs: config.rewards.timeoutMs * 2 + 5_000,
         clock,
-        onOutcome: (outcome) => metrics.claims.inc({ outcome }),
+        auditTrail,
+        claimReward,
+        erasure,
+        logger,
       }),
-      rotation: createRotationStatus({ catalog: currentCatalog, clock }),
-      erasure: createPlayerErasure({ db: pool, namespace: config.namespace }),
-      authorizeAdmin,
-      configAdmin: createConfigAdmin({ db: pool, live, namespace: config.namespace }),
       clock,
       checkDatabase: async () => void (await pool`select 1`),
       metrics,

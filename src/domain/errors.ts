@@ -116,6 +116,10 @@ export const challengeNotFound = (challengeId: string) =>
 export const goalNotFound = (goalId: string, challengeId: string) =>
   new AppError('GOAL_NOT_FOUND', `Goal '${echoed(goalId)}' not found in challenge '${echoed(challengeId)}'`);
 
+/** A goal id looked up across all challenges (admin routes name no challenge). */
+export const goalNotConfigured = (goalId: string) =>
+  new AppError('GOAL_NOT_FOUND', `Goal '${echoed(goalId)}' is not in the challenge configuration in force`);
+
 export const goalNotActive = (goalId: string, challengeId: string) =>
   new AppError(
     'GOAL_NOT_ACTIVE',

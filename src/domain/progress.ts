@@ -20,6 +20,20 @@ export interface EventProgress {
   readonly periodStart: string | null;
 }
 
+/** Whether two states are the same in every stored field: a write of one over the other changes nothing. */
+export function isSameProgress(a: EventProgress, b: EventProgress): boolean {
+  return (
+    a.progress === b.progress &&
+    a.status === b.status &&
+    a.progressDay === b.progressDay &&
+    a.baselineValue === b.baselineValue &&
+    a.periodStart === b.periodStart &&
+    a.lastEventAt?.getTime() === b.lastEventAt?.getTime() &&
+    a.completedAt?.getTime() === b.completedAt?.getTime() &&
+    a.claimedAt?.getTime() === b.claimedAt?.getTime()
+  );
+}
+
 /** What a game event means for one goal it matches. */
 export type GoalEvent =
   | { readonly source: 'login' }

@@ -9,6 +9,8 @@ import { AppError, methodNotAllowed, routeNotFound } from '../domain/errors.ts';
 import type { ConfigAdmin } from '../live-config/config-admin.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import type { AdminPlayers } from '../services/admin/admin-players.ts';
+import type { AuditTrail } from '../services/audit-trail.ts';
 import type { ChallengeQueries } from '../services/challenge-queries.ts';
 import type { ClaimReward } from '../services/claim-reward.ts';
 import type { PlayerErasure } from '../services/erasure.ts';
@@ -21,8 +23,10 @@ import { asAppError, errorResponse, internalError, validationError } from './err
 import { openApiDocs, type RouteLike } from './openapi.ts';
 import { bodyLimitFor, checkDeclaredLength, readJsonBody } from './request-body.ts';
 import { adminConfigRoutes } from './routes/admin-config.ts';
+import { adminPlayerRoutes } from './routes/admin-players.ts';
 import { challengeRoutes } from './routes/challenges.ts';
 import { ERASURE_WINDOW_SECONDS, erasureRoutes } from './routes/erasure.ts';
+import { goalHistoryRoutes } from './routes/goal-history.ts';
 import { goalSelectionRoutes } from './routes/goal-selection.ts';
 import { goalRoutes } from './routes/goals.ts';
 import { operationRoutes } from './routes/operations.ts';
@@ -41,6 +45,8 @@ export interface AppDeps {
   /** Admin routes: the caller must hold the admin permission for the route's action. */
   readonly authorizeAdmin: AuthorizeAdmin;
   readonly configAdmin: ConfigAdmin;
+  readonly adminPlayers: AdminPlayers;
+  readonly auditTrail: AuditTrail;
   /** The time rate limits are counted on; the wall clock when left out. */
   readonly clock?: () => Date;
   /** Resolves when the database answers; rejects (or times out) otherwise. */
@@ -79,6 +85,12 @@ export function createApp(deps: AppDeps) {
     rotation: boundedService(deps.rotation, requestTimeoutMs),
     erasure: boundedService(deps.erasure, requestTimeoutMs),
     configAdmin: boundedService(deps.configAdmin, requestTimeoutMs),
+    auditTrail: boundedService(deps.auditTrail, requestTimeoutMs),
+  };
+  // A claim on a player's behalf is a claim: it gets the claim deadline.
+  const admin: AdminPlayers = {
+    ...boundedService(deps.adminPlayers, requestTimeoutMs),
+    claim: bounded(deps.adminPlayers.claim.bind(deps.adminPlayers), claimTimeoutMs),
   };
   const erasureLimit = createUserRateLimit({
     windowMs: ERASURE_WINDOW_SECONDS * 1000,
@@ -160,7 +172,9 @@ export function createApp(deps: AppDeps) {
     .use(rotationRoutes({ authenticate: deps.authenticate, ...services }))
     .use(goalSelectionRoutes({ authenticate: deps.authenticate, ...services }))
     .use(erasureRoutes({ authenticate: deps.authenticate, ...services, limit: erasureLimit }))
-    .use(adminConfigRoutes({ authorizeAdmin: deps.authorizeAdmin, ...services }));
+    .use(adminConfigRoutes({ authorizeAdmin: deps.authorizeAdmin, ...services }))
+    .use(goalHistoryRoutes({ authenticate: deps.authenticate, ...services }))
+    .use(adminPlayerRoutes({ authorizeAdmin: deps.authorizeAdmin, admin }));
   return app;
 }
 

@@ -6,7 +6,9 @@
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { t } from 'elysia';
 import type { OpenAPIV3 } from 'openapi-types';
+import { ADMIN_ACTIONS, EVENT_UNCHANGED_REASONS, GOAL_UNCHANGED_REASONS } from '../domain/audit.ts';
 import { ERROR_CODES } from '../domain/errors.ts';
+import { MAX_PROGRESS } from '../domain/progress.ts';
 import { GOAL_STATUSES, REWARD_TYPES } from '../domain/types.ts';
 
 /** A string enum as OpenAPI 3.0 lists one (a union of literals would be an `anyOf` of `const`s). */
@@ -301,6 +303,138 @@ export const ActiveOnlyQuery = t.Object({
     }),
   ),
 });
+
+const ProgressPoint = t.Object({ progress: Type.Integer(), status: Status });
+
+/** One object for both kinds: OpenAPI 3.0 has no discriminated union that Swagger UI shows well. */
+const GoalEffect = t.Object({
+  goalId: t.String(),
+  result: stringEnum(['changed', 'unchanged']),
+  from: t.Optional(ProgressPoint),
+  to: t.Optional(ProgressPoint),
+  reason: t.Optional(
+    stringEnum(GOAL_UNCHANGED_REASONS, { description: 'Why the goal did not move (result "unchanged")' }),
+  ),
+});
+
+const auditEntry = (withAdmin: boolean) =>
+  t.Object({
+    kind: stringEnum(['login', 'statistic', 'admin']),
+    recordedAt: Timestamp,
+    eventId: t.Optional(
+      Type.Unsafe<string | null>({
+        type: 'string',
+        nullable: true,
+        description: "The platform's event id; null when the event had none (events only)",
+      }),
+    ),
+    statCode: t.Optional(t.String()),
+    value: t.Optional(Type.Number({ description: "The statistic event's value" })),
+    occurredAt: t.Optional(Timestamp),
+    reason: t.Optional(
+      stringEnum(EVENT_UNCHANGED_REASONS, { description: 'Why the event changed nothing for the player' }),
+    ),
+    namespace: t.Optional(t.String({ description: "The event's namespace (reason other_namespace)" })),
+    action: t.Optional(stringEnum(ADMIN_ACTIONS, { description: 'What the admin did (kind "admin")' })),
+    ...(withAdmin
+      ? { adminUserId: t.Optional(t.String({ description: 'The admin\'s user id (kind "admin")' })) }
+      : {}),
+    goals: t.Array(GoalEffect),
+  });
+
+export const GoalHistoryResponse = t.Object({
+  challengeId: t.String(),
+  goalId: t.String(),
+  entries: t.Array(auditEntry(false), { description: 'Newest first' }),
+});
+
+export const AdminEventsResponse = t.Object({
+  userId: t.String(),
+  entries: t.Array(auditEntry(true), { description: 'Newest first' }),
+});
+
+export const AuditLimitQuery = t.Object({
+  limit: t.Optional(t.String({ description: 'Most entries to return: 1-1000, default 50' })),
+});
+
+export const AdminEventsQuery = t.Object({
+  goalId: t.Optional(t.String({ description: 'Only entries about this goal' })),
+  limit: t.Optional(t.String({ description: 'Most entries to return: 1-1000, default 50' })),
+});
+
+const dateOrEmpty = (description: string) => t.String({ description: `${description}; YYYY-MM-DD, or ""` });
+
+const StoredRow = t.Object(
+  {
+    progress: Type.Integer({ description: "The stored value: a relative goal's raw stat value" }),
+    status: Status,
+    isActive: t.Boolean(),
+    baselineValue: Type.Unsafe<number | null>({
+      type: 'integer',
+      nullable: true,
+      description: 'Relative goals: the stat value progress counts from; null until the first event',
+    }),
+    progressDay: dateOrEmpty('Per-day goals: the UTC day of the last counted event'),
+    periodStart: dateOrEmpty("Rotating goals: the first day of the row's period"),
+    lastEventAt: Timestamp,
+    completedAt: Timestamp,
+    claimedAt: Timestamp,
+    assignedAt: Timestamp,
+    expiresAt: Timestamp,
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { description: 'The stored row as it is, before the view adjusts it for a new day or period' },
+);
+
+const nullableStored = nullable(StoredRow);
+
+export const AdminChallengesResponse = t.Object({
+  userId: t.String(),
+  challenges: t.Array(
+    t.Object({
+      challengeId: t.String(),
+      name: t.String(),
+      description: t.String(),
+      goals: t.Array(t.Object({ ...GoalProgress.properties, stored: nullableStored })),
+    }),
+  ),
+  unconfiguredRows: t.Array(t.Object({ challengeId: t.String(), goalId: t.String(), stored: StoredRow }), {
+    description: 'Rows of goals the configuration in force does not have (hidden from the player)',
+  }),
+});
+
+export const GoalChangeResponse = t.Object({
+  userId: t.String(),
+  challengeId: t.String(),
+  goalId: t.String(),
+  action: stringEnum(['set_progress', 'complete', 'reset']),
+  effect: GoalEffect,
+  progress: Type.Integer({ description: 'After the change, as the player sees it' }),
+  status: Status,
+  isActive: t.Boolean(),
+  completedAt: Timestamp,
+  claimedAt: Timestamp,
+  stored: nullableStored,
+});
+
+export const AdminClaimResponse = t.Object({
+  userId: t.String(),
+  challengeId: t.String(),
+  ...ClaimResponse.properties,
+});
+
+export const SetProgressBody = t.Object({ progress: t.Unknown() }, { additionalProperties: true });
+
+export const SET_PROGRESS_BODY = jsonBody(
+  t.Object({
+    progress: Type.Integer({
+      minimum: 0,
+      maximum: MAX_PROGRESS,
+      description: 'What counts towards the target, as the player sees it',
+    }),
+  }),
+);
 
 /**
  * OpenAPI response entries for documentation only; handlers are not re-validated on the way out.

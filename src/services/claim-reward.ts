@@ -12,7 +12,7 @@
  * retry owns the outcome and its grant repeats this one under the same key.
  */
 
-import type { Pool } from '../db/client.ts';
+import type { Db, Pool } from '../db/client.ts';
 import { getProgressStates, lockProgressState, markClaimed } from '../db/progress-rows.ts';
 import {
   type ClaimKey,
@@ -34,7 +34,7 @@ import {
 import { viewProgress } from '../domain/progress-view.ts';
 import { rewardJson } from '../domain/reward-json.ts';
 import { formatTimestamp } from '../domain/time.ts';
-import type { GoalStatus, Reward } from '../domain/types.ts';
+import type { GoalStatus, ProgressState, Reward } from '../domain/types.ts';
 import type { RewardGranter } from '../rewards/reward-granter.ts';
 
 export interface ClaimResponse {
@@ -60,13 +60,27 @@ export interface ClaimDeps {
   readonly onOutcome?: (outcome: ClaimOutcome) => void;
 }
 
-export type ClaimReward = (userId: string, challengeId: string, goalId: string) => Promise<ClaimResponse>;
+export interface ClaimOptions {
+  /**
+   * Runs in the transaction that records the grant and marks the goal claimed, after both, with
+   * the row as it was before the mark (undefined when it is gone): what it writes (an admin's audit
+   * entry) commits with the claim or not at all. Not called when the claim is refused.
+   */
+  readonly withinClaim?: (tx: Db, before: ProgressState | undefined) => Promise<void>;
+}
+
+export type ClaimReward = (
+  userId: string,
+  challengeId: string,
+  goalId: string,
+  options?: ClaimOptions,
+) => Promise<ClaimResponse>;
 
 export function createClaimReward(deps: ClaimDeps): ClaimReward {
   const { pool, namespace, granter, clock } = deps;
   const report = deps.onOutcome ?? (() => {});
 
-  return async (userId, challengeId, goalId) => {
+  return async (userId, challengeId, goalId, options = {}) => {
     const catalog = deps.catalog();
     if (!catalog.challengeById.has(challengeId)) throw challengeNotFound(challengeId);
     const goal = findGoalInChallenge(catalog, challengeId, goalId);
@@ -150,10 +164,11 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
     // (holding the row, wanting the ledger row) deadlocks with this one. The grant is recorded
     // first so that nothing is written unless this request still owns the reservation.
     const lost = await pool.begin(async (tx) => {
-      await lockProgressState(tx, userId, goalId);
+      const before = await lockProgressState(tx, userId, goalId);
       if (!(await recordGrant(tx, key, leaseToken, claimedAt)))
         return { grantedAt: await findGrantedAt(tx, key) };
       await markClaimed(tx, { userId, goalId, ...periodOf(key.period), now: claimedAt });
+      await options.withinClaim?.(tx, before);
       return undefined;
     });
     if (lost) {

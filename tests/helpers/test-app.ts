@@ -5,8 +5,10 @@
  */
 import {
   type Authenticate,
+  adminPermissions,
   createAdminAuthorizer,
   createAuthenticator,
+  MOCK_ADMIN_HEADER,
   mintDevToken,
 } from '../../src/auth/index.ts';
 import { loadChallengeConfig } from '../../src/config/challenge-config.ts';
@@ -17,10 +19,12 @@ import { createApp } from '../../src/http/app.ts';
 import { MAX_ACCEPTED_BODY_BYTES } from '../../src/http/request-body.ts';
 import { createConfigAdmin } from '../../src/live-config/config-admin.ts';
 import { createLiveCatalog } from '../../src/live-config/live-catalog.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { createRewardGranter } from '../../src/rewards/create-granter.ts';
 import type { GrantRequest, RewardGranter } from '../../src/rewards/reward-granter.ts';
+import { createAdminPlayers } from '../../src/services/admin/admin-players.ts';
+import { createAuditTrail } from '../../src/services/audit-trail.ts';
 import { createChallengeQueries } from '../../src/services/challenge-queries.ts';
 import { createClaimReward } from '../../src/services/claim-reward.ts';
 import { createPlayerErasure } from '../../src/services/erasure.ts';
@@ -45,6 +49,8 @@ export interface TestAppOptions {
   /** A database the caller owns and closes (see `borrowedDb` for a bare pool). */
   readonly db?: TestDb;
   readonly requestTimeoutMs?: number;
+  /** Where the app logs; nowhere (level fatal) by default. */
+  readonly logger?: Logger;
 }
 
 export interface TestApp {
@@ -59,12 +65,12 @@ export interface TestApp {
   request(
     method: string,
     path: string,
-    init?: { user?: string; body?: unknown; headers?: Record<string, string> },
+    init?: { user?: string; admin?: string; body?: unknown; headers?: Record<string, string> },
   ): Promise<Response>;
   json<T = unknown>(
     method: string,
     path: string,
-    init?: { user?: string; body?: unknown },
+    init?: { user?: string; admin?: string; body?: unknown },
   ): Promise<{ status: number; body: T }>;
   handle(request: Request): Promise<Response>;
   /** Serves the app on a free loopback port with the service's listen options; once per app. */
@@ -105,29 +111,44 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     challenges: catalog.challenges,
   });
   const current = live.current;
+  const claimReward = createClaimReward({
+    pool: db.pool,
+    catalog: current,
+    namespace: TEST_NAMESPACE,
+    granter,
+    leaseMs: options.leaseMs ?? 60_000,
+    clock,
+    onOutcome: (outcome) => metrics.claims.inc({ outcome }),
+  });
+  const erasure = createPlayerErasure({ db: db.pool, namespace: TEST_NAMESPACE });
+  const auditTrail = createAuditTrail({ db: db.pool, catalog: current });
   const app = createApp({
     basePath: options.basePath ?? '',
     authenticate,
     queries: createChallengeQueries({ db: db.pool, catalog: current, clock }),
     assignment: createGoalAssignment({ db: db.pool, catalog: current, namespace: TEST_NAMESPACE, clock }),
     selection: createGoalSelection({ pool: db.pool, catalog: current, namespace: TEST_NAMESPACE, clock }),
-    claimReward: createClaimReward({
-      pool: db.pool,
-      catalog: current,
-      namespace: TEST_NAMESPACE,
-      granter,
-      leaseMs: options.leaseMs ?? 60_000,
-      clock,
-      onOutcome: (outcome) => metrics.claims.inc({ outcome }),
-    }),
+    claimReward,
     rotation: createRotationStatus({ catalog: current, clock }),
-    erasure: createPlayerErasure({ db: db.pool, namespace: TEST_NAMESPACE }),
+    erasure,
     authorizeAdmin: createAdminAuthorizer({
-      mode: auth === 'dev' ? 'dev' : 'mock',
+      // A custom authenticator checks tokens, so admin routes check their permissions claim.
+      mode: typeof auth === 'function' ? 'jwks' : auth,
       authenticate,
       namespace: TEST_NAMESPACE,
     }),
     configAdmin: createConfigAdmin({ db: db.pool, live, namespace: TEST_NAMESPACE }),
+    auditTrail,
+    adminPlayers: createAdminPlayers({
+      pool: db.pool,
+      catalog: current,
+      namespace: TEST_NAMESPACE,
+      clock,
+      auditTrail,
+      claimReward,
+      erasure,
+      logger: options.logger ?? createLogger('fatal'),
+    }),
     clock,
     checkDatabase: async () => void (await db.pool`select 1`),
     metrics,
@@ -141,6 +162,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     if (init.user !== undefined) {
       if (auth === 'dev') headers.set('authorization', `Bearer ${await devToken(init.user)}`);
       else headers.set('x-mock-user-id', init.user);
+    }
+    if (init.admin !== undefined) {
+      if (auth === 'dev') headers.set('authorization', `Bearer ${await adminToken(init.admin)}`);
+      else headers.set(MOCK_ADMIN_HEADER, init.admin);
     }
     let body: string | undefined;
     if (init.body !== undefined) {
@@ -163,7 +188,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       fixedNow = now;
     },
     request,
-    json: async <T>(method: string, path: string, init?: { user?: string; body?: unknown }) => {
+    json: async <T>(
+      method: string,
+      path: string,
+      init?: { user?: string; admin?: string; body?: unknown },
+    ) => {
       const response = await request(method, path, init);
       return { status: response.status, body: (await response.json()) as T };
     },
@@ -191,6 +220,10 @@ export const borrowedDb = (pool: Pool, url = 'postgres://unused'): TestDb => ({
 
 export const devToken = (userId: string, namespace = TEST_NAMESPACE) =>
   mintDevToken({ secret: DEV_SECRET, userId, namespace });
+
+/** A dev token with every action on the admin permission of `namespace`. */
+export const adminToken = (userId: string, namespace = TEST_NAMESPACE) =>
+  mintDevToken({ secret: DEV_SECRET, userId, namespace, permissions: adminPermissions(namespace) });
 
 /** The recording default granter is a plain object; a real mock granter when a test wants latency. */
 export const slowMockGranter = (latencyMs: number) =>

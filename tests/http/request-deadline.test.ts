@@ -91,6 +91,16 @@ describe('every /v1 route', () => {
         namespace: 'ns',
       }),
       configAdmin: { get: never, validate: never, apply: never },
+      auditTrail: { playerEntries: never, goalHistory: never },
+      adminPlayers: {
+        challenges: never,
+        events: never,
+        setProgress: never,
+        complete: never,
+        reset: never,
+        claim: never,
+        erase: never,
+      },
       claimReward: never,
       checkDatabase: never,
       metrics: createMetrics({ defaultMetrics: false }),
@@ -108,7 +118,7 @@ describe('every /v1 route', () => {
           'x-mock-user-id': 'hung-user',
           'x-mock-admin-id': 'hung-admin',
         },
-        ...(method === 'GET' ? {} : { body: '{"isActive":true}' }),
+        ...(method === 'GET' ? {} : { body: '{"isActive":true,"progress":1}' }),
       });
       return { route: `${method} ${path}`, ...(await answerWithin(app.handle(request), 2_000)) };
     });
