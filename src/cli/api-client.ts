@@ -7,6 +7,8 @@ export interface ApiAuth {
   token?: string;
   /** Sent as `x-mock-user-id` (AUTH_MODE=mock services). */
   mockUser?: string;
+  /** Sent as `x-mock-admin-id` (admin routes of AUTH_MODE=mock services). */
+  mockAdmin?: string;
 }
 
 export interface ApiResponse {
@@ -31,7 +33,7 @@ export class ServiceUnreachable extends Error {
 
 export interface ApiClient {
   readonly baseUrl: string;
-  request(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<ApiResponse>;
+  request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<ApiResponse>;
 }
 
 function parseJson(text: string): unknown {
@@ -47,6 +49,7 @@ export function createApiClient(options: { baseUrl: string; auth: ApiAuth; timeo
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.auth.token !== undefined) headers['authorization'] = `Bearer ${options.auth.token}`;
   if (options.auth.mockUser !== undefined) headers['x-mock-user-id'] = options.auth.mockUser;
+  if (options.auth.mockAdmin !== undefined) headers['x-mock-admin-id'] = options.auth.mockAdmin;
   return {
     baseUrl,
     async request(method, path, body) {

@@ -1,6 +1,6 @@
 /**
  * REST commands: `challenges`, `initialize`, `activate`, `deactivate`, `select`, `claim`, `rotation`,
- * `health`.
+ * `history`, `health`.
  * Tables for people by default; `--json` prints the response body exactly as the service sent it.
  */
 import type { Command } from 'commander';
@@ -11,6 +11,7 @@ import {
   ServiceUnreachable,
   segment,
 } from './api-client.ts';
+import { formatEntries, type GoalHistoryBody } from './audit-output.ts';
 import { mintCliToken } from './dev-token.ts';
 import { fail } from './fail.ts';
 import {
@@ -31,7 +32,7 @@ import {
 } from './output.ts';
 import { formatRotation, type RotationStatusBody } from './rotation-output.ts';
 
-interface ConnectionOptions {
+export interface ConnectionOptions {
   url: string;
   json?: boolean;
   timeoutMs: string;
@@ -46,7 +47,7 @@ interface ApiOptions extends ConnectionOptions {
 const defaultUrl = () =>
   `http://localhost:${process.env['HTTP_PORT'] || '8000'}${process.env['BASE_PATH'] || ''}`;
 
-function withConnectionOptions(command: Command): Command {
+export function withConnectionOptions(command: Command): Command {
   return command
     .option('--url <base>', 'service base URL (including BASE_PATH)', defaultUrl())
     .option('--json', 'print the response body exactly as the service returned it')
@@ -60,13 +61,14 @@ function withApiOptions(command: Command): Command {
     .option('--mock-user <userId>', 'send x-mock-user-id (AUTH_MODE=mock services)');
 }
 
-const example = (command: Command, ...lines: string[]) =>
+export const example = (command: Command, ...lines: string[]) =>
   command.addHelpText(
     'after',
     `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((line) => `  $ ${line}`).join('\n')}`,
   );
 
-async function clientFor(options: ApiOptions, authenticated: boolean): Promise<ApiClient> {
+/** `--url` and `--timeout-ms`, checked: a usage error (exit 2) when either is malformed. */
+export function connectionOf(options: ConnectionOptions): { baseUrl: string; timeoutMs: number } {
   try {
     new URL(options.url);
   } catch {
@@ -75,6 +77,11 @@ async function clientFor(options: ApiOptions, authenticated: boolean): Promise<A
   const timeoutMs = Number(options.timeoutMs);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
     fail(`--timeout-ms must be a positive integer, got '${options.timeoutMs}'`);
+  return { baseUrl: options.url, timeoutMs };
+}
+
+async function clientFor(options: ApiOptions, authenticated: boolean): Promise<ApiClient> {
+  const { timeoutMs } = connectionOf(options);
   if (!authenticated) return createApiClient({ baseUrl: options.url, auth: {}, timeoutMs });
   if (options.user !== undefined && options.token !== undefined)
     fail('pass either --user (mint a dev token) or --token, not both');
@@ -115,7 +122,17 @@ async function run(
   render: (response: ApiResponse) => string,
   settings: { authenticated: boolean } = { authenticated: true },
 ): Promise<void> {
-  const response = await answerOf(call(await clientFor(options, settings.authenticated)));
+  await runWith(options, await clientFor(options, settings.authenticated), call, render);
+}
+
+/** `run` with a client the caller built (admin commands authenticate differently). */
+export async function runWith(
+  options: ConnectionOptions,
+  client: ApiClient,
+  call: (client: ApiClient) => Promise<ApiResponse>,
+  render: (response: ApiResponse) => string,
+): Promise<void> {
+  const response = await answerOf(call(client));
   if (response === undefined) return;
   const ok = response.status >= 200 && response.status < 300;
   if (options.json) printRaw(response);
@@ -285,6 +302,29 @@ export function registerApiCommands(program: Command): void {
       options,
       (client) => client.request('GET', `/v1/challenges/${segment(challengeId)}/rotation`),
       (response) => formatRotation(expectBody<RotationStatusBody>(response, ['challengeId', 'rotation'])),
+    ),
+  );
+
+  example(
+    withApiOptions(
+      program
+        .command('history')
+        .argument('<challengeId>', 'challenge id')
+        .argument('<goalId>', 'goal id')
+        .description(
+          "The user's history of one goal, newest first: what each event did, or why it did not count",
+        ),
+    ).option('--limit <n>', 'most entries to show (1-1000, default 50)'),
+    'bun run cli history winter-challenge-2025 kill-10-snowmen --user alice',
+  ).action((challengeId: string, goalId: string, options: ApiOptions & { limit?: string }) =>
+    run(
+      options,
+      (client) =>
+        client.request(
+          'GET',
+          `/v1/challenges/${segment(challengeId)}/goals/${segment(goalId)}/history${options.limit === undefined ? '' : `?limit=${encodeURIComponent(options.limit)}`}`,
+        ),
+      (response) => formatEntries(expectBody<GoalHistoryBody>(response, ['entries']).entries),
     ),
   );
 

@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { adminPermissions, mintDevToken } from '../auth/index.ts';
+import { registerAdminCommands } from './admin-commands.ts';
 import { registerApiCommands } from './api-commands.ts';
 import { DEFAULT_ADMIN_ID, defaultNamespace, devSecretOrFail } from './dev-token.ts';
 import { registerEventCommands } from './event-command.ts';
@@ -57,6 +58,7 @@ function buildProgram(): Command {
     });
 
   registerApiCommands(program);
+  registerAdminCommands(program);
   registerEventCommands(program);
   return program;
 }

@@ -32,7 +32,7 @@ Exit codes:
   2  usage error (unknown option, missing argument, bad value, no dev secret)
   3  the service cannot be reached (not running, wrong --url, no answer in time)
   4  401 UNAUTHENTICATED: pass --user, --token or --mock-user
-  5  other 4xx API error (e.g. CHALLENGE_NOT_FOUND, GOAL_NOT_COMPLETED)
+  5  other 4xx API error (e.g. CHALLENGE_NOT_FOUND, GOAL_NOT_COMPLETED, PERMISSION_DENIED)
   6  5xx API error (e.g. REWARD_GRANT_FAILED, UNAVAILABLE)`;
 
 export type ChallengeListBody = Static<typeof ChallengeList>;
@@ -133,6 +133,10 @@ export const AUTH_HINT =
   '      or --token <jwt> (get one with: bun run cli token --user <id>);\n' +
   '      AUTH_MODE=mock services: pass --mock-user <id>';
 
+export const ADMIN_HINT =
+  'hint: admin commands need the admin permission: AUTH_MODE=dev services: leave out --token (a dev admin\n' +
+  '      token is minted, or get one with: bun run cli token --admin); AUTH_MODE=mock services: pass --mock-admin <id>';
+
 /** Prints a non-2xx API answer and returns the exit code for it. */
 export function reportApiError(response: ApiResponse): number {
   const body = response.json;
@@ -148,5 +152,6 @@ export function reportApiError(response: ApiResponse): number {
     console.error(AUTH_HINT);
     return EXIT.UNAUTHENTICATED;
   }
+  if (code === 'PERMISSION_DENIED') console.error(ADMIN_HINT);
   return response.status >= 500 ? EXIT.SERVER_ERROR : EXIT.CLIENT_ERROR;
 }

@@ -17,6 +17,7 @@ test.each([
   ['deactivate', shipped],
   ['select', shipped],
   ['claim', shipped],
+  ['history', shipped],
   ['rotation', rotation],
 ] as const)('`%s --help` examples name ids of the shipped configuration', async (command, catalog) => {
   const { stdout, exitCode } = await runCli([command, '--help']);
