@@ -14,9 +14,11 @@
  *   ns  the event's namespace (r = other_namespace)
  *   x,a admin entries: the action and the admin's user id
  *   cfg the stored configuration the flush applied (challenge_configs.id): the goals the event
- *       matched and `g` does not list had no row for the player (domain/audit.ts)
- *   g   one array per goal: [goalId, fromProgress, toProgress, fromStatus, toStatus] when it
- *       changed (toStatus left out when the status stayed), [goalId, reason] when it did not
+ *       matched and `g` does not list had no row for the player (domain/audit.ts), and `g` names
+ *       goals by their position in that configuration
+ *   g   one array per goal: [goal, fromProgress, toProgress, fromStatus, toStatus] when it
+ *       changed (toStatus left out when the status stayed), [goal, reason] when it did not; the
+ *       goal is its id, or its position with `cfg`; statuses and reasons in the short codes below
  */
 import { randomUUID } from 'node:crypto';
 import type {
@@ -26,13 +28,37 @@ import type {
   GoalEffect,
   GoalUnchangedReason,
 } from '../domain/audit.ts';
+import type { Catalog } from '../domain/catalog.ts';
 import type { GoalStatus } from '../domain/types.ts';
 import type { Db } from './client.ts';
 
+const STATUS_CODES: Readonly<Record<GoalStatus, string>> = {
+  not_started: 'n',
+  in_progress: 'i',
+  completed: 'c',
+  claimed: 'x',
+};
+const REASON_CODES: Readonly<Record<GoalUnchangedReason, string>> = {
+  goal_not_assigned: 'na',
+  goal_inactive: 'ia',
+  already_completed: 'ac',
+  already_claimed: 'ax',
+  already_counted_today: 'at',
+  rotated_period: 'rp',
+  older_event: 'oe',
+  negative_value_ignored: 'nv',
+  value_unchanged: 'vu',
+};
+const invert = <T extends string>(codes: Readonly<Record<T, string>>): ReadonlyMap<string, T> =>
+  new Map(Object.entries(codes).map(([name, code]) => [code as string, name as T]));
+const STATUS_NAMES = invert(STATUS_CODES);
+const REASON_NAMES = invert(REASON_CODES);
+
+type GoalRef = string | number;
 type StoredEffect =
-  | [string, number, number, GoalStatus, GoalStatus]
-  | [string, number, number, GoalStatus]
-  | [string, GoalUnchangedReason];
+  | [GoalRef, number, number, string, string]
+  | [GoalRef, number, number, string]
+  | [GoalRef, string];
 
 interface StoredAudit {
   readonly k: 'l' | 's' | 'a';
@@ -57,16 +83,19 @@ export interface AuditRow {
 /** A key for an entry that must not take part in dedup; a random UUID cannot meet a real event id. */
 const generatedKey = (): string => `audit:${randomUUID()}`;
 
-function encode(row: AuditRow): { key: string; audit: string } {
+/** `catalog` is the configuration named by the entries' `configId`, so goals can be stored by position. */
+function encode(row: AuditRow, catalog: Catalog | undefined): { key: string; audit: string } {
   const { entry } = row;
-  const g = entry.goals.map(
-    (effect): StoredEffect =>
-      effect.result === 'unchanged'
-        ? [effect.goalId, effect.reason]
-        : effect.from.status === effect.to.status
-          ? [effect.goalId, effect.from.progress, effect.to.progress, effect.from.status]
-          : [effect.goalId, effect.from.progress, effect.to.progress, effect.from.status, effect.to.status],
-  );
+  const byPosition = entry.kind !== 'admin' && entry.configId !== undefined ? catalog : undefined;
+  const ref = (goalId: string): GoalRef => byPosition?.goalPosition.get(goalId) ?? goalId;
+  const g = entry.goals.map((effect): StoredEffect => {
+    if (effect.result === 'unchanged') return [ref(effect.goalId), REASON_CODES[effect.reason]];
+    const from = STATUS_CODES[effect.from.status];
+    const to = STATUS_CODES[effect.to.status];
+    return from === to
+      ? [ref(effect.goalId), effect.from.progress, effect.to.progress, from]
+      : [ref(effect.goalId), effect.from.progress, effect.to.progress, from, to];
+  });
   if (entry.kind === 'admin') {
     return {
       key: generatedKey(),
@@ -88,18 +117,30 @@ function encode(row: AuditRow): { key: string; audit: string } {
   return { key: ownKey ?? generatedKey(), audit: JSON.stringify(stored) };
 }
 
-function decode(key: string, userId: string, recordedAt: Date, stored: StoredAudit): AuditEntry {
-  const goals = stored.g.map(
-    (effect): GoalEffect =>
-      effect.length === 2
-        ? { goalId: effect[0], result: 'unchanged', reason: effect[1] }
-        : {
-            goalId: effect[0],
-            result: 'changed',
-            from: { progress: effect[1], status: effect[3] },
-            to: { progress: effect[2], status: effect[4] ?? effect[3] },
-          },
-  );
+function decode(
+  key: string,
+  userId: string,
+  recordedAt: Date,
+  stored: StoredAudit,
+  catalog: Catalog | undefined,
+): AuditEntry {
+  // A position whose configuration cannot be read is shown as such rather than guessed.
+  const goalId = (ref: GoalRef): string =>
+    typeof ref === 'string' ? ref : (catalog?.goals[ref]?.goalId ?? `#${ref}`);
+  const status = (code: string): GoalStatus => STATUS_NAMES.get(code) ?? (code as GoalStatus);
+  const goals = stored.g.map((effect): GoalEffect => {
+    if (effect.length === 2) {
+      const reason = REASON_NAMES.get(effect[1]) ?? (effect[1] as GoalUnchangedReason);
+      return { goalId: goalId(effect[0]), result: 'unchanged', reason };
+    }
+    const from = status(effect[3]);
+    return {
+      goalId: goalId(effect[0]),
+      result: 'changed',
+      from: { progress: effect[1], status: from },
+      to: { progress: effect[2], status: effect[4] === undefined ? from : status(effect[4]) },
+    };
+  });
   if (stored.k === 'a') {
     return {
       kind: 'admin',
@@ -147,7 +188,7 @@ export async function writeAuditRows(
   db: Db,
   rows: readonly AuditRow[],
   recordedAt: Date,
-  options: { readonly claimed: boolean },
+  options: { readonly claimed: boolean; readonly catalog?: Catalog | undefined },
 ): Promise<number> {
   if (rows.length === 0) return 0;
   const keys: string[] = [];
@@ -155,7 +196,7 @@ export async function writeAuditRows(
   const audits: string[] = [];
   const eventKeys = new Set<string>();
   for (const row of rows) {
-    const { key, audit } = encode(row);
+    const { key, audit } = encode(row, options.catalog);
     if (row.keyedByEventId) eventKeys.add(key);
     keys.push(key);
     users.push(row.entry.userId);
@@ -172,8 +213,10 @@ export async function writeAuditRows(
 }
 
 /**
- * The player's entries, newest first. With `goal`, only those that list the goal, or that may
- * leave it implied (an event of the kind and stat code that count it, recorded with `cfg`).
+ * The player's entries, newest first. With `goal`, only those that may concern it: entries that
+ * name it by id, and events of the kind and stat code that count it recorded with `cfg` (which name
+ * goals by position, or leave them implied); the caller keeps those that do. `catalogOf` gives the
+ * configuration of a `cfg`.
  */
 export async function readAuditEntries(
   db: Db,
@@ -185,6 +228,7 @@ export async function readAuditEntries(
       readonly statCode: string;
     };
     readonly limit: number;
+    readonly catalogOf?: ((configId: number) => Promise<Catalog | undefined>) | undefined;
   },
 ): Promise<AuditEntry[]> {
   const { goal } = options;
@@ -204,5 +248,20 @@ export async function readAuditEntries(
       }
     order by processed_at desc, seq desc nulls last
     limit ${options.limit}`;
-  return rows.map((row) => decode(row.event_id, userId, row.processed_at, row.audit));
+  const catalogs = new Map<number, Catalog | undefined>();
+  const entries: AuditEntry[] = [];
+  for (const row of rows) {
+    const { cfg } = row.audit;
+    if (cfg !== undefined && !catalogs.has(cfg)) catalogs.set(cfg, await options.catalogOf?.(cfg));
+    entries.push(
+      decode(
+        row.event_id,
+        userId,
+        row.processed_at,
+        row.audit,
+        cfg === undefined ? undefined : catalogs.get(cfg),
+      ),
+    );
+  }
+  return entries;
 }

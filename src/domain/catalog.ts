@@ -9,6 +9,9 @@ export interface Catalog {
   readonly challenges: readonly Challenge[];
   readonly challengeById: ReadonlyMap<string, Challenge>;
   readonly goalById: ReadonlyMap<string, Goal>;
+  /** Every goal in configuration order: a goal's position names it compactly within one configuration. */
+  readonly goals: readonly Goal[];
+  readonly goalPosition: ReadonlyMap<string, number>;
   /** Goals `/initialize` assigns, in configuration order. */
   readonly defaultGoals: readonly Goal[];
   /** Goals every login event advances. */
@@ -23,10 +26,14 @@ export function createCatalog(challenges: readonly Challenge[]): Catalog {
   const statisticGoalsByStatCode = new Map<string, Goal[]>();
   const defaultGoals: Goal[] = [];
   const loginGoals: Goal[] = [];
+  const goals: Goal[] = [];
+  const goalPosition = new Map<string, number>();
   for (const challenge of challenges) {
     challengeById.set(challenge.challengeId, challenge);
     for (const goal of challenge.goals) {
       goalById.set(goal.goalId, goal);
+      goalPosition.set(goal.goalId, goals.length);
+      goals.push(goal);
       if (goal.defaultAssigned) defaultGoals.push(goal);
       if (goal.eventSource === 'login') {
         loginGoals.push(goal);
@@ -37,7 +44,16 @@ export function createCatalog(challenges: readonly Challenge[]): Catalog {
       }
     }
   }
-  return { challenges, challengeById, goalById, defaultGoals, loginGoals, statisticGoalsByStatCode };
+  return {
+    challenges,
+    challengeById,
+    goalById,
+    goals,
+    goalPosition,
+    defaultGoals,
+    loginGoals,
+    statisticGoalsByStatCode,
+  };
 }
 
 /**

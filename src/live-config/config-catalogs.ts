@@ -18,17 +18,20 @@ export function createConfigCatalogs(deps: {
   return async (configId) => {
     if (configId === deps.live.inForce().id) return deps.live.current();
     if (kept.has(configId)) return kept.get(configId);
-    const stored = await loadConfig(deps.db, configId);
-    let catalog: Catalog | undefined;
-    try {
-      catalog =
-        stored && createCatalog(parseChallengeConfig(stored.document, `stored configuration ${configId}`));
-    } catch {
-      // Written by a newer release: the caller falls back to the rules in force.
-      catalog = undefined;
-    }
+    const catalog = await storedCatalog(deps.db, configId);
     if (kept.size >= KEPT) kept.delete(kept.keys().next().value as number);
     kept.set(configId, catalog);
     return catalog;
   };
+}
+
+/** The rules of one stored configuration; undefined when there is none or this release cannot read it. */
+export async function storedCatalog(db: Db, configId: number): Promise<Catalog | undefined> {
+  const stored = await loadConfig(db, configId);
+  try {
+    return stored && createCatalog(parseChallengeConfig(stored.document, `stored configuration ${configId}`));
+  } catch {
+    // Written by a newer release: the caller falls back to the rules in force.
+    return undefined;
+  }
 }

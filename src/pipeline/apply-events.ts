@@ -208,7 +208,7 @@ async function applyInTransaction(
   const keyedRows = auditRows.filter((row) => row.keyedByEventId).length;
   const [rowsWritten, keyedWritten] = await Promise.all([
     writeProgressBatch(tx, changed, now),
-    audit ? writeAuditRows(tx, auditRows, now, { claimed: claimFirst }) : Promise.resolve(0),
+    audit ? writeAuditRows(tx, auditRows, now, { claimed: claimFirst, catalog }) : Promise.resolve(0),
   ]);
   if (rowsWritten !== changed.length || keyedWritten !== (audit ? keyedRows : 0)) {
     if (!lock) throw new WriteConflict('a progress row or an event id was taken while the batch was applied');

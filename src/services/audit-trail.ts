@@ -57,9 +57,11 @@ export function createAuditTrail(deps: {
    */
   catalogOf?: (configId: number) => Promise<Catalog | undefined>;
 }): AuditTrail {
+  // Without a way to read stored configurations (tests), the one in force stands in for all.
+  const catalogOf = deps.catalogOf ?? (async () => deps.catalog());
   const matchingGoals = async (entry: EventEntry): Promise<string[]> => {
     const catalog =
-      (entry.configId === undefined ? undefined : await deps.catalogOf?.(entry.configId)) ?? deps.catalog();
+      (entry.configId === undefined ? undefined : await catalogOf(entry.configId)) ?? deps.catalog();
     const goals =
       entry.kind === 'login'
         ? catalog.loginGoals
@@ -80,6 +82,7 @@ export function createAuditTrail(deps: {
             },
           }),
       limit: checkedLimit(limit),
+      catalogOf,
     });
     const entries: AuditEntry[] = [];
     for (const entry of stored) {

@@ -4,9 +4,12 @@
  * redelivered event of an erased player does.
  */
 import { expect, test } from 'bun:test';
+import { loadChallengeConfig } from '../../src/config/challenge-config.ts';
 import { freePort } from '../../src/db/embedded-postgres.ts';
-import { readAuditEntries } from '../../src/db/event-audit.ts';
+import { createCatalog } from '../../src/domain/catalog.ts';
 import { createEventClient } from '../../src/events/event-client.ts';
+import { storedCatalog } from '../../src/live-config/config-catalogs.ts';
+import { createAuditTrail } from '../../src/services/audit-trail.ts';
 import {
   COUNTING_GOAL,
   initializeUsers,
@@ -21,6 +24,14 @@ const config = writeChallengeConfig('audit', [
   COUNTING_GOAL,
   { goalId: 'kill-3', type: 'absolute', eventSource: 'statistic', statCode: 'kills', targetValue: 3 },
 ]);
+const catalog = createCatalog(loadChallengeConfig(config));
+/** The player's audit trail as the admin API reads it. */
+const trail = (userId: string, limit: number) =>
+  createAuditTrail({
+    db: services.db.pool,
+    catalog: () => catalog,
+    catalogOf: (id) => storedCatalog(services.db.pool, id),
+  }).playerEntries(userId, { limit });
 
 test('every event is audited, also those of another namespace or of a stat no goal counts', async () => {
   const grpcPort = await freePort();
@@ -32,7 +43,7 @@ test('every event is audited, also those of another namespace or of a stat no go
     await client.sendStat({ id: 'k-2', userId: 'ann', namespace: NAMESPACE, statCode: 'deaths', value: 9 });
     await client.sendStat({ id: 'k-3', userId: 'ann', namespace: 'other-game', statCode: 'kills', value: 7 });
     await client.sendStat({ id: 'k-1', userId: 'ann', namespace: NAMESPACE, statCode: 'kills', value: 2 });
-    const entries = await readAuditEntries(services.db.pool, 'ann', { limit: 10 });
+    const entries = await trail('ann', 10);
     expect(
       entries.map((entry) => [
         entry.kind === 'admin' ? '' : entry.eventId,
@@ -80,13 +91,13 @@ test('a redelivered event of an erased player is acknowledged and changes nothin
       headers: { 'x-mock-user-id': user },
     });
     expect(await erased.json()).toEqual({ userId: user, rowsDeleted: '2' });
-    expect(await readAuditEntries(services.db.pool, user, { limit: 100 })).toEqual([]);
+    expect(await trail(user, 100)).toEqual([]);
 
     // The platform redelivers: every call is acknowledged; the player has no rows, so nothing moves.
     await logins('redelivery after the erasure');
     const rows = await services.db.pool`select 1 from user_goal_progress where user_id = ${user}`;
     expect(rows).toHaveLength(0);
-    const after = await readAuditEntries(services.db.pool, user, { limit: 100 });
+    const after = await trail(user, 100);
     expect(after).toHaveLength(5);
     for (const entry of after) {
       expect(entry.goals).toEqual([
@@ -95,7 +106,7 @@ test('a redelivered event of an erased player is acknowledged and changes nothin
     }
     // Their ids are recorded again, so a further redelivery is a duplicate.
     await logins('second redelivery');
-    const latest = await readAuditEntries(services.db.pool, user, { limit: 5 });
+    const latest = await trail(user, 5);
     expect(latest.map((entry) => (entry.kind === 'admin' ? '' : entry.reason))).toEqual(
       Array(5).fill('duplicate_event_id'),
     );

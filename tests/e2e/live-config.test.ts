@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { freePort } from '../../src/db/embedded-postgres.ts';
 import { readAuditEntries } from '../../src/db/event-audit.ts';
 import { createEventClient } from '../../src/events/event-client.ts';
+import { storedCatalog } from '../../src/live-config/config-catalogs.ts';
 import { shardOf } from '../../src/pipeline/pipeline-event.ts';
 import {
   type ConfigGoal,
@@ -145,7 +146,10 @@ test('SIGHUP on one replica: both switch rules under load; nothing lost, no flus
   // One flush = one shard of one replica at one commit time: all its events moved the same goal.
   const goalsByFlush = new Map<string, Set<string>>();
   for (const user of everyone) {
-    for (const entry of await readAuditEntries(db.pool, user, { limit: 1_000 })) {
+    for (const entry of await readAuditEntries(db.pool, user, {
+      limit: 1_000,
+      catalogOf: (id) => storedCatalog(db.pool, id),
+    })) {
       const moved = entry.goals
         .filter((effect) => effect.result === 'changed')
         .map((effect) => effect.goalId);
