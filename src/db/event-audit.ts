@@ -202,10 +202,13 @@ export async function writeAuditRows(
     users.push(row.entry.userId);
     audits.push(audit);
   }
+  // The audits go as one JSON array text rather than a text[]: an array literal would escape
+  // every quote of every JSON document, on both sides of the wire.
   const written = await db<{ event_id: string }[]>`
     insert into processed_events (event_id, user_id, processed_at, audit)
-    select key, user_id, ${recordedAt}::timestamptz, audit::jsonb
-    from unnest(${keys}::text[], ${users}::text[], ${audits}::text[]) with ordinality as r(key, user_id, audit, n)
+    select r.key, r.user_id, ${recordedAt}::timestamptz, a.audit
+    from unnest(${keys}::text[], ${users}::text[]) with ordinality as r(key, user_id, n)
+    join jsonb_array_elements(${`[${audits.join(',')}]`}::text::jsonb) with ordinality as a(audit, n) using (n)
     order by n
     ${options.claimed ? db`on conflict (event_id) do update set audit = excluded.audit` : db`on conflict (event_id) do nothing`}
     returning event_id`;

@@ -268,9 +268,15 @@ function explainUnread(
   entries: ReadonlyMap<PipelineEvent, AuditEntryDraft>,
   options: { readonly listUnassigned: boolean },
 ): void {
+  // Inactive rows are rare and, with the configuration recorded, unassigned goals stay implied:
+  // then most batches have nothing to add, and the per-goal lookups below are skipped.
+  const inactive = rows.filter((row) => !row.isActive);
+  if (inactive.length === 0 && !options.listUnassigned) return;
   const active = new Map(rows.map((row) => [rowKey(row.userId, row.goalId), row.isActive]));
+  const inactiveUsers = new Set(inactive.map((row) => row.userId));
   for (const [event, entry] of entries) {
     if (entry.reason !== undefined) continue;
+    if (!options.listUnassigned && !inactiveUsers.has(event.userId)) continue;
     for (const goal of goalsMatching(catalog, event)) {
       const isActive = active.get(rowKey(event.userId, goal.goalId));
       if (isActive === true || (isActive === undefined && !options.listUnassigned)) continue;
