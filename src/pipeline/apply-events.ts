@@ -30,6 +30,7 @@ import {
   type EventProgress,
   evaluateGoalEvent,
   type GoalEvent,
+  isSameProgress,
   type UnchangedReason,
 } from '../domain/progress.ts';
 import { nextPeriodStart } from '../domain/rotation.ts';
@@ -192,7 +193,7 @@ async function applyInTransaction(
       entries.get(event)?.goals.push(goalEffect(goal.goalId, state, next));
       if (typeof next !== 'string') state = next;
     }
-    if (!sameState(state, row)) {
+    if (!isSameProgress(state, row)) {
       changed.push({
         ...state,
         userId: row.userId,
@@ -325,16 +326,3 @@ const canReopen = (goal: Goal): boolean => goal.type === 'daily' || goal.rotatio
 
 const periodEnd = (schedule: RotationSchedule, periodStart: string): Date =>
   nextPeriodStart(schedule, new Date(`${periodStart}T00:00:00Z`));
-
-function sameState(a: EventProgress, b: EventProgress): boolean {
-  return (
-    a.progress === b.progress &&
-    a.status === b.status &&
-    a.progressDay === b.progressDay &&
-    a.baselineValue === b.baselineValue &&
-    a.periodStart === b.periodStart &&
-    a.lastEventAt?.getTime() === b.lastEventAt?.getTime() &&
-    a.completedAt?.getTime() === b.completedAt?.getTime() &&
-    a.claimedAt?.getTime() === b.claimedAt?.getTime()
-  );
-}
