@@ -9,7 +9,8 @@ export interface ErasedRows {
 
 /**
  * Deletes everything stored for one player in one statement, so in one transaction: progress rows
- * and claims ledger rows of the namespace, and the processed event ids recorded with the player
+ * and claims ledger rows of the namespace, the player's outbox messages (delivered or not: an
+ * erased player is not announced afterwards), and the processed event ids recorded with the player
  * (ids from before the `user_id` column carry no user and age out with their retention instead).
  * Idempotent: erasing an erased player deletes nothing.
  */
@@ -21,6 +22,8 @@ export async function erasePlayerRows(db: Db, userId: string, namespace: string)
       delete from reward_claims where user_id = ${userId} and namespace = ${namespace} returning 1
     ), events as (
       delete from processed_events where user_id = ${userId} returning 1
+    ), messages as (
+      delete from outbox_messages where user_id = ${userId} and namespace = ${namespace}
     )
     select (select count(*) from progress) as progress, (select count(*) from claims) as claims,
       (select count(*) from events) as events`;

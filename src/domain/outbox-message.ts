@@ -1,0 +1,30 @@
+/**
+ * What flows outward when a player's goal changes in a way that matters outside: webhooks to game
+ * backends and the live stream to game clients. Messages are written by the database in the
+ * transaction of the change (sql/0009_outbox.sql), so one exists if and only if its change
+ * committed.
+ */
+import type { GoalStatus } from './types.ts';
+
+export const OUTBOX_MESSAGE_TYPES = [
+  'goal.completed',
+  'goal.claimed',
+  'goal.reset',
+  'goal.assigned',
+  'goal.unassigned',
+] as const;
+export type OutboxMessageType = (typeof OUTBOX_MESSAGE_TYPES)[number];
+
+export interface OutboxMessage {
+  /** Stable across deliveries and replicas: the idempotency key of a webhook, the id of a stream event. */
+  readonly id: string;
+  readonly type: OutboxMessageType;
+  readonly occurredAt: Date;
+  readonly namespace: string;
+  readonly userId: string;
+  readonly challengeId: string;
+  readonly goalId: string;
+  /** The goal's stored progress and status right after the change. */
+  readonly progress: number;
+  readonly status: GoalStatus;
+}
