@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { readDevSecret } from '../dev-secret.ts';
-import { type ApiClient, type ApiResponse, createApiClient } from './api-client.ts';
+import { type ApiAnswer, type ApiCall, type ApiClient, createApiClient } from './api-client.ts';
 import { type ConnectionOptions, connectionOf, runWith, withConnectionOptions } from './api-commands.ts';
 import { DEFAULT_ADMIN_ID, mintCliToken } from './dev-token.ts';
 import { fail } from './fail.ts';
@@ -40,8 +40,8 @@ async function adminClient(options: AdminOptions): Promise<ApiClient> {
   return createApiClient({ baseUrl, auth: { token }, timeoutMs });
 }
 
-export const runAsAdmin = async (
+export const runAsAdmin = async <T>(
   options: AdminOptions,
-  call: (client: ApiClient) => Promise<ApiResponse>,
-  render: (response: ApiResponse) => string,
+  call: ApiCall<T>,
+  render: (answer: ApiAnswer<T>) => string,
 ) => runWith(options, await adminClient(options), call, render);

@@ -1,24 +1,16 @@
 /** `admin …`: the admin API for one player, and `admin config …`; see admin-client.ts for the credential. */
 import type { Command } from 'commander';
 import { type AdminOptions, runAsAdmin, withAdminOptions } from './admin-client.ts';
-import {
-  type AdminChallengesBody,
-  formatAdminChallenges,
-  formatGoalChange,
-  type GoalChangeBody,
-} from './admin-output.ts';
-import { type ApiResponse, segment } from './api-client.ts';
+import { formatAdminChallenges, formatGoalChange, type GoalChangeBody } from './admin-output.ts';
+import type { ApiAnswer } from './api-client.ts';
 import { example } from './api-commands.ts';
-import { type AdminEventsBody, formatEntries } from './audit-output.ts';
+import { formatEntries } from './audit-output.ts';
 import { registerConfigCommands } from './config-commands.ts';
 import { fail } from './fail.ts';
-import { type ClaimBody, expectBody, formatClaim } from './output.ts';
+import { expectBody, formatClaim } from './output.ts';
 
-const userPath = (userId: string) => `/v1/admin/users/${segment(userId)}`;
-const goalPath = (userId: string, goalId: string, what: string) =>
-  `${userPath(userId)}/goals/${segment(goalId)}/${what}`;
-const renderChange = (response: ApiResponse) =>
-  formatGoalChange(expectBody<GoalChangeBody>(response, ['action', 'effect']));
+const renderChange = (answer: ApiAnswer<GoalChangeBody>) =>
+  formatGoalChange(expectBody(answer, ['action', 'effect']));
 
 export function registerAdminCommands(program: Command): void {
   const admin = program
@@ -37,8 +29,8 @@ export function registerAdminCommands(program: Command): void {
   ).action((userId: string, options: AdminOptions) =>
     runAsAdmin(
       options,
-      (client) => client.request('GET', `${userPath(userId)}/challenges`),
-      (response) => formatAdminChallenges(expectBody<AdminChallengesBody>(response, ['challenges'])),
+      (api) => api.GET('/v1/admin/users/{userId}/challenges', { params: { path: { userId } } }),
+      (answer) => formatAdminChallenges(expectBody(answer, ['challenges'])),
     ),
   );
 
@@ -53,14 +45,11 @@ export function registerAdminCommands(program: Command): void {
       .option('--limit <n>', 'most entries to show (1-1000, default 50)'),
     'bun run cli admin events alice --goal kill-10-snowmen --limit 20',
   ).action((userId: string, options: AdminOptions & { goal?: string; limit?: string }) => {
-    const query = new URLSearchParams();
-    if (options.goal !== undefined) query.set('goalId', options.goal);
-    if (options.limit !== undefined) query.set('limit', options.limit);
-    const suffix = query.size > 0 ? `?${query}` : '';
+    const query = { goalId: options.goal, limit: options.limit };
     return runAsAdmin(
       options,
-      (client) => client.request('GET', `${userPath(userId)}/events${suffix}`),
-      (response) => formatEntries(expectBody<AdminEventsBody>(response, ['entries']).entries),
+      (api) => api.GET('/v1/admin/users/{userId}/events', { params: { path: { userId }, query } }),
+      (answer) => formatEntries(expectBody(answer, ['entries']).entries),
     );
   });
 
@@ -80,14 +69,26 @@ export function registerAdminCommands(program: Command): void {
       fail(`<progress> must be a whole number, got '${progress}'`);
     return runAsAdmin(
       options,
-      (client) => client.request('PUT', goalPath(userId, goalId, 'progress'), { progress: value }),
+      (api) =>
+        api.PUT('/v1/admin/users/{userId}/goals/{goalId}/progress', {
+          params: { path: { userId, goalId } },
+          body: { progress: value },
+        }),
       renderChange,
     );
   });
 
-  for (const [name, description] of [
-    ['reset', 'Reset a goal to not_started; a claimed goal can then be earned and claimed once more'],
-    ['complete', 'Force-complete a goal (progress raised to the target)'],
+  for (const [name, path, description] of [
+    [
+      'reset',
+      '/v1/admin/users/{userId}/goals/{goalId}/reset',
+      'Reset a goal to not_started; a claimed goal can then be earned and claimed once more',
+    ],
+    [
+      'complete',
+      '/v1/admin/users/{userId}/goals/{goalId}/complete',
+      'Force-complete a goal (progress raised to the target)',
+    ],
   ] as const) {
     example(
       withAdminOptions(
@@ -99,7 +100,7 @@ export function registerAdminCommands(program: Command): void {
       ),
       `bun run cli admin ${name} alice complete-tutorial`,
     ).action((userId: string, goalId: string, options: AdminOptions) =>
-      runAsAdmin(options, (client) => client.request('POST', goalPath(userId, goalId, name)), renderChange),
+      runAsAdmin(options, (api) => api.POST(path, { params: { path: { userId, goalId } } }), renderChange),
     );
   }
 
@@ -115,8 +116,9 @@ export function registerAdminCommands(program: Command): void {
   ).action((userId: string, goalId: string, options: AdminOptions) =>
     runAsAdmin(
       options,
-      (client) => client.request('POST', goalPath(userId, goalId, 'claim')),
-      (response) => formatClaim(expectBody<ClaimBody>(response, ['reward', 'claimedAt'])),
+      (api) =>
+        api.POST('/v1/admin/users/{userId}/goals/{goalId}/claim', { params: { path: { userId, goalId } } }),
+      (answer) => formatClaim(expectBody(answer, ['reward', 'claimedAt'])),
     ),
   );
 
@@ -131,9 +133,8 @@ export function registerAdminCommands(program: Command): void {
   ).action((userId: string, options: AdminOptions) =>
     runAsAdmin(
       options,
-      (client) => client.request('DELETE', userPath(userId)),
-      (response) =>
-        `rowsDeleted: ${expectBody<{ rowsDeleted: string }>(response, ['rowsDeleted']).rowsDeleted}`,
+      (api) => api.DELETE('/v1/admin/users/{userId}', { params: { path: { userId } } }),
+      (answer) => `rowsDeleted: ${expectBody(answer, ['rowsDeleted']).rowsDeleted}`,
     ),
   );
 }

@@ -1,11 +1,11 @@
 /** How the `admin` commands print a player's goals and an admin's change for people. */
-import type { Static } from '@sinclair/typebox';
-import type { AdminChallengesResponse, GoalChangeResponse } from '../http/schemas.ts';
+import type { MethodResponse } from 'openapi-fetch';
+import type { Api } from './api-client.ts';
 import { formatEffect } from './audit-output.ts';
 import { renderTable } from './table.ts';
 
-export type AdminChallengesBody = Static<typeof AdminChallengesResponse>;
-export type GoalChangeBody = Static<typeof GoalChangeResponse>;
+type AdminChallengesBody = MethodResponse<Api, 'get', '/v1/admin/users/{userId}/challenges'>;
+export type GoalChangeBody = MethodResponse<Api, 'put', '/v1/admin/users/{userId}/goals/{goalId}/progress'>;
 type Stored = NonNullable<AdminChallengesBody['challenges'][number]['goals'][number]['stored']>;
 
 /** The stored row in short: `4 in_progress`, its baseline, per-day marker or period when it has one. */

@@ -5,19 +5,17 @@
  */
 import type { Command } from 'commander';
 import {
+  type ApiAnswer,
+  type ApiCall,
   type ApiClient,
   type ApiResponse,
   createApiClient,
   ServiceUnreachable,
-  segment,
 } from './api-client.ts';
-import { formatEntries, type GoalHistoryBody } from './audit-output.ts';
+import { formatEntries } from './audit-output.ts';
 import { mintCliToken } from './dev-token.ts';
 import { fail } from './fail.ts';
 import {
-  type ChallengeBody,
-  type ChallengeListBody,
-  type ClaimBody,
   EXIT,
   expectBody,
   formatChallenges,
@@ -25,12 +23,10 @@ import {
   formatInitialize,
   formatSelection,
   type GoalSelectionBody,
-  type InitializeBody,
   reportApiError,
-  type SetActiveBody,
   UnexpectedResponse,
 } from './output.ts';
-import { formatRotation, type RotationStatusBody } from './rotation-output.ts';
+import { formatRotation } from './rotation-output.ts';
 
 export interface ConnectionOptions {
   url: string;
@@ -97,7 +93,7 @@ async function clientFor(options: ApiOptions, authenticated: boolean): Promise<A
 }
 
 /** The answer, or undefined after reporting an unreachable service (exit 3). */
-async function answerOf(request: Promise<ApiResponse>): Promise<ApiResponse | undefined> {
+async function answerOf<T>(request: Promise<ApiAnswer<T>>): Promise<ApiAnswer<T> | undefined> {
   try {
     return await request;
   } catch (error) {
@@ -116,23 +112,22 @@ const printRaw = (response: ApiResponse) =>
  * Runs one request and prints its outcome: on 2xx the rendering (or the raw body with --json);
  * otherwise the API error (the raw body also goes to stdout with --json). Sets the exit code.
  */
-async function run(
+async function run<T>(
   options: ApiOptions,
-  call: (client: ApiClient) => Promise<ApiResponse>,
-  render: (response: ApiResponse) => string,
-  settings: { authenticated: boolean } = { authenticated: true },
+  call: ApiCall<T>,
+  render: (answer: ApiAnswer<T>) => string,
 ): Promise<void> {
-  await runWith(options, await clientFor(options, settings.authenticated), call, render);
+  await runWith(options, await clientFor(options, true), call, render);
 }
 
 /** `run` with a client the caller built (admin commands authenticate differently). */
-export async function runWith(
+export async function runWith<T>(
   options: ConnectionOptions,
   client: ApiClient,
-  call: (client: ApiClient) => Promise<ApiResponse>,
-  render: (response: ApiResponse) => string,
+  call: ApiCall<T>,
+  render: (answer: ApiAnswer<T>) => string,
 ): Promise<void> {
-  const response = await answerOf(call(client));
+  const response = await answerOf(client.send(call));
   if (response === undefined) return;
   const ok = response.status >= 200 && response.status < 300;
   if (options.json) printRaw(response);
@@ -150,7 +145,9 @@ export async function runWith(
   }
 }
 
-const activeOnlyQuery = (activeOnly: boolean | undefined) => (activeOnly ? '?active_only=true' : '');
+const activeOnlyQuery = (activeOnly: boolean | undefined) => ({
+  active_only: activeOnly ? 'true' : undefined,
+});
 
 export function registerApiCommands(program: Command): void {
   example(
@@ -162,22 +159,20 @@ export function registerApiCommands(program: Command): void {
     ).option('--active-only', 'only goals that are active for the user'),
     'bun run cli challenges --user alice',
     'bun run cli challenges combat-mastery --active-only --mock-user alice --json',
-  ).action((challengeId: string | undefined, options: ApiOptions & { activeOnly?: boolean }) =>
-    run(
-      options,
-      (client) =>
-        client.request(
-          'GET',
-          `/v1/challenges${challengeId === undefined ? '' : `/${segment(challengeId)}`}${activeOnlyQuery(options.activeOnly)}`,
-        ),
-      (response) =>
-        formatChallenges(
-          challengeId === undefined
-            ? expectBody<ChallengeListBody>(response, ['challenges']).challenges
-            : [expectBody<ChallengeBody>(response, ['challengeId', 'goals'])],
-        ),
-    ),
-  );
+  ).action((challengeId: string | undefined, options: ApiOptions & { activeOnly?: boolean }) => {
+    const query = activeOnlyQuery(options.activeOnly);
+    return challengeId === undefined
+      ? run(
+          options,
+          (api) => api.GET('/v1/challenges', { params: { query } }),
+          (answer) => formatChallenges(expectBody(answer, ['challenges']).challenges),
+        )
+      : run(
+          options,
+          (api) => api.GET('/v1/challenges/{challengeId}', { params: { path: { challengeId }, query } }),
+          (answer) => formatChallenges([expectBody(answer, ['challengeId', 'goals'])]),
+        );
+  });
 
   example(
     withApiOptions(
@@ -189,11 +184,8 @@ export function registerApiCommands(program: Command): void {
   ).action((options: ApiOptions) =>
     run(
       options,
-      (client) => client.request('POST', '/v1/challenges/initialize'),
-      (response) =>
-        formatInitialize(
-          expectBody<InitializeBody>(response, ['assignedGoals', 'newAssignments', 'totalActive']),
-        ),
+      (api) => api.POST('/v1/challenges/initialize'),
+      (answer) => formatInitialize(expectBody(answer, ['assignedGoals', 'newAssignments', 'totalActive'])),
     ),
   );
 
@@ -213,11 +205,12 @@ export function registerApiCommands(program: Command): void {
     ).action((challengeId: string, goalId: string, options: ApiOptions) =>
       run(
         options,
-        (client) =>
-          client.request('PUT', `/v1/challenges/${segment(challengeId)}/goals/${segment(goalId)}/active`, {
-            isActive,
+        (api) =>
+          api.PUT('/v1/challenges/{challengeId}/goals/{goalId}/active', {
+            params: { path: { challengeId, goalId } },
+            body: { isActive },
           }),
-        (response) => expectBody<SetActiveBody>(response, ['message']).message,
+        (answer) => expectBody(answer, ['message']).message,
       ),
     );
   }
@@ -244,28 +237,23 @@ export function registerApiCommands(program: Command): void {
       options: ApiOptions & { random?: string; replace?: boolean; excludeActive?: boolean },
     ) => {
       const replaceExisting = options.replace === true;
-      let path: string;
-      let body: Record<string, unknown>;
+      const params = { path: { challengeId } };
+      let call: ApiCall<GoalSelectionBody>;
       if (options.random === undefined) {
         if (goalIds.length === 0) fail('name the goals to select, or pass --random <count>');
         if (options.excludeActive) fail('--exclude-active only applies with --random');
-        path = 'batch-select';
-        body = { goalIds, replaceExisting };
+        const body = { goalIds, replaceExisting };
+        call = (api) => api.POST('/v1/challenges/{challengeId}/goals/batch-select', { params, body });
       } else {
         if (goalIds.length > 0) fail('pass either goal ids or --random <count>, not both');
         const count = Number(options.random);
         if (options.random.trim() === '' || !Number.isInteger(count))
           fail(`--random must be a whole number, got '${options.random}'`);
-        path = 'random-select';
-        body = { count, replaceExisting, excludeActive: options.excludeActive === true };
+        const body = { count, replaceExisting, excludeActive: options.excludeActive === true };
+        call = (api) => api.POST('/v1/challenges/{challengeId}/goals/random-select', { params, body });
       }
-      return run(
-        options,
-        (client) => client.request('POST', `/v1/challenges/${segment(challengeId)}/goals/${path}`, body),
-        (response) =>
-          formatSelection(
-            expectBody<GoalSelectionBody>(response, ['selectedGoals', 'totalActiveGoals', 'replacedGoals']),
-          ),
+      return run(options, call, (answer) =>
+        formatSelection(expectBody(answer, ['selectedGoals', 'totalActiveGoals', 'replacedGoals'])),
       );
     },
   );
@@ -282,9 +270,11 @@ export function registerApiCommands(program: Command): void {
   ).action((challengeId: string, goalId: string, options: ApiOptions) =>
     run(
       options,
-      (client) =>
-        client.request('POST', `/v1/challenges/${segment(challengeId)}/goals/${segment(goalId)}/claim`),
-      (response) => formatClaim(expectBody<ClaimBody>(response, ['reward', 'claimedAt'])),
+      (api) =>
+        api.POST('/v1/challenges/{challengeId}/goals/{goalId}/claim', {
+          params: { path: { challengeId, goalId } },
+        }),
+      (answer) => formatClaim(expectBody(answer, ['reward', 'claimedAt'])),
     ),
   );
 
@@ -300,8 +290,8 @@ export function registerApiCommands(program: Command): void {
   ).action((challengeId: string, options: ApiOptions) =>
     run(
       options,
-      (client) => client.request('GET', `/v1/challenges/${segment(challengeId)}/rotation`),
-      (response) => formatRotation(expectBody<RotationStatusBody>(response, ['challengeId', 'rotation'])),
+      (api) => api.GET('/v1/challenges/{challengeId}/rotation', { params: { path: { challengeId } } }),
+      (answer) => formatRotation(expectBody(answer, ['challengeId', 'rotation'])),
     ),
   );
 
@@ -319,12 +309,11 @@ export function registerApiCommands(program: Command): void {
   ).action((challengeId: string, goalId: string, options: ApiOptions & { limit?: string }) =>
     run(
       options,
-      (client) =>
-        client.request(
-          'GET',
-          `/v1/challenges/${segment(challengeId)}/goals/${segment(goalId)}/history${options.limit === undefined ? '' : `?limit=${encodeURIComponent(options.limit)}`}`,
-        ),
-      (response) => formatEntries(expectBody<GoalHistoryBody>(response, ['entries']).entries),
+      (api) =>
+        api.GET('/v1/challenges/{challengeId}/goals/{goalId}/history', {
+          params: { path: { challengeId, goalId }, query: { limit: options.limit } },
+        }),
+      (answer) => formatEntries(expectBody(answer, ['entries']).entries),
     ),
   );
 
@@ -339,7 +328,8 @@ export function registerApiCommands(program: Command): void {
 }
 
 async function health(options: ConnectionOptions): Promise<void> {
-  const response = await answerOf((await clientFor(options, false)).request('GET', '/healthz'));
+  const client = await clientFor(options, false);
+  const response = await answerOf(client.send((api) => api.GET('/healthz')));
   if (response === undefined) return;
   const healthy = response.status >= 200 && response.status < 300;
   if (options.json) printRaw(response);

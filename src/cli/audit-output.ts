@@ -1,11 +1,9 @@
 /** How `history` and `admin events` print audit entries for people: one row per entry, newest first. */
-import type { Static } from '@sinclair/typebox';
-import type { AdminEventsResponse, GoalHistoryResponse } from '../http/schemas.ts';
+import type { MethodResponse } from 'openapi-fetch';
+import type { Api } from './api-client.ts';
 import { renderTable } from './table.ts';
 
-export type GoalHistoryBody = Static<typeof GoalHistoryResponse>;
-export type AdminEventsBody = Static<typeof AdminEventsResponse>;
-type Entry = AdminEventsBody['entries'][number];
+type Entry = MethodResponse<Api, 'get', '/v1/admin/users/{userId}/events'>['entries'][number];
 type Effect = Entry['goals'][number];
 
 /** `defeat-10-enemies 2→5 in_progress`, `… 5→10 in_progress→completed`, or `tutorial: already_claimed`. */

@@ -1,20 +1,22 @@
 /** `admin config …`: the live configuration (show the one in force, validate or apply a file). */
 import { readFileSync } from 'node:fs';
-import type { Static } from '@sinclair/typebox';
 import type { Command } from 'commander';
-import type { ConfigApplyResponse, ConfigResponse, ConfigValidationResponse } from '../http/schemas.ts';
+import type { MethodResponse } from 'openapi-fetch';
 import { type AdminOptions, runAsAdmin, withAdminOptions } from './admin-client.ts';
+import type { Api } from './api-client.ts';
 import { example } from './api-commands.ts';
 import { fail } from './fail.ts';
 import { expectBody } from './output.ts';
 
-type ConfigBody = Static<typeof ConfigResponse>;
-type ValidationBody = Static<typeof ConfigValidationResponse>;
-type ApplyBody = Static<typeof ConfigApplyResponse>;
-type Diff = ApplyBody['diff'];
+type Diff = MethodResponse<Api, 'put', '/v1/admin/config'>['diff'];
+/** The request body the document lists: any JSON object. */
+type ConfigDocument = Record<string, unknown>;
 
-/** The file's JSON, read here so a missing or broken file is a usage error, not a 400 from the service. */
-function readDocument(path: string): unknown {
+/**
+ * The file's JSON, read here so a missing or broken file is a usage error, not a 400 from the
+ * service. It is sent as it is, object or not, for the service's configuration rules to judge.
+ */
+function readDocument(path: string): ConfigDocument {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -22,7 +24,7 @@ function readDocument(path: string): unknown {
     return fail(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
   try {
-    return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+    return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text) as ConfigDocument;
   } catch (error) {
     return fail(`${path} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -58,9 +60,9 @@ export function registerConfigCommands(admin: Command): void {
   ).action((options: AdminOptions) =>
     runAsAdmin(
       options,
-      (client) => client.request('GET', '/v1/admin/config'),
-      (response) => {
-        const body = expectBody<ConfigBody>(response, ['version', 'history']);
+      (api) => api.GET('/v1/admin/config'),
+      (answer) => {
+        const body = expectBody(answer, ['version', 'history']);
         return [
           `version ${body.version} (${body.source}, ${body.appliedBy}, ${body.appliedAt})`,
           'history:',
@@ -84,9 +86,9 @@ export function registerConfigCommands(admin: Command): void {
     const document = readDocument(file);
     return runAsAdmin(
       options,
-      (client) => client.request('POST', '/v1/admin/config/validate', document),
-      (response) => {
-        const body = expectBody<ValidationBody>(response, ['valid']);
+      (api) => api.POST('/v1/admin/config/validate', { body: document }),
+      (answer) => {
+        const body = expectBody(answer, ['valid']);
         if (!body.valid)
           return (body.errors ?? [])
             .map((error) => `invalid: ${error.path || '(document)'}: ${error.message}`)
@@ -116,9 +118,9 @@ export function registerConfigCommands(admin: Command): void {
     const document = readDocument(file);
     return runAsAdmin(
       options,
-      (client) => client.request('PUT', '/v1/admin/config', document),
-      (response) => {
-        const body = expectBody<ApplyBody>(response, ['version', 'diff']);
+      (api) => api.PUT('/v1/admin/config', { body: document }),
+      (answer) => {
+        const body = expectBody(answer, ['version', 'diff']);
         return [
           `applied version ${body.version} (${body.appliedBy}, ${body.appliedAt})`,
           ...formatDiff(body.diff),

@@ -2,16 +2,8 @@
  * Exit codes and how API answers become output: tables for people, the raw body for `--json`,
  * and one `error:` line (plus a hint where it helps) on stderr.
  */
-import type { Static } from '@sinclair/typebox';
-import type {
-  ChallengeList,
-  Challenge as ChallengeSchema,
-  ClaimResponse,
-  GoalSelectionResponse,
-  InitializeResponse,
-  SetActiveResponse,
-} from '../http/schemas.ts';
-import type { ApiResponse } from './api-client.ts';
+import type { MethodResponse } from 'openapi-fetch';
+import type { Api, ApiAnswer, ApiResponse } from './api-client.ts';
 import { renderTable } from './table.ts';
 
 export const EXIT = {
@@ -35,12 +27,15 @@ Exit codes:
   5  other 4xx API error (e.g. CHALLENGE_NOT_FOUND, GOAL_NOT_COMPLETED, PERMISSION_DENIED)
   6  5xx API error (e.g. REWARD_GRANT_FAILED, UNAVAILABLE)`;
 
-export type ChallengeListBody = Static<typeof ChallengeList>;
-export type ChallengeBody = Static<typeof ChallengeSchema>;
-export type InitializeBody = Static<typeof InitializeResponse>;
-export type SetActiveBody = Static<typeof SetActiveResponse>;
-export type ClaimBody = Static<typeof ClaimResponse>;
-export type GoalSelectionBody = Static<typeof GoalSelectionResponse>;
+export type ChallengeListBody = MethodResponse<Api, 'get', '/v1/challenges'>;
+export type ChallengeBody = MethodResponse<Api, 'get', '/v1/challenges/{challengeId}'>;
+export type InitializeBody = MethodResponse<Api, 'post', '/v1/challenges/initialize'>;
+export type ClaimBody = MethodResponse<Api, 'post', '/v1/challenges/{challengeId}/goals/{goalId}/claim'>;
+export type GoalSelectionBody = MethodResponse<
+  Api,
+  'post',
+  '/v1/challenges/{challengeId}/goals/batch-select'
+>;
 type Reward = ClaimBody['reward'];
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -51,14 +46,17 @@ export class UnexpectedResponse extends Error {
   override readonly name = 'UnexpectedResponse';
 }
 
-/** Narrows a 2xx body after a shape check on the listed keys; the service's schemas are the contract. */
-export function expectBody<T>(response: ApiResponse, keys: readonly string[]): T {
-  const body = response.json;
+/**
+ * The 2xx body once it has the listed keys. The types come from the document, but the body comes
+ * from whatever answered at --url, so it is checked before it is trusted.
+ */
+export function expectBody<T>(answer: ApiAnswer<T>, keys: readonly (keyof T & string)[]): T {
+  const body = answer.data;
   if (!isRecord(body) || !keys.every((key) => key in body))
     throw new UnexpectedResponse(
-      `unexpected answer from ${response.url} (HTTP ${response.status}): ${response.text.slice(0, 200)}`,
+      `unexpected answer from ${answer.url} (HTTP ${answer.status}): ${answer.text.slice(0, 200)}`,
     );
-  return body as T;
+  return body;
 }
 
 const formatReward = (reward: Reward) => `${reward.type} ${reward.rewardId} x${reward.quantity}`;

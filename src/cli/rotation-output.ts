@@ -1,8 +1,8 @@
 /** How `rotation` prints a challenge's rotation status for people. */
-import type { Static } from '@sinclair/typebox';
-import type { RotationStatusResponse } from '../http/schemas.ts';
+import type { MethodResponse } from 'openapi-fetch';
+import type { Api } from './api-client.ts';
 
-export type RotationStatusBody = Static<typeof RotationStatusResponse>;
+type RotationStatusBody = MethodResponse<Api, 'get', '/v1/challenges/{challengeId}/rotation'>;
 
 export function formatRotation(body: RotationStatusBody): string {
   const { rotation } = body;
