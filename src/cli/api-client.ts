@@ -87,7 +87,8 @@ export function createApiClient(options: { baseUrl: string; auth: ApiAuth; timeo
     }
     const json = parseJson(text);
     // openapi-fetch throws on a 2xx body that is not JSON, so such a body is not handed on: the
-    // caller sees no data and reports the text kept here.
+    // caller sees no data and reports the text kept here. The copy carries decoded text, which the
+    // original length and encoding no longer describe.
     const handed = new Headers(response.headers);
     handed.delete('content-length');
     handed.delete('content-encoding');
