@@ -47,7 +47,7 @@ export interface paths {
         };
         /**
          * All challenges with the caller's progress
-         * @description `active_only=true` keeps only goals active for the caller (challenges stay).
+         * @description `active_only=true` keeps only goals active for the caller (challenges stay). The answer has a weak `ETag`: send it back in `If-None-Match` and an unchanged list is 304 with no body. `Accept-Encoding: gzip` gets it compressed.
          */
         get: operations["getV1Challenges"];
         put?: never;

@@ -3,6 +3,7 @@ import type { Authenticate } from '../../auth/index.ts';
 import { echoed, invalidRequest } from '../../domain/errors.ts';
 import type { ChallengeQueries } from '../../services/challenge-queries.ts';
 import type { GoalAssignment } from '../../services/goal-assignment.ts';
+import { conditionalJson } from '../conditional-json.ts';
 import {
   ActiveOnlyQuery,
   Challenge,
@@ -21,33 +22,31 @@ function parseActiveOnly(value: string | undefined): boolean {
   throw invalidRequest(`Query parameter active_only must be true or false, got '${echoed(value)}'`);
 }
 
-/**
- * Sends JSON text the services already serialised. Returning the string, not a Response, lets
- * Elysia build the only Response with the request's other headers (x-request-id): a returned
- * Response would be copied into a new one with merged headers.
- */
-const jsonText = (set: { headers: Record<string, unknown> }, body: string) => {
-  set.headers['content-type'] = 'application/json';
-  return body;
-};
-
 /** `queries` and `assignment` come bounded by the request deadline (see app.ts). */
 export function challengeRoutes(deps: {
   authenticate: Authenticate;
   queries: ChallengeQueries;
   assignment: GoalAssignment;
+  /** Compress list answers for clients that accept gzip (on by default). */
+  gzip?: boolean;
 }) {
   return new Elysia({ prefix: '/v1/challenges' })
     .derive(async ({ request }) => ({ userId: (await deps.authenticate(request.headers)).userId }))
     .get(
       '',
-      async ({ userId, query, set }) =>
-        jsonText(set, await deps.queries.listChallenges(userId, parseActiveOnly(query.active_only))),
+      async ({ userId, query, set, request }) =>
+        conditionalJson(
+          request,
+          set,
+          await deps.queries.listChallenges(userId, parseActiveOnly(query.active_only)),
+          { gzip: deps.gzip ?? true },
+        ),
       {
         query: ActiveOnlyQuery,
         detail: {
           summary: "All challenges with the caller's progress",
-          description: '`active_only=true` keeps only goals active for the caller (challenges stay).',
+          description:
+            '`active_only=true` keeps only goals active for the caller (challenges stay). The answer has a weak `ETag`: send it back in `If-None-Match` and an unchanged list is 304 with no body. `Accept-Encoding: gzip` gets it compressed.',
           tags: ['challenges'],
           security,
           responses: documented(ChallengeList, [400, 401, 503]),
@@ -66,10 +65,12 @@ export function challengeRoutes(deps: {
     })
     .get(
       '/:challengeId',
-      async ({ userId, params, query, set }) =>
-        jsonText(
+      async ({ userId, params, query, set, request }) =>
+        conditionalJson(
+          request,
           set,
           await deps.queries.getChallenge(userId, params.challengeId, parseActiveOnly(query.active_only)),
+          { gzip: deps.gzip ?? true },
         ),
       {
         params: t.Object({ challengeId: t.String() }),
