@@ -3,6 +3,7 @@
  * `totalTimeoutMs` whatever the backend does: each attempt gets `AbortSignal.timeout` of at most the
  * time left, and no wait starts that would run past the budget.
  */
+import { backoffDelayMs } from '../domain/backoff.ts';
 import { type GrantHooks, type RetryPolicy, RewardGrantError } from './reward-granter.ts';
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -19,20 +20,6 @@ export function classifyStatus(status: number): 'ok' | 'retry' | 'permanent' {
   if (status >= 200 && status < 300) return 'ok';
   if (status === 408 || status === 429 || status >= 500) return 'retry';
   return 'permanent';
-}
-
-/**
- * Delay before retry number `retry` (1 = after the first failed attempt): exponential, capped, with
- * "equal jitter" (half fixed, half random) so clients that failed together do not retry together
- * while the backend still gets a minimum pause.
- */
-export function backoffDelayMs(
-  policy: RetryPolicy,
-  retry: number,
-  random: () => number = Math.random,
-): number {
-  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (retry - 1));
-  return base / 2 + (random() * base) / 2;
 }
 
 /** `Retry-After` as delay-seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { writeProgressState } from '../../src/db/progress-rows.ts';
 import { createRewardGranter } from '../../src/rewards/create-granter.ts';
 import { type RetryPolicy, RewardGrantError } from '../../src/rewards/reward-granter.ts';
-import { verifyWebhookSignature } from '../../src/rewards/webhook-granter.ts';
+import { verifyWebhookSignature } from '../../src/webhooks/signature.ts';
 import { createTestApp, TEST_NAMESPACE, type TestApp } from '../helpers/test-app.ts';
 import { createTestDb } from '../helpers/test-db.ts';
 import { CLIENT_ID, CLIENT_SECRET, type FakeAgsOptions, startFakeAgs } from '../rewards/fake-ags.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
+import { backoffDelayMs } from '../../src/domain/backoff.ts';
 import {
   assertRetryPolicy,
-  backoffDelayMs,
   classifyStatus,
   DEFAULT_RETRY_POLICY,
   parseRetryAfterMs,

@@ -1,10 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { type GrantRequest, type RetryPolicy, RewardGrantError } from '../../src/rewards/reward-granter.ts';
-import {
-  createWebhookGranter,
-  signWebhookBody,
-  verifyWebhookSignature,
-} from '../../src/rewards/webhook-granter.ts';
+import { createWebhookGranter } from '../../src/rewards/webhook-granter.ts';
+import { signWebhookBody, verifyWebhookSignature } from '../../src/webhooks/signature.ts';
 import {
   type FakeHandler,
   json,
