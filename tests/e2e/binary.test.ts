@@ -69,6 +69,12 @@ test('the compiled binary serves health, an event round trip and a claim on its 
     expect(((await claim.json()) as { status: string }).status).toBe('claimed');
     expect(await (await fetch(`${base}/metrics`)).text()).toContain('challenge_http_requests_total');
     expect((await fetch(`${base}/swagger/json`)).status).toBe(200);
+    // The Swagger page and its assets are embedded too: nothing is fetched from outside.
+    const page = await (await fetch(`${base}/swagger`)).text();
+    expect(page).not.toContain('unpkg');
+    const bundle = await fetch(`${base}/swagger/swagger-ui-bundle.js`);
+    expect(bundle.status).toBe(200);
+    expect((await bundle.text()).length).toBeGreaterThan(100_000);
 
     // The same binary carries the CLI, and --help is usage, not a second service.
     const binary = resolve(runDir, 'challenge-service');
@@ -88,6 +94,45 @@ test('the compiled binary serves health, an event round trip and a claim on its 
 
     child.kill('SIGTERM');
     expect(await child.exited).toBe(0);
+
+    // Dev mode with nothing set: the service generates its secret under ./.data, and the CLI of
+    // the same binary, run from the same directory, mints tokens it accepts.
+    const devPort = await freePort();
+    const dev = Bun.spawn([binary], {
+      cwd: runDir,
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        DATABASE_URL: db.url,
+        AUTH_MODE: 'dev',
+        HTTP_PORT: String(devPort),
+        GRPC_PORT: String(await freePort()),
+        AB_NAMESPACE: 'binary',
+      },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    try {
+      const devBase = `http://127.0.0.1:${devPort}`;
+      const devDeadline = Date.now() + 30_000;
+      while (
+        Date.now() < devDeadline &&
+        !(await fetch(`${devBase}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      )
+        await Bun.sleep(100);
+      const minted = Bun.spawnSync([binary, 'cli', 'token', '--user', 'binary-user'], {
+        cwd: runDir,
+        env: { PATH: process.env['PATH'] ?? '', AB_NAMESPACE: 'binary' },
+        stdout: 'pipe',
+      });
+      const token = minted.stdout.toString().trim();
+      const mine = await fetch(`${devBase}/v1/challenges`, { headers: { authorization: `Bearer ${token}` } });
+      expect(mine.status).toBe(200);
+    } finally {
+      dev.kill('SIGKILL');
+    }
   } finally {
     client.close();
     child.kill('SIGKILL');
