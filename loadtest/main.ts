@@ -7,7 +7,7 @@ import type { LoadtestOptions } from './lib/options.ts';
 import { describeMachine, writeReport } from './lib/report.ts';
 import { generateChallengeConfig, WORKLOAD_VARIANTS, type WorkloadVariant } from './lib/workload.ts';
 import { allScenario } from './scenarios/all.ts';
-import { apiScenario } from './scenarios/api.ts';
+import { apiScenario, LIST_MODES, type ListMode } from './scenarios/api.ts';
 import { ceilingScenario } from './scenarios/ceiling.ts';
 import { combinedScenario } from './scenarios/combined.ts';
 import { eventsScenario } from './scenarios/events.ts';
@@ -49,6 +49,7 @@ const OPTIONS = {
   namespace: { type: 'string' },
   out: { type: 'string' },
   workload: { type: 'string' },
+  'list-mode': { type: 'string' },
 } as const;
 
 const HELP = `Usage: bun run loadtest <scenario> [options]
@@ -93,6 +94,7 @@ Load:
 
 Output:
   --out DIR             where reports go (default loadtest/results)
+  --list-mode M         api: identity (default), gzip, or poll (If-None-Match, as a polling client)
   --print-config        print the workload's challenge configuration (JSON) and exit
   -h, --help            this text
 
@@ -100,6 +102,13 @@ Every run prints a live progress line and writes report.md, report.json and char
 scenarios end with "events lost: N" and "events applied twice: N". smoke exits with status 1 when
 anything failed.
 `;
+
+function listModeOf(value: string | undefined): ListMode | undefined {
+  if (value === undefined) return undefined;
+  if (!LIST_MODES.some((mode) => mode === value))
+    throw new Error(`--list-mode must be one of ${LIST_MODES.join(', ')}, got "${value}"`);
+  return value as ListMode;
+}
 
 function integer(value: string | undefined, name: string, fallback?: number): number | undefined {
   if (value === undefined) return fallback;
@@ -156,6 +165,7 @@ async function main(argv: string[]): Promise<number> {
     timeoutMs: integer(values.timeout, 'timeout', 10_000) ?? 10_000,
     devSecret: values['dev-secret'],
     namespace: values.namespace ?? 'loadtest',
+    listMode: listModeOf(values['list-mode']),
     out: values.out ?? 'loadtest/results',
     workload: variant,
   };

@@ -235,6 +235,7 @@ export async function startService(
       rotation: createRotationStatus({ catalog: currentCatalog, clock }),
       erasure,
       authorizeAdmin,
+      gzip: config.httpGzip,
       configAdmin: createConfigAdmin({ db: pool, live, namespace: config.namespace }),
       auditTrail,
       adminPlayers: createAdminPlayers({

@@ -12,6 +12,8 @@ import { claimableGoal, optionalGoal, STAT_CODES, userId } from './workload.ts';
 
 export const OPERATIONS = [
   'list',
+  'list-gzip',
+  'list-poll',
   'list-active',
   'initialize',
   'initialize-new',
@@ -45,6 +47,8 @@ interface PendingEvent {
 /** Claims may meet goals not yet completed (400) or already claimed (409): both are correct answers. */
 const EXPECTED: Record<Exclude<OperationName, 'event'>, readonly number[]> = {
   list: [200],
+  'list-gzip': [200],
+  'list-poll': [200, 304],
   'list-active': [200],
   initialize: [200],
   'initialize-new': [200],
@@ -62,6 +66,8 @@ export function createOperations(context: OperationContext) {
   let connections: GrpcH2Connection[] = [];
   const tokens = new Map<string, string>();
   const acknowledgedLogins = new Map<string, number>();
+  /** The last ETag each player's list came with, sent back as a polling client does. */
+  const listTags = new Map<string, string>();
   const failedEvents: PendingEvent[] = [];
   let sequence = 0;
   let waveNext = 0;
@@ -82,8 +88,9 @@ export function createOperations(context: OperationContext) {
     path: string,
     user: string,
     body?: unknown,
+    extra: Record<string, string> = {},
   ) => {
-    const headers = await headersFor(user);
+    const headers = { ...(await headersFor(user)), ...extra };
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
       const response = await fetch(`${context.httpBase}${path}`, {
@@ -93,6 +100,10 @@ export function createOperations(context: OperationContext) {
         signal: AbortSignal.timeout(context.timeoutMs),
       });
       await response.arrayBuffer();
+      if (name === 'list-poll') {
+        const etag = response.headers.get('etag');
+        if (etag) listTags.set(user, etag);
+      }
       return { ok: EXPECTED[name].includes(response.status), status: String(response.status) };
     } catch (error) {
       const name = error instanceof Error ? error.name : '';
@@ -148,8 +159,21 @@ export function createOperations(context: OperationContext) {
 
   const run = (name: OperationName): Promise<Outcome> => {
     switch (name) {
+      // Uncompressed, as the original's k6 scripts fetched it (Bun's fetch asks for gzip otherwise).
       case 'list':
-        return http(name, 'GET', '/v1/challenges', randomUser());
+        return http(name, 'GET', '/v1/challenges', randomUser(), undefined, {
+          'accept-encoding': 'identity',
+        });
+      case 'list-gzip':
+        return http(name, 'GET', '/v1/challenges', randomUser(), undefined, { 'accept-encoding': 'gzip' });
+      case 'list-poll': {
+        const user = randomUser();
+        const etag = listTags.get(user);
+        return http(name, 'GET', '/v1/challenges', user, undefined, {
+          'accept-encoding': 'gzip',
+          ...(etag === undefined ? {} : { 'if-none-match': etag }),
+        });
+      }
       case 'list-active':
         return http(name, 'GET', '/v1/challenges?active_only=true', randomUser());
       case 'initialize':

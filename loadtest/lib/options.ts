@@ -27,4 +27,6 @@ export interface LoadtestOptions {
   readonly out: string;
   /** Which challenge configuration the spawned service runs (loadtest/lib/workload.ts). */
   readonly workload: WorkloadVariant;
+  /** api: how the list is fetched (loadtest/scenarios/api.ts). */
+  readonly listMode?: 'identity' | 'gzip' | 'poll';
 }

@@ -68,6 +68,8 @@ export interface ServiceConfig {
     /** How long processed event ids are kept for de-duplication of redeliveries. */
     readonly dedupRetentionHours: number;
   };
+  /** Compress challenge lists for clients that send Accept-Encoding: gzip. */
+  readonly httpGzip: boolean;
   /** How often each replica looks for a configuration applied elsewhere (src/live-config/). */
   readonly configPollIntervalMs: number;
   /** The per-player audit trail of events and admin changes (src/domain/audit.ts). */
@@ -166,6 +168,7 @@ export function readServiceConfig(env: Env): ServiceConfig {
       dedupRetentionHours: readInt(read, 'EVENT_DEDUP_RETENTION_HOURS', 24, 1, 24 * 30),
     }),
     configPollIntervalMs: readInt(read, 'CONFIG_POLL_INTERVAL_MS', 2_000, 100, 600_000),
+    httpGzip: readBoolean(read, 'HTTP_GZIP', true),
     audit: Object.freeze({
       enabled: readBoolean(read, 'AUDIT_ENABLED', true),
       retentionDays: readInt(read, 'AUDIT_RETENTION_DAYS', 7, 1, 3_650),

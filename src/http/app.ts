@@ -42,6 +42,8 @@ export interface AppDeps {
   readonly claimReward: ClaimReward;
   readonly rotation: RotationStatus;
   readonly erasure: PlayerErasure;
+  /** Compress challenge lists for clients that accept gzip (HTTP_GZIP; on by default). */
+  readonly gzip?: boolean;
   /** Admin routes: the caller must hold the admin permission for the route's action. */
   readonly authorizeAdmin: AuthorizeAdmin;
   readonly configAdmin: ConfigAdmin;
@@ -167,7 +169,7 @@ export function createApp(deps: AppDeps) {
     })
     .use(openApiDocs(registeredRoutes))
     .use(operationRoutes(deps))
-    .use(challengeRoutes({ authenticate: deps.authenticate, ...services }))
+    .use(challengeRoutes({ authenticate: deps.authenticate, ...services, gzip: deps.gzip ?? true }))
     .use(goalRoutes({ authenticate: deps.authenticate, ...services }))
     .use(rotationRoutes({ authenticate: deps.authenticate, ...services }))
     .use(goalSelectionRoutes({ authenticate: deps.authenticate, ...services }))
