@@ -54,12 +54,13 @@ export async function readPlayerMessages(
   limit: number,
 ): Promise<StoredOutboxMessage[]> {
   const rows = await db<MessageRow[]>`
-    select id::text, tx::text, type, occurred_at, namespace, user_id, challenge_id, goal_id, progress, status
-    from outbox_messages
-    where user_id = ${userId}
-      and (tx, id) > (${after.tx}::xid8, ${after.id}::bigint)
-      and tx < pg_snapshot_xmin(pg_current_snapshot())
-    order by tx, id
+    select m.id::text, m.tx::text, type, occurred_at, namespace, user_id, challenge_id, goal_id, progress, status
+    from outbox_messages m
+    where m.user_id = ${userId}
+      and (m.tx, m.id) > (${after.tx}::xid8, ${after.id}::bigint)
+      and m.tx < pg_snapshot_xmin(pg_current_snapshot())
+    -- The table's columns: a bare "tx, id" would sort by the text casts above ('10' before '9').
+    order by m.tx, m.id
     limit ${limit}`;
   return rows.map(toMessage);
 }
