@@ -10,6 +10,7 @@ import { CEILING_NAMES, type Ceilings } from './checks.ts';
 import type { LossReport } from './loss-check.ts';
 import type { ResourceSample, ResourceSummary } from './resources.ts';
 import type { PhaseResult } from './run-phase.ts';
+import type { PhaseWrites } from './table-writes.ts';
 
 /** One SPEC §10 target: what was measured, the machine's ceiling in the same run, and their ratio. */
 export interface Check {
@@ -103,6 +104,7 @@ export function renderMarkdown(report: ScenarioReport): string {
       `Generator: ${phase.generatorCpuMeanPct.toFixed(0)} % of a core on average, saturated ${phase.generatorSaturatedSeconds} s, largest send delay ${ms(phase.generatorLagMaxMs)} ms.`,
       '',
     );
+    if (phase.writes) lines.push(...writesLines(phase.writes), '');
   }
   if (report.loss) {
     const loss = report.loss;
@@ -154,4 +156,18 @@ export function writeReport(outRoot: string, report: ScenarioReport): string {
     renderChart(`${report.scenario} — ${report.startedAt}`, report.phases, report.resourceSamples),
   );
   return dir;
+}
+
+function writesLines(writes: PhaseWrites): string[] {
+  const perEvent = writes.rowVersionsPerEvent;
+  const hot = writes.progressHotShare;
+  return [
+    `PostgreSQL row versions written: ${perEvent === undefined ? 'no events' : `${perEvent.toFixed(2)} per event answered`}${hot === undefined ? '' : `; HOT share of progress updates ${(hot * 100).toFixed(1)} %`}.`,
+    '',
+    '| table | inserted | updated | of them HOT | deleted |',
+    '|---|---|---|---|---|',
+    ...Object.entries(writes.tables).map(
+      ([name, t]) => `| ${name} | ${t.inserted} | ${t.updated} | ${t.hotUpdated} | ${t.deleted} |`,
+    ),
+  ];
 }

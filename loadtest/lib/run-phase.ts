@@ -8,6 +8,7 @@ import { type LatencySummary, summarizeHistogram } from './histogram.ts';
 import type { OperationContext } from './operations.ts';
 import type { FromGenerator, PhasePlan, ToGenerator } from './plan.ts';
 import type { ResourceSampler } from './resources.ts';
+import type { PhaseWrites } from './table-writes.ts';
 import { type OperationTally, tallyOf } from './tally.ts';
 
 export interface OperationResult {
@@ -49,6 +50,8 @@ export interface PhaseResult {
   readonly acknowledgedLogins: readonly (readonly [string, number])[][];
   readonly redelivered: number;
   readonly undeliverable: number;
+  /** Row versions PostgreSQL wrote during the phase; measured phases with a readable database only. */
+  readonly writes?: PhaseWrites;
 }
 
 export interface PhaseOptions {

@@ -11,6 +11,7 @@ import { type PhasePlan, singleOperation } from './plan.ts';
 import type { EventLoss, ScenarioReport } from './report.ts';
 import { type ResourceSampler, startResourceSampler, summarizeResources } from './resources.ts';
 import { type PhaseResult, runPhase } from './run-phase.ts';
+import { phaseWrites, readTableCounters } from './table-writes.ts';
 import { existingTarget, spawnService, type Target } from './target.ts';
 
 export type ScenarioOutcome = Omit<ScenarioReport, 'scenario' | 'command' | 'startedAt' | 'machine'>;
@@ -69,7 +70,9 @@ export async function openSession(options: LoadtestOptions, label: string, users
   };
 
   const run = async (phase: PhasePlan, overrides: { readonly timeoutMs?: number } = {}) => {
-    const result = await runPhase({
+    const counting = phase.measured && target.databaseUrl !== undefined;
+    const before = counting && target.databaseUrl ? await readTableCounters(target.databaseUrl) : undefined;
+    const ran = await runPhase({
       phase,
       // Event ids and new players' ids are unique per phase: generators count from 0 each time.
       context: { ...context, ...overrides, runId: `${context.runId}p${phases.length}` },
@@ -80,6 +83,10 @@ export async function openSession(options: LoadtestOptions, label: string, users
         generatorPids = pids;
       },
     });
+    const after =
+      before && target.databaseUrl ? await readTableCounters(target.databaseUrl, true) : undefined;
+    const result: PhaseResult =
+      before && after ? { ...ran, writes: phaseWrites(before, after, ran.ops['event']?.ok ?? 0) } : ran;
     phases.push(result);
     if (phase.measured) warnAbout(result, warnings);
     return result;

@@ -95,6 +95,31 @@ describe('outbox messages', () => {
     ]);
   });
 
+  test('a relative goal falling back to zero is no reset; an admin reset of a goal in progress is', async () => {
+    const rotating = await createTestApp({ configPath: 'config/challenges.rotation.json', db: app.db });
+    rotating.setNow(NOW);
+    expect((await rotating.request('POST', '/v1/challenges/initialize', { user })).status).toBe(200);
+    const assigned = (await messages()).length;
+    let at = NOW.getTime();
+    for (const value of [10, 15, 12, 5, 20]) {
+      at += 1_000;
+      await applyEventBatch(
+        rotating.db.pool,
+        rotating.catalog,
+        [{ ...stat('enemy_kills', value), occurredAt: at }],
+        new Date(at),
+      );
+    }
+    expect((await messages()).slice(assigned)).toEqual([]);
+    const reset = await rotating.request('POST', `/v1/admin/users/${user}/goals/daily-kills/reset`, {
+      admin: 'ops',
+    });
+    expect(reset.status).toBe(200);
+    const after = (await messages()).slice(assigned);
+    expect(after).toHaveLength(1);
+    expect(after[0]).toMatch(/^goal\.reset daily-kills \d+ not_started$/);
+  });
+
   test('a change rolled back leaves no message', async () => {
     await app.request('POST', '/v1/challenges/initialize', { user });
     await app.db.pool
