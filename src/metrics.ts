@@ -40,7 +40,17 @@ export interface Metrics {
   readonly cleanupCycles: Counter;
   readonly cleanupErrors: Counter;
   readonly cleanupDuration: Histogram;
+  /** Webhook delivery of the outbox (src/outbox/). */
+  readonly outboxDelivered: Counter;
+  readonly outboxRetried: Counter;
+  readonly outboxParked: Counter;
+  readonly outboxDeleted: Counter;
+  /** Reads the age in seconds of the oldest message still to deliver, at each scrape. */
+  setOutboxAge(read: () => Promise<number>): void;
 }
+
+/** A scrape must not hang on a database that does not answer: the age is then NaN. */
+const OUTBOX_AGE_TIMEOUT_MS = 1_000;
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
@@ -52,12 +62,32 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const sources: MetricsSource[] = [];
   const pools = new Map<string, () => PoolUsage>();
   registerPoolGauges(registry, pools);
+  let readOutboxAge: (() => Promise<number>) | undefined;
+  new Gauge({
+    name: 'challenge_outbox_oldest_undelivered_age_seconds',
+    help: 'Age of the oldest outbox message the webhook has not yet received (0 when none waits; NaN when the database did not answer in time)',
+    registers: [registry],
+    async collect() {
+      if (!readOutboxAge) return;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<number>((resolve) => {
+        timer = setTimeout(() => resolve(Number.NaN), OUTBOX_AGE_TIMEOUT_MS);
+      });
+      this.set(await Promise.race([readOutboxAge().catch(() => Number.NaN), late]));
+      clearTimeout(timer);
+    },
+  });
   return {
     registry,
     contentType: registry.contentType,
     addSource: (source) => void sources.push(source),
     addPool: (role, usage) => void pools.set(role, usage),
+    setOutboxAge: (read) => {
+      readOutboxAge = read;
+    },
     async render() {
+      // Each read collects every metric once more (the outbox age runs a query), so read once.
+      if (sources.length === 0) return registry.metrics();
       const own = await registry.getMetricsAsJSON();
       const others = (await Promise.all(sources.map((source) => source()))).flat();
       if (others.length === 0) return registry.metrics();
@@ -108,6 +138,26 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'challenge_cleanup_duration_seconds',
       help: 'Duration of each expired-row cleanup cycle',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    outboxDelivered: new Counter({
+      name: 'challenge_outbox_delivered_total',
+      help: 'Outbox messages the notification webhook accepted (2xx), recorded as delivered',
+      registers: [registry],
+    }),
+    outboxRetried: new Counter({
+      name: 'challenge_outbox_retried_total',
+      help: 'Failed notification webhook attempts scheduled for a retry',
+      registers: [registry],
+    }),
+    outboxParked: new Counter({
+      name: 'challenge_outbox_parked_total',
+      help: 'Outbox messages parked after their last failed attempt (redeliver through the admin API)',
+      registers: [registry],
+    }),
+    outboxDeleted: new Counter({
+      name: 'challenge_outbox_deleted_total',
+      help: 'Outbox messages deleted by the retention (OUTBOX_RETENTION_HOURS)',
       registers: [registry],
     }),
   };

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { type Authenticate, createAdminAuthorizer, createAuthenticator } from './auth/index.ts';
 import { epochClock } from './clock.ts';
 import type { ServiceConfig } from './config/service-config.ts';
-import { type Pool, warmUp } from './db/client.ts';
+import { createPool, type Pool, warmUp } from './db/client.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './db/embedded-postgres.ts';
 import { migrate } from './db/migrate.ts';
 import { MIGRATIONS } from './db/migrations.ts';
+import { oldestUndeliveredAgeSeconds } from './db/outbox-delivery.ts';
 import { createRecyclablePool } from './db/recyclable-pool.ts';
 import { loadOrCreateDevSecret } from './dev-secret.ts';
 import type { Catalog } from './domain/catalog.ts';
@@ -27,6 +28,9 @@ import {
 import { createLiveCatalog, type LiveCatalog } from './live-config/live-catalog.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { startOutboxRetention } from './outbox/outbox-retention.ts';
+import { startWebhookDelivery, type WebhookDelivery } from './outbox/webhook-delivery.ts';
+import { createWebhookSender } from './outbox/webhook-sender.ts';
 import { eventRowRetentionMs, startDedupCleanup } from './pipeline/dedup-cleanup.ts';
 import { startEventPipeline } from './pipeline/event-pipeline.ts';
 import { startExpiredRowCleanup } from './pipeline/expired-row-cleanup.ts';
@@ -194,6 +198,47 @@ export async function startService(
         })
       : undefined;
     started.push(() => expiredRows?.stop());
+    const outboxRetention = startOutboxRetention({
+      db: pool,
+      retentionMs: config.outboxRetentionHours * 3_600_000,
+      keepUndelivered: config.notify !== undefined,
+      intervalMs: 10 * 60_000,
+      metrics,
+      logger,
+      clock,
+    });
+    started.push(() => outboxRetention.stop());
+    let notifyPool: Pool | undefined;
+    let notifications: WebhookDelivery | undefined;
+    if (config.notify) {
+      const { notify } = config;
+      // Its own pool, so a slow or dead receiver never holds a connection the API or the events need.
+      const ownPool = createPool({
+        url: databaseUrl,
+        maxConnections: 3,
+        transactionPooler: config.dbTransactionPooler,
+        statementTimeoutMs: 5_000,
+        lockTimeoutMs: 2_000,
+      });
+      notifyPool = ownPool;
+      started.push(() => closePool(ownPool));
+      await warmUp(ownPool);
+      const delivery = await startWebhookDelivery({
+        pool: ownPool,
+        listen: !config.dbTransactionPooler,
+        catalog: currentCatalog,
+        send: createWebhookSender({ url: notify.url, secret: notify.secret, timeoutMs: notify.timeoutMs }),
+        policy: notify,
+        concurrency: notify.concurrency,
+        leaseMs: notify.timeoutMs + 5_000,
+        pollIntervalMs: notify.pollIntervalMs,
+        metrics,
+        logger,
+      });
+      notifications = delivery;
+      started.push(() => delivery.stop());
+      metrics.setOutboxAge(() => oldestUndeliveredAgeSeconds(ownPool));
+    }
 
     const { authenticate, authDescription } = buildAuthenticator(config, logger);
     const authorizeAdmin = createAdminAuthorizer({
@@ -271,10 +316,12 @@ export async function startService(
     let stopping: Promise<void> | undefined;
     const stop = () => {
       stopping ??= (async () => {
-        await Promise.all([server.stop(false), pipeline.stop()]);
+        await Promise.all([server.stop(false), pipeline.stop(), notifications?.stop()]);
         cleanup.stop();
         configSync.stop();
         expiredRows?.stop();
+        outboxRetention.stop();
+        if (notifyPool) await closePool(notifyPool);
         await closePool(pool);
         await embedded?.stop();
       })();

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import type { AuthMode } from '../auth/types.ts';
 import type { RewardMode } from '../rewards/reward-granter.ts';
+import { parseWebhookUrl } from '../webhooks/signature.ts';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -68,6 +69,13 @@ export interface ServiceConfig {
     /** How long processed event ids are kept for de-duplication of redeliveries. */
     readonly dedupRetentionHours: number;
   };
+  /** Webhook notifications of outbox messages (src/outbox/); undefined without NOTIFY_WEBHOOK_URL. */
+  readonly notify: NotifyWebhookConfig | undefined;
+  /**
+   * Outbox messages are deleted this long after they occurred: delivered and parked ones while a
+   * webhook is configured, all of them otherwise. Also how far back the live stream can resume.
+   */
+  readonly outboxRetentionHours: number;
   /** Compress challenge lists for clients that send Accept-Encoding: gzip. */
   readonly httpGzip: boolean;
   /** How often each replica looks for a configuration applied elsewhere (src/live-config/). */
@@ -91,6 +99,23 @@ export interface ServiceConfig {
   /** Longest an API request may take before it is answered UNAVAILABLE (claims add the reward budget). */
   readonly requestTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+}
+
+export interface NotifyWebhookConfig {
+  readonly url: string;
+  /** HMAC-SHA256 key of the `x-challenge-signature` header. */
+  readonly secret: string;
+  /** Attempts before a message is parked (a dead letter). */
+  readonly maxAttempts: number;
+  /** Per request. */
+  readonly timeoutMs: number;
+  /** Wait after the first failure, doubled after each further one up to `maxDelayMs`, with jitter. */
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Requests out at once from one replica. */
+  readonly concurrency: number;
+  /** Longest wait before new or due messages are seen without a notification (always, behind a transaction pooler). */
+  readonly pollIntervalMs: number;
 }
 
 export class EnvironmentError extends Error {
@@ -167,6 +192,8 @@ export function readServiceConfig(env: Env): ServiceConfig {
       maxWaitMs: readInt(read, 'EVENT_DB_WAIT_MS', 5_000, 100, 120_000),
       dedupRetentionHours: readInt(read, 'EVENT_DEDUP_RETENTION_HOURS', 24, 1, 24 * 30),
     }),
+    notify: readNotifyWebhook(read),
+    outboxRetentionHours: readInt(read, 'OUTBOX_RETENTION_HOURS', 72, 1, 24 * 90),
     configPollIntervalMs: readInt(read, 'CONFIG_POLL_INTERVAL_MS', 2_000, 100, 600_000),
     httpGzip: readBoolean(read, 'HTTP_GZIP', true),
     audit: Object.freeze({
@@ -205,6 +232,37 @@ function readTlsFiles(read: Read): ServiceConfig['grpcTls'] {
     throw new EnvironmentError('GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE must be set together');
   }
   return Object.freeze({ certFile, keyFile });
+}
+
+function readNotifyWebhook(read: Read): NotifyWebhookConfig | undefined {
+  const url = read('NOTIFY_WEBHOOK_URL');
+  const secret = read('NOTIFY_WEBHOOK_SECRET');
+  if (url === undefined && secret === undefined) return undefined;
+  if (url === undefined || secret === undefined) {
+    throw new EnvironmentError('NOTIFY_WEBHOOK_URL and NOTIFY_WEBHOOK_SECRET must be set together');
+  }
+  try {
+    parseWebhookUrl(url, 'NOTIFY_WEBHOOK_URL');
+  } catch (error) {
+    throw new EnvironmentError(error instanceof Error ? error.message : String(error));
+  }
+  const initialDelayMs = readInt(read, 'NOTIFY_WEBHOOK_BACKOFF_MS', 1_000, 10, 3_600_000);
+  const maxDelayMs = readInt(read, 'NOTIFY_WEBHOOK_BACKOFF_MAX_MS', 600_000, 10, 86_400_000);
+  if (maxDelayMs < initialDelayMs) {
+    throw new EnvironmentError(
+      `NOTIFY_WEBHOOK_BACKOFF_MAX_MS (${maxDelayMs}) must be at least NOTIFY_WEBHOOK_BACKOFF_MS (${initialDelayMs})`,
+    );
+  }
+  return Object.freeze({
+    url,
+    secret,
+    maxAttempts: readInt(read, 'NOTIFY_WEBHOOK_MAX_ATTEMPTS', 12, 1, 1_000),
+    timeoutMs: readInt(read, 'NOTIFY_WEBHOOK_TIMEOUT_MS', 5_000, 100, 120_000),
+    initialDelayMs,
+    maxDelayMs,
+    concurrency: readInt(read, 'NOTIFY_WEBHOOK_CONCURRENCY', 16, 1, 256),
+    pollIntervalMs: readInt(read, 'NOTIFY_WEBHOOK_POLL_MS', 1_000, 50, 600_000),
+  });
 }
 
 function readAuthMode(read: Read): AuthMode {

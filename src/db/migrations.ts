@@ -11,6 +11,7 @@ import m0006 from '../../sql/0006_erasure_and_expired_cleanup.sql' with { type: 
 import m0007 from '../../sql/0007_event_audit.sql' with { type: 'text' };
 import m0008 from '../../sql/0008_challenge_configs.sql' with { type: 'text' };
 import m0009 from '../../sql/0009_outbox.sql' with { type: 'text' };
+import m0010 from '../../sql/0010_outbox_delivery.sql' with { type: 'text' };
 import m0011 from '../../sql/0011_outbox_reset_meaning.sql' with { type: 'text' };
 
 export interface Migration {
@@ -28,5 +29,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '0007_event_audit', sql: m0007 },
   { version: '0008_challenge_configs', sql: m0008 },
   { version: '0009_outbox', sql: m0009 },
+  { version: '0010_outbox_delivery', sql: m0010 },
   { version: '0011_outbox_reset_meaning', sql: m0011 },
 ];

@@ -141,4 +141,63 @@ describe('readServiceConfig', () => {
       expect(readServiceConfig({ AUTH_MODE: 'mock' }).rewards.mode).toBe('mock');
     });
   });
+
+  describe('notification webhook and outbox retention', () => {
+    const webhook = {
+      NOTIFY_WEBHOOK_URL: 'https://game.example/hooks/challenge',
+      NOTIFY_WEBHOOK_SECRET: 's3cret',
+    };
+
+    test('off by default; the retention is 72 hours', () => {
+      expect(readServiceConfig({})).toMatchObject({ notify: undefined, outboxRetentionHours: 72 });
+    });
+
+    test('URL and secret with the defaults, and every setting read', () => {
+      expect(readServiceConfig(webhook).notify).toEqual({
+        url: 'https://game.example/hooks/challenge',
+        secret: 's3cret',
+        maxAttempts: 12,
+        timeoutMs: 5_000,
+        initialDelayMs: 1_000,
+        maxDelayMs: 600_000,
+        concurrency: 16,
+        pollIntervalMs: 1_000,
+      });
+      const config = readServiceConfig({
+        ...webhook,
+        NOTIFY_WEBHOOK_MAX_ATTEMPTS: '3',
+        NOTIFY_WEBHOOK_TIMEOUT_MS: '2000',
+        NOTIFY_WEBHOOK_BACKOFF_MS: '500',
+        NOTIFY_WEBHOOK_BACKOFF_MAX_MS: '60000',
+        NOTIFY_WEBHOOK_CONCURRENCY: '4',
+        NOTIFY_WEBHOOK_POLL_MS: '250',
+        OUTBOX_RETENTION_HOURS: '24',
+      });
+      expect(config.notify).toMatchObject({
+        maxAttempts: 3,
+        timeoutMs: 2_000,
+        initialDelayMs: 500,
+        maxDelayMs: 60_000,
+        concurrency: 4,
+        pollIntervalMs: 250,
+      });
+      expect(config.outboxRetentionHours).toBe(24);
+    });
+
+    test.each([
+      [{ NOTIFY_WEBHOOK_URL: 'https://h' }, 'must be set together'],
+      [{ NOTIFY_WEBHOOK_SECRET: 's' }, 'must be set together'],
+      [{ ...webhook, NOTIFY_WEBHOOK_URL: 'not a url' }, 'is not a valid URL'],
+      [{ ...webhook, NOTIFY_WEBHOOK_URL: 'ftp://h/x' }, 'must be an http(s) URL'],
+      [{ ...webhook, NOTIFY_WEBHOOK_MAX_ATTEMPTS: '0' }, 'NOTIFY_WEBHOOK_MAX_ATTEMPTS must be an integer'],
+      [
+        { ...webhook, NOTIFY_WEBHOOK_BACKOFF_MS: '5000', NOTIFY_WEBHOOK_BACKOFF_MAX_MS: '1000' },
+        'must be at least',
+      ],
+      [{ OUTBOX_RETENTION_HOURS: '0' }, 'OUTBOX_RETENTION_HOURS must be an integer'],
+    ])('refuses %o', (env, message) => {
+      expect(() => readServiceConfig(env)).toThrow(EnvironmentError);
+      expect(() => readServiceConfig(env)).toThrow(message);
+    });
+  });
 });

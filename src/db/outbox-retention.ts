@@ -1,0 +1,21 @@
+/** The SQL of the outbox retention (src/outbox/outbox-retention.ts). */
+import type { Db } from './client.ts';
+
+/**
+ * Deletes up to `limit` messages that occurred before `olderThan`: only delivered and parked ones
+ * while a webhook still has to receive the rest, every one otherwise. Returns how many went.
+ */
+export async function deleteExpiredMessages(
+  db: Db,
+  options: { readonly olderThan: Date; readonly keepUndelivered: boolean; readonly limit: number },
+): Promise<number> {
+  const finished = options.keepUndelivered
+    ? db`and (delivered_at is not null or parked_at is not null)`
+    : db``;
+  const result = await db`
+    delete from outbox_messages where id in (
+      select id from outbox_messages where occurred_at < ${options.olderThan} ${finished}
+      limit ${options.limit}
+    )`;
+  return result.count;
+}

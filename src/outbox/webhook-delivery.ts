@@ -1,0 +1,252 @@
+/**
+ * Delivers outbox messages to NOTIFY_WEBHOOK_URL in the background: at least once, one message at
+ * a time per player in the outbox's order, and each message by one replica at a time (the SQL and
+ * its reasons are in db/outbox-delivery.ts).
+ *
+ * Why it cannot hold up events or the API: it runs on its own small pool, no transaction is open
+ * while a request is out, and at most `concurrency` requests are out at once, so a slow receiver
+ * only makes deliveries wait. A receiver that fails `BREAKER_FAILURES` times in a row, as a dead
+ * one does, pauses delivery (backoff capped at `MAX_PAUSE_MS`) and is then probed with one message
+ * at a time until one succeeds, so an outage costs the database a few writes a minute rather than
+ * two writes per attempt of every waiting player, and does not use up attempts towards parking.
+ *
+ * Woken by LISTEN challenge_outbox (the outbox trigger notifies at commit) when it can listen, at
+ * the retry times it scheduled itself, and by a poll every `pollIntervalMs` in any case: another
+ * replica's retries and leases fall due without a notification, and a transaction pooler cannot
+ * carry LISTEN at all.
+ */
+import type { Pool } from '../db/client.ts';
+import {
+  type ClaimedMessage,
+  claimDueMessages,
+  markDelivered,
+  markParked,
+  releaseClaim,
+  repairHeads,
+  scheduleRetry,
+  takeIntake,
+} from '../db/outbox-delivery.ts';
+import { backoffDelayMs } from '../domain/backoff.ts';
+import type { CurrentCatalog } from '../domain/catalog.ts';
+import { afterFailure, type DeliveryPolicy, notificationBody } from '../domain/outbox-delivery.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { SendNotification, SendOutcome } from './webhook-sender.ts';
+
+export const OUTBOX_CHANNEL = 'challenge_outbox';
+
+const INTAKE_BATCH = 500;
+/** Intake batches per wake-up; a larger backlog is read over the following ones. */
+const INTAKE_BATCHES_PER_WAKE = 20;
+/** Notifications arriving together are served by one look for work. */
+const WAKE_DELAY_MS = 10;
+const BREAKER_FAILURES = 5;
+const MAX_PAUSE_MS = 30_000;
+
+export interface WebhookDeliveryOptions {
+  /** The delivery's own pool (a few connections); LISTEN takes one more of its own. */
+  readonly pool: Pool;
+  /** LISTEN for new messages; false behind a transaction pooler, which cannot carry it. */
+  readonly listen: boolean;
+  readonly catalog: CurrentCatalog;
+  readonly send: SendNotification;
+  readonly policy: DeliveryPolicy;
+  /** Requests out at once, across players. */
+  readonly concurrency: number;
+  /** How long a claimed message is this replica's; must outlast a request and its recording. */
+  readonly leaseMs: number;
+  readonly pollIntervalMs: number;
+  readonly metrics: Pick<Metrics, 'outboxDelivered' | 'outboxRetried' | 'outboxParked'>;
+  readonly logger: Logger;
+  readonly random?: () => number;
+}
+
+export interface WebhookDelivery {
+  /** Looks for work now, as a notification would. */
+  wake(): void;
+  /** Stops claiming, cuts requests in flight short and hands their messages back. */
+  stop(): Promise<void>;
+}
+
+export async function startWebhookDelivery(options: WebhookDeliveryOptions): Promise<WebhookDelivery> {
+  const { pool, policy, metrics, logger } = options;
+  const random = options.random ?? Math.random;
+  const abort = new AbortController();
+  const inFlight = new Set<Promise<void>>();
+  let stopped = false;
+  let pumping: Promise<void> | undefined;
+  let again = false;
+  let wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  // The earliest time this replica knows something falls due (a retry, the end of a pause).
+  let dueTimer: ReturnType<typeof setTimeout> | undefined;
+  let dueAt = Number.POSITIVE_INFINITY;
+  let databaseFailing = false;
+  let failuresInRow = 0;
+  let pauses = 0;
+  let pausedUntil = 0;
+
+  const databaseFailed = (error: unknown, doing: string) => {
+    if (!databaseFailing) logger.warn({ err: error }, `outbox delivery: ${doing} failed; retrying`);
+    databaseFailing = true;
+  };
+  const databaseWorks = () => {
+    if (databaseFailing) logger.info('outbox delivery: the database answers again');
+    databaseFailing = false;
+  };
+
+  const wake = (delayMs = WAKE_DELAY_MS) => {
+    if (stopped) return;
+    if (pumping) {
+      again = true;
+      return;
+    }
+    wakeTimer ??= setTimeout(() => {
+      wakeTimer = undefined;
+      pumping = pump().finally(() => {
+        pumping = undefined;
+        if (again) wake();
+      });
+    }, delayMs);
+  };
+
+  const wakeAt = (at: number) => {
+    if (stopped || at >= dueAt) return;
+    clearTimeout(dueTimer);
+    dueAt = at;
+    dueTimer = setTimeout(
+      () => {
+        dueAt = Number.POSITIVE_INFINITY;
+        wake(0);
+      },
+      Math.max(0, at - Date.now()),
+    );
+    dueTimer.unref?.();
+  };
+
+  const pump = async () => {
+    again = false;
+    try {
+      for (let batch = 0; batch < INTAKE_BATCHES_PER_WAKE && !stopped; batch++) {
+        const intake = await takeIntake(pool, INTAKE_BATCH);
+        if (!intake || intake.read < INTAKE_BATCH) break;
+        if (batch === INTAKE_BATCHES_PER_WAKE - 1) again = true;
+      }
+      if (stopped) return;
+      if (Date.now() < pausedUntil) return wakeAt(pausedUntil);
+      // While the breaker is open, one probe at a time.
+      const room = (failuresInRow >= BREAKER_FAILURES ? 1 : options.concurrency) - inFlight.size;
+      if (room <= 0) return;
+      const claimed = await claimDueMessages(pool, room, options.leaseMs);
+      databaseWorks();
+      for (const message of claimed) {
+        const delivery = deliver(message).finally(() => {
+          inFlight.delete(delivery);
+          wake();
+        });
+        inFlight.add(delivery);
+      }
+    } catch (error) {
+      databaseFailed(error, 'looking for messages');
+    }
+  };
+
+  const deliver = async (message: ClaimedMessage) => {
+    const outcome = await options
+      .send(notificationBody(message, options.catalog()), abort.signal)
+      .catch(
+        (error: unknown): SendOutcome => ({ kind: 'failed', error: `request failed: ${String(error)}` }),
+      );
+    try {
+      if (outcome.kind === 'aborted') {
+        await releaseClaim(pool, message);
+      } else if (outcome.kind === 'delivered') {
+        failuresInRow = 0;
+        pauses = 0;
+        if (await markDelivered(pool, message)) metrics.outboxDelivered.inc();
+      } else {
+        failuresInRow++;
+        const step = afterFailure(policy, message.attempts, outcome.retryAfterMs, random);
+        if (step.kind === 'park') {
+          if (await markParked(pool, message, outcome.error)) {
+            metrics.outboxParked.inc();
+            logger.warn(
+              {
+                messageId: message.id,
+                userId: message.userId,
+                attempts: message.attempts,
+                error: outcome.error,
+              },
+              'outbox message parked after its last delivery attempt; redeliver it with POST /v1/admin/outbox/{id}/redeliver',
+            );
+          }
+        } else if (await scheduleRetry(pool, message, step.delayMs, outcome.error)) {
+          metrics.outboxRetried.inc();
+          wakeAt(Date.now() + step.delayMs);
+        }
+        if (failuresInRow >= BREAKER_FAILURES && Date.now() >= pausedUntil) pause(outcome.error);
+      }
+      databaseWorks();
+    } catch (error) {
+      // Not recorded: the lease runs out and the message is tried again.
+      databaseFailed(error, 'recording a delivery attempt');
+    }
+  };
+
+  const pause = (error: string) => {
+    pauses++;
+    const pauseMs = backoffDelayMs(
+      { initialDelayMs: policy.initialDelayMs, maxDelayMs: Math.min(policy.maxDelayMs, MAX_PAUSE_MS) },
+      pauses,
+      random,
+    );
+    pausedUntil = Date.now() + pauseMs;
+    if (pauses === 1)
+      logger.warn(
+        { failures: failuresInRow, error },
+        'notification webhook failing: delivery paused, then probed with one message at a time',
+      );
+    wakeAt(pausedUntil);
+  };
+
+  try {
+    const repaired = await repairHeads(pool);
+    if (repaired > 0) logger.info({ repaired }, 'outbox delivery: queues without a head mended');
+  } catch (error) {
+    databaseFailed(error, 'mending queues');
+  }
+  let unlisten: (() => Promise<void>) | undefined;
+  if (options.listen) {
+    try {
+      // Called again after each reconnect, when notifications may have been missed.
+      const subscription = await pool.listen(
+        OUTBOX_CHANNEL,
+        () => wake(),
+        () => wake(),
+      );
+      unlisten = subscription.unlisten;
+    } catch (error) {
+      logger.warn({ err: error }, `outbox delivery: LISTEN ${OUTBOX_CHANNEL} failed; polling only`);
+    }
+  }
+  const poll = setInterval(() => wake(), options.pollIntervalMs);
+  poll.unref?.();
+  wake(0);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    wake: () => wake(0),
+    stop() {
+      stopping ??= (async () => {
+        stopped = true;
+        clearInterval(poll);
+        clearTimeout(wakeTimer);
+        clearTimeout(dueTimer);
+        abort.abort();
+        await unlisten?.().catch(() => {});
+        await pumping;
+        await Promise.allSettled([...inFlight]);
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * The outbox retention deletes messages older than OUTBOX_RETENTION_HOURS in bounded batches:
+ * only delivered and parked ones while a webhook is configured, every one without a webhook.
+ */
+import { afterAll, beforeEach, expect, test } from 'bun:test';
+import { createLogger } from '../../src/log.ts';
+import { createMetrics } from '../../src/metrics.ts';
+import { startOutboxRetention } from '../../src/outbox/outbox-retention.ts';
+import { counterValue } from '../helpers/notify-delivery.ts';
+import { createTestApp } from '../helpers/test-app.ts';
+
+const app = await createTestApp();
+afterAll(async () => {
+  for (const stop of stops) stop();
+  await app.close();
+});
+const HOUR = 3_600_000;
+const NOW = new Date('2026-06-01T12:00:00Z');
+
+const stops: Array<() => void> = [];
+beforeEach(async () => {
+  for (const stop of stops.splice(0)) stop();
+  await app.db.pool`delete from outbox_messages`;
+});
+
+/** Three messages per player, occurred `hoursAgo` before NOW, delivered / parked / still to deliver. */
+async function seed(hoursAgo: number): Promise<void> {
+  const user = `retention-${crypto.randomUUID()}`;
+  await app.request('POST', '/v1/challenges/initialize', { user });
+  await app.db.pool`
+    update outbox_messages m set occurred_at = ${new Date(NOW.getTime() - hoursAgo * HOUR)},
+      delivered_at = case when m.goal_id = 'defeat-10-enemies' then now() end,
+      parked_at = case when m.goal_id = 'login-3-times' then now() end
+    where m.user_id = ${user}`;
+}
+
+const left = async () =>
+  (
+    await app.db.pool<{ state: string; old: boolean }[]>`
+      select case when delivered_at is not null then 'delivered' when parked_at is not null then 'parked'
+        else 'pending' end as state, occurred_at < ${new Date(NOW.getTime() - 72 * HOUR)} as old
+      from outbox_messages`
+  )
+    .map((row) => `${row.old ? 'old' : 'recent'} ${row.state}`)
+    .sort();
+
+const retention = (
+  keepUndelivered: boolean,
+  options: { batchSize?: number; maxBatchesPerCycle?: number } = {},
+) => {
+  const metrics = createMetrics({ defaultMetrics: false });
+  const cleanup = startOutboxRetention({
+    db: app.db.pool,
+    retentionMs: 72 * HOUR,
+    keepUndelivered,
+    intervalMs: 3_600_000,
+    pauseMs: 0,
+    metrics,
+    logger: createLogger('fatal'),
+    clock: () => NOW,
+    ...options,
+  });
+  stops.push(cleanup.stop);
+  return { runOnce: cleanup.runOnce, deleted: () => counterValue(metrics, 'challenge_outbox_deleted_total') };
+};
+
+test('with a webhook: delivered and parked messages past the retention go, the rest stay', async () => {
+  await seed(100);
+  await seed(10);
+  const { runOnce, deleted } = retention(true);
+  expect(await runOnce()).toBe(2);
+  expect(await deleted()).toBe(2);
+  expect(await left()).toEqual(['old pending', 'recent delivered', 'recent parked', 'recent pending']);
+});
+
+test('without a webhook: every message past the retention goes', async () => {
+  await seed(100);
+  await seed(10);
+  expect(await retention(false).runOnce()).toBe(3);
+  expect(await left()).toEqual(['recent delivered', 'recent parked', 'recent pending']);
+});
+
+test('in batches; a cycle stops after its last batch and the next one goes on', async () => {
+  for (let i = 0; i < 3; i++) await seed(100);
+  expect(await retention(false, { batchSize: 2 }).runOnce()).toBe(9);
+  for (let i = 0; i < 3; i++) await seed(100);
+  const bounded = retention(false, { batchSize: 2, maxBatchesPerCycle: 2 });
+  expect(await bounded.runOnce()).toBe(4);
+  expect(await bounded.runOnce()).toBe(4);
+  expect(await bounded.runOnce()).toBe(1);
+});
