@@ -71,7 +71,8 @@ export async function openSession(options: LoadtestOptions, label: string, users
 
   const run = async (phase: PhasePlan, overrides: { readonly timeoutMs?: number } = {}) => {
     const counting = phase.measured && target.databaseUrl !== undefined;
-    const before = counting && target.databaseUrl ? await readTableCounters(target.databaseUrl) : undefined;
+    const before =
+      counting && target.databaseUrl ? await readTableCounters(target.databaseUrl, true) : undefined;
     const ran = await runPhase({
       phase,
       // Event ids and new players' ids are unique per phase: generators count from 0 each time.

@@ -1,7 +1,9 @@
 /**
  * What a phase cost PostgreSQL in row versions: the tables' insert, update and HOT-update
- * counters (`pg_stat_user_tables`) read before and after the phase. Statistics reach that view
- * from each backend at most about once a second, so the reading after a phase waits for them.
+ * counters (`pg_stat_user_tables`) read before and after the phase. A busy backend reports its
+ * counters about once a second, but one that went idle may hold them for up to 10 s
+ * (PGSTAT_IDLE_INTERVAL): both readings wait that long, or the seeding's writes would land in the
+ * phase after it.
  */
 import { createPool } from '../../src/db/client.ts';
 
@@ -23,8 +25,8 @@ export interface PhaseWrites {
   readonly progressHotShare: number | undefined;
 }
 
-/** Long enough for every backend to have reported its counters (PostgreSQL flushes them each second). */
-const STATS_DELAY_MS = 1_500;
+/** Long enough for every backend, idle ones too, to have reported its counters. */
+const STATS_DELAY_MS = 11_000;
 
 export async function readTableCounters(databaseUrl: string, settle = false): Promise<TableSnapshot> {
   if (settle) await Bun.sleep(STATS_DELAY_MS);
