@@ -37,6 +37,7 @@ export async function buildOpenApiDocument(): Promise<OpenAPI3> {
     authorizeAdmin: createAdminAuthorizer({ mode: 'mock', authenticate, namespace: 'accelbyte' }),
     configAdmin: { get: unused, validate: unused, apply: unused },
     auditTrail: { playerEntries: unused, goalHistory: unused },
+    outboxAdmin: { parked: unused, redeliver: unused },
     adminPlayers: {
       challenges: unused,
       events: unused,

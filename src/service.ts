@@ -28,6 +28,7 @@ import {
 import { createLiveCatalog, type LiveCatalog } from './live-config/live-catalog.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { createOutboxAdmin } from './outbox/outbox-admin.ts';
 import { startOutboxRetention } from './outbox/outbox-retention.ts';
 import { startWebhookDelivery, type WebhookDelivery } from './outbox/webhook-delivery.ts';
 import { createWebhookSender } from './outbox/webhook-sender.ts';
@@ -283,6 +284,7 @@ export async function startService(
       gzip: config.httpGzip,
       configAdmin: createConfigAdmin({ db: pool, live, namespace: config.namespace }),
       auditTrail,
+      outboxAdmin: createOutboxAdmin({ db: pool, namespace: config.namespace, logger }),
       adminPlayers: createAdminPlayers({
         pool,
         catalog: currentCatalog,

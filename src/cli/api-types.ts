@@ -416,6 +416,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/outbox/parked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Outbox messages the notification webhook never accepted (parked)
+         * @description A message is parked after NOTIFY_WEBHOOK_MAX_ATTEMPTS failed attempts, with the last error. A parked message does not hold back the player's later messages. Page with `after` (the last id of the previous page). Kept for OUTBOX_RETENTION_HOURS.
+         */
+        get: operations["getV1AdminOutboxParked"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/outbox/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a parked outbox message to the notification webhook again
+         * @description Due at once, with its attempts counted afresh and the same id (idempotency key). It goes out on its own, so it arrives after messages of the player that were written later. A message that is not parked is answered as it is with `redelivered: false`.
+         */
+        post: operations["postV1AdminOutboxByIdRedeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3923,6 +3963,336 @@ export interface operations {
             };
             /** @description Error */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+        };
+    };
+    getV1AdminOutboxParked: {
+        parameters: {
+            query?: {
+                /** @description Only messages with a larger id: the last id of the previous page */
+                after?: string;
+                /** @description Most messages to return: 1-1000, default 50 */
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Oldest (lowest id) first */
+                        messages: {
+                            /** @description The message id, a decimal int64: the idempotency key of its webhook */
+                            id: string;
+                            /** @enum {string} */
+                            type: "goal.completed" | "goal.claimed" | "goal.reset" | "goal.assigned" | "goal.unassigned";
+                            /**
+                             * @description RFC 3339 UTC, or "" when there is no value
+                             * @example 2026-03-10T12:00:00Z
+                             */
+                            occurredAt: string;
+                            namespace: string;
+                            userId: string;
+                            challengeId: string;
+                            goalId: string;
+                            /** @description The stored progress right after the change */
+                            progress: number;
+                            /** @enum {string} */
+                            status: "not_started" | "in_progress" | "completed" | "claimed";
+                            /** @enum {string} */
+                            state: "pending" | "delivered" | "parked";
+                            /** @description Delivery attempts since the message was written or last redelivered */
+                            attempts: number;
+                            /**
+                             * @description RFC 3339 UTC, or "" when there is no value
+                             * @example 2026-03-10T12:00:00Z
+                             */
+                            deliveredAt: string;
+                            /**
+                             * @description RFC 3339 UTC, or "" when there is no value
+                             * @example 2026-03-10T12:00:00Z
+                             */
+                            parkedAt: string;
+                            /** @description What the last failed attempt got (HTTP status and body start, or the network error); "" if none */
+                            lastError: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+        };
+    };
+    postV1AdminOutboxByIdRedeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description false: the message was not parked (already pending or delivered), nothing changed */
+                        redelivered: boolean;
+                        message: {
+                            /** @description The message id, a decimal int64: the idempotency key of its webhook */
+                            id: string;
+                            /** @enum {string} */
+                            type: "goal.completed" | "goal.claimed" | "goal.reset" | "goal.assigned" | "goal.unassigned";
+                            /**
+                             * @description RFC 3339 UTC, or "" when there is no value
+                             * @example 2026-03-10T12:00:00Z
+                             */
+                            occurredAt: string;
+                            namespace: string;
+                            userId: string;
+                            challengeId: string;
+                            goalId: string;
+                            /** @description The stored progress right after the change */
+                            progress: number;
+                            /** @enum {string} */
+                            status: "not_started" | "in_progress" | "completed" | "claimed";
+                            /** @enum {string} */
+                            state: "pending" | "delivered" | "parked";
+                            /** @description Delivery attempts since the message was written or last redelivered */
+                            attempts: number;
+                            /**
+                             * @description RFC 3339 UTC, or "" when there is no value
+                             * @example 2026-03-10T12:00:00Z
+                             */
+                            deliveredAt: string;
+                            /**
+                             * @description RFC 3339 UTC, or "" when there is no value
+                             * @example 2026-03-10T12:00:00Z
+                             */
+                            parkedAt: string;
+                            /** @description What the last failed attempt got (HTTP status and body start, or the network error); "" if none */
+                            lastError: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

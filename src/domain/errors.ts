@@ -161,6 +161,12 @@ export const rewardGrantFailed = (goalId: string, cause: unknown) =>
     { cause },
   );
 
+export const outboxMessageNotFound = (id: string) =>
+  new AppError(
+    'NOT_FOUND',
+    `Outbox message '${echoed(id)}' not found (it may have passed OUTBOX_RETENTION_HOURS)`,
+  );
+
 export const payloadTooLarge = (limitBytes: number) =>
   new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${limitBytes} bytes`);
 

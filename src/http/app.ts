@@ -9,6 +9,7 @@ import { AppError, methodNotAllowed, routeNotFound } from '../domain/errors.ts';
 import type { ConfigAdmin } from '../live-config/config-admin.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import type { OutboxAdmin } from '../outbox/outbox-admin.ts';
 import type { AdminPlayers } from '../services/admin/admin-players.ts';
 import type { AuditTrail } from '../services/audit-trail.ts';
 import type { ChallengeQueries } from '../services/challenge-queries.ts';
@@ -23,6 +24,7 @@ import { asAppError, errorResponse, internalError, validationError } from './err
 import { openApiDocs, type RouteLike } from './openapi.ts';
 import { bodyLimitFor, checkDeclaredLength, readJsonBody } from './request-body.ts';
 import { adminConfigRoutes } from './routes/admin-config.ts';
+import { adminOutboxRoutes } from './routes/admin-outbox.ts';
 import { adminPlayerRoutes } from './routes/admin-players.ts';
 import { challengeRoutes } from './routes/challenges.ts';
 import { ERASURE_WINDOW_SECONDS, erasureRoutes } from './routes/erasure.ts';
@@ -49,6 +51,8 @@ export interface AppDeps {
   readonly configAdmin: ConfigAdmin;
   readonly adminPlayers: AdminPlayers;
   readonly auditTrail: AuditTrail;
+  /** Parked webhook notifications and their redelivery. */
+  readonly outboxAdmin: OutboxAdmin;
   /** The time rate limits are counted on; the wall clock when left out. */
   readonly clock?: () => Date;
   /** Resolves when the database answers; rejects (or times out) otherwise. */
@@ -88,6 +92,7 @@ export function createApp(deps: AppDeps) {
     erasure: boundedService(deps.erasure, requestTimeoutMs),
     configAdmin: boundedService(deps.configAdmin, requestTimeoutMs),
     auditTrail: boundedService(deps.auditTrail, requestTimeoutMs),
+    outboxAdmin: boundedService(deps.outboxAdmin, requestTimeoutMs),
   };
   // A claim on a player's behalf is a claim: it gets the claim deadline.
   const admin: AdminPlayers = {
@@ -176,7 +181,8 @@ export function createApp(deps: AppDeps) {
     .use(erasureRoutes({ authenticate: deps.authenticate, ...services, limit: erasureLimit }))
     .use(adminConfigRoutes({ authorizeAdmin: deps.authorizeAdmin, ...services }))
     .use(goalHistoryRoutes({ authenticate: deps.authenticate, ...services }))
-    .use(adminPlayerRoutes({ authorizeAdmin: deps.authorizeAdmin, admin }));
+    .use(adminPlayerRoutes({ authorizeAdmin: deps.authorizeAdmin, admin }))
+    .use(adminOutboxRoutes({ authorizeAdmin: deps.authorizeAdmin, ...services }));
   return app;
 }
 

@@ -8,6 +8,8 @@ import { t } from 'elysia';
 import type { OpenAPIV3 } from 'openapi-types';
 import { ADMIN_ACTIONS, EVENT_UNCHANGED_REASONS, GOAL_UNCHANGED_REASONS } from '../domain/audit.ts';
 import { ERROR_CODES } from '../domain/errors.ts';
+import { DELIVERY_STATES } from '../domain/outbox-delivery.ts';
+import { OUTBOX_MESSAGE_TYPES } from '../domain/outbox-message.ts';
 import { MAX_PROGRESS } from '../domain/progress.ts';
 import { GOAL_STATUSES, REWARD_TYPES } from '../domain/types.ts';
 
@@ -422,6 +424,46 @@ export const AdminClaimResponse = t.Object({
   userId: t.String(),
   challengeId: t.String(),
   ...ClaimResponse.properties,
+});
+
+const OutboxMessageDelivery = t.Object({
+  id: t.String({ description: 'The message id, a decimal int64: the idempotency key of its webhook' }),
+  type: stringEnum(OUTBOX_MESSAGE_TYPES),
+  occurredAt: Timestamp,
+  namespace: t.String(),
+  userId: t.String(),
+  challengeId: t.String(),
+  goalId: t.String(),
+  progress: Type.Integer({ description: 'The stored progress right after the change' }),
+  status: Status,
+  state: stringEnum(DELIVERY_STATES),
+  attempts: Type.Integer({
+    description: 'Delivery attempts since the message was written or last redelivered',
+  }),
+  deliveredAt: Timestamp,
+  parkedAt: Timestamp,
+  lastError: t.String({
+    description:
+      'What the last failed attempt got (HTTP status and body start, or the network error); "" if none',
+  }),
+});
+
+export const ParkedMessagesQuery = t.Object({
+  after: t.Optional(
+    t.String({ description: 'Only messages with a larger id: the last id of the previous page' }),
+  ),
+  limit: t.Optional(t.String({ description: 'Most messages to return: 1-1000, default 50' })),
+});
+
+export const ParkedMessagesResponse = t.Object({
+  messages: t.Array(OutboxMessageDelivery, { description: 'Oldest (lowest id) first' }),
+});
+
+export const RedeliverResponse = t.Object({
+  redelivered: t.Boolean({
+    description: 'false: the message was not parked (already pending or delivered), nothing changed',
+  }),
+  message: OutboxMessageDelivery,
 });
 
 export const SetProgressBody = t.Object({ progress: t.Unknown() }, { additionalProperties: true });

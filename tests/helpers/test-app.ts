@@ -21,6 +21,7 @@ import { createConfigAdmin } from '../../src/live-config/config-admin.ts';
 import { createLiveCatalog } from '../../src/live-config/live-catalog.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
+import { createOutboxAdmin } from '../../src/outbox/outbox-admin.ts';
 import { createRewardGranter } from '../../src/rewards/create-granter.ts';
 import type { GrantRequest, RewardGranter } from '../../src/rewards/reward-granter.ts';
 import { createAdminPlayers } from '../../src/services/admin/admin-players.ts';
@@ -139,6 +140,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     }),
     configAdmin: createConfigAdmin({ db: db.pool, live, namespace: TEST_NAMESPACE }),
     auditTrail,
+    outboxAdmin: createOutboxAdmin({ db: db.pool, namespace: TEST_NAMESPACE, logger: createLogger('fatal') }),
     adminPlayers: createAdminPlayers({
       pool: db.pool,
       catalog: current,

@@ -298,6 +298,7 @@ describe('unexpected failures', () => {
       }),
       configAdmin: { get: rejects, validate: throws, apply: rejects },
       auditTrail: { playerEntries: rejects, goalHistory: rejects },
+      outboxAdmin: { parked: rejects, redeliver: rejects },
       adminPlayers: {
         challenges: rejects,
         events: rejects,

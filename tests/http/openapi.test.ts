@@ -27,6 +27,7 @@ const app = createApp({
   }),
   configAdmin: { get: unused, validate: unused, apply: unused },
   auditTrail: { playerEntries: unused, goalHistory: unused },
+  outboxAdmin: { parked: unused, redeliver: unused },
   adminPlayers: {
     challenges: unused,
     events: unused,
@@ -231,6 +232,8 @@ describe('the OpenAPI document', () => {
       'POST /v1/admin/users/{userId}/goals/{goalId}/complete': [400, 401, 403, 404, 409, 413, 500, 503],
       'POST /v1/admin/users/{userId}/goals/{goalId}/claim': [400, 401, 403, 404, 409, 413, 500, 502, 503],
       'DELETE /v1/admin/users/{userId}': [400, 401, 403, 413, 500, 503],
+      'GET /v1/admin/outbox/parked': [400, 401, 403, 413, 500, 503],
+      'POST /v1/admin/outbox/{id}/redeliver': [400, 401, 403, 404, 413, 500, 503],
     };
     for (const { route, operation } of operations) {
       const errors = Object.keys(operation.responses)

@@ -92,6 +92,7 @@ describe('every /v1 route', () => {
       }),
       configAdmin: { get: never, validate: never, apply: never },
       auditTrail: { playerEntries: never, goalHistory: never },
+      outboxAdmin: { parked: never, redeliver: never },
       adminPlayers: {
         challenges: never,
         events: never,
