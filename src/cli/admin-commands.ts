@@ -7,6 +7,7 @@ import { example } from './api-commands.ts';
 import { formatEntries } from './audit-output.ts';
 import { registerConfigCommands } from './config-commands.ts';
 import { fail } from './fail.ts';
+import { registerOutboxCommands } from './outbox-commands.ts';
 import { expectBody, formatClaim } from './output.ts';
 
 const renderChange = (answer: ApiAnswer<GoalChangeBody>) =>
@@ -17,6 +18,7 @@ export function registerAdminCommands(program: Command): void {
     .command('admin')
     .description("Admin API: look at and fix one player's progress (needs the admin permission)");
   registerConfigCommands(admin);
+  registerOutboxCommands(admin);
 
   example(
     withAdminOptions(
