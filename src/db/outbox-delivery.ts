@@ -92,15 +92,19 @@ export async function takeIntake(pool: Pool, limit: number): Promise<IntakeResul
       limit ${limit}`;
     const last = batch.at(-1);
     if (!last) return { read: 0, heads: 0 };
+    // A player's later messages in the batch wait behind their first one: only the first can be a head.
+    const firstOfPlayer = new Map<string, string>();
+    for (const message of batch)
+      if (!firstOfPlayer.has(message.user_id)) firstOfPlayer.set(message.user_id, message.id);
     // Sorted, so two transactions locking several players never wait on each other in a circle.
     await tx`
       select pg_advisory_xact_lock(key, ${PLAYER_LOCK}) from (
-        select distinct hashtext(user_id) as key from unnest(${[...new Set(batch.map((m) => m.user_id))]}::text[]) as user_id
+        select distinct hashtext(user_id) as key from unnest(${[...firstOfPlayer.keys()]}::text[]) as user_id
         order by key
       ) as keys`;
     const promoted = await tx`
       update outbox_messages m set next_attempt_at = now()
-      where m.id = any(${batch.map((m) => m.id)}::bigint[])
+      where m.id = any(${[...firstOfPlayer.values()]}::bigint[])
         and m.next_attempt_at is null and m.delivered_at is null and m.parked_at is null
         and not exists (
           select 1 from outbox_messages p
@@ -113,20 +117,21 @@ export async function takeIntake(pool: Pool, limit: number): Promise<IntakeResul
 }
 
 /**
- * Makes a head of every message still to deliver that waits behind nothing, up to the intake
- * cursor. Run when delivery starts: it mends queues whose head was removed by other means (the
- * retention while no webhook was configured, an operator's SQL), which would otherwise wait forever.
+ * Makes each player's oldest message still to deliver a head, up to the intake cursor. Run when
+ * delivery starts: it mends queues whose head was removed by other means (the retention while no
+ * webhook was configured, an operator's SQL), which would otherwise wait forever. One pass over
+ * the messages still to deliver, in index order.
  */
 export async function repairHeads(db: Db): Promise<number> {
   const result = await db`
     update outbox_messages m set next_attempt_at = now()
-    where m.next_attempt_at is null and m.delivered_at is null and m.parked_at is null
-      and (m.tx, m.id) <= (select tx, id from outbox_delivery_intake)
-      and not exists (
-        select 1 from outbox_messages p
-        where p.user_id = m.user_id and p.delivered_at is null and p.parked_at is null
-          and (p.tx, p.id) < (m.tx, m.id)
-      )`;
+    from (
+      select distinct on (user_id) id from outbox_messages
+      where delivered_at is null and parked_at is null
+      order by user_id, tx, id
+    ) as oldest
+    where m.id = oldest.id and m.next_attempt_at is null
+      and (m.tx, m.id) <= (select tx, id from outbox_delivery_intake)`;
   return result.count;
 }
 

@@ -100,6 +100,26 @@ describe('webhook delivery', () => {
     ]);
   }, 20_000);
 
+  test('a queue whose head was removed by other means is mended when delivery starts', async () => {
+    await using receiver = startWebhookReceiver();
+    await receiver.down();
+    const user = `mended-${crypto.randomUUID()}`;
+    const first = await startTestDelivery({ databaseUrl: app.db.url, url: receiver.url, catalog });
+    await app.request('POST', '/v1/challenges/initialize', { user });
+    await eventually(
+      async () =>
+        (await app.db.pool`select 1 from outbox_messages where user_id = ${user} and attempts > 0`).length >
+        0,
+      'an attempt at the head',
+    );
+    await first.stop();
+    // An operator deletes the head by SQL: the messages behind it wait behind nothing.
+    await app.db.pool`delete from outbox_messages where user_id = ${user} and next_attempt_at is not null`;
+    receiver.up();
+    await using _second = await startTestDelivery({ databaseUrl: app.db.url, url: receiver.url, catalog });
+    await eventually(() => receiver.accepted().length === 2, 'the two messages behind it');
+  }, 20_000);
+
   test('LISTEN wakes delivery at once; without it, the poll delivers', async () => {
     await using receiver = startWebhookReceiver();
     for (const listen of [true, false]) {
