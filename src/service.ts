@@ -220,6 +220,8 @@ export async function startService(
         transactionPooler: config.dbTransactionPooler,
         statementTimeoutMs: 5_000,
         lockTimeoutMs: 2_000,
+        // The outbox grows by a hundred messages per player in an /initialize wave.
+        planEachStatement: true,
       });
       notifyPool = ownPool;
       started.push(() => closePool(ownPool));

@@ -23,6 +23,12 @@ export interface PoolOptions {
    */
   readonly statementTimeoutMs?: number;
   readonly lockTimeoutMs?: number;
+  /**
+   * Plan every statement afresh (sent unnamed) rather than once per connection. For tables whose
+   * size changes much faster than ANALYZE follows, where a plan cached while the table was small
+   * stays in use after it has grown by orders of magnitude.
+   */
+  readonly planEachStatement?: boolean;
 }
 
 export function createPool(options: PoolOptions): Pool {
@@ -31,7 +37,7 @@ export function createPool(options: PoolOptions): Pool {
     max: options.maxConnections,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
     idle_timeout: 60,
-    prepare: direct,
+    prepare: direct && !options.planEachStatement,
     onnotice: () => {},
     connection: {
       // Every instant is stored as timestamptz and read back in UTC, and dates render as YYYY-MM-DD

@@ -15,6 +15,15 @@ import type { GoalStatus } from '../domain/types.ts';
 import type { Db, Pool } from './client.ts';
 import { type StoredOutboxMessage, toMessage } from './outbox.ts';
 
+/*
+ * Statements that pick messages by id test "still to deliver" as coalesce(delivered_at,
+ * parked_at) IS NULL on purpose: written that way it does not match the partial indexes'
+ * predicate, so the planner looks the ids up by primary key. With the plain form it may scan a
+ * partial index on a later column instead, which it prices as tiny when the table has grown fast
+ * since its last ANALYZE (a wave of /initialize writes a hundred messages per player), and which
+ * then reads thousands of pages for a handful of rows.
+ */
+
 /** Second half of the per-player advisory lock (the first is the user id's hash). */
 const PLAYER_LOCK = 0x0b0c_0de1;
 
@@ -105,7 +114,7 @@ export async function takeIntake(pool: Pool, limit: number): Promise<IntakeResul
     const promoted = await tx`
       update outbox_messages m set next_attempt_at = now()
       where m.id = any(${[...firstOfPlayer.values()]}::bigint[])
-        and m.next_attempt_at is null and m.delivered_at is null and m.parked_at is null
+        and m.next_attempt_at is null and coalesce(m.delivered_at, m.parked_at) is null
         and not exists (
           select 1 from outbox_messages p
           where p.user_id = m.user_id and p.delivered_at is null and p.parked_at is null
@@ -166,7 +175,7 @@ export async function markDelivered(pool: Pool, message: ClaimedMessage): Promis
     const marked = await tx`
       update outbox_messages set delivered_at = now()
       where id = ${message.id}::bigint and attempts = ${message.attempts}
-        and delivered_at is null and parked_at is null`;
+        and coalesce(delivered_at, parked_at) is null`;
     if (marked.count === 0) return false;
     await promoteNext(tx, message);
     return true;
@@ -180,7 +189,7 @@ export async function markParked(pool: Pool, message: ClaimedMessage, error: str
     const marked = await tx`
       update outbox_messages set parked_at = now(), last_error = ${error}
       where id = ${message.id}::bigint and attempts = ${message.attempts}
-        and delivered_at is null and parked_at is null`;
+        and coalesce(delivered_at, parked_at) is null`;
     if (marked.count === 0) return false;
     await promoteNext(tx, message);
     return true;
@@ -198,7 +207,7 @@ export async function scheduleRetry(
     update outbox_messages
     set next_attempt_at = now() + ${delayMs}::float8 * interval '1 millisecond', last_error = ${error}
     where id = ${message.id}::bigint and attempts = ${message.attempts}
-      and delivered_at is null and parked_at is null`;
+      and coalesce(delivered_at, parked_at) is null`;
   return result.count > 0;
 }
 
@@ -207,7 +216,7 @@ export async function releaseClaim(db: Db, message: ClaimedMessage): Promise<voi
   await db`
     update outbox_messages set next_attempt_at = now(), attempts = attempts - 1
     where id = ${message.id}::bigint and attempts = ${message.attempts}
-      and delivered_at is null and parked_at is null`;
+      and coalesce(delivered_at, parked_at) is null`;
 }
 
 /** Parked messages of the namespace in id order, after `afterId`. */
@@ -271,5 +280,5 @@ async function promoteNext(db: Db, message: ClaimedMessage): Promise<void> {
         and tx < pg_snapshot_xmin(pg_current_snapshot())
       order by tx, id
       limit 1
-    ) and next_attempt_at is null and delivered_at is null and parked_at is null`;
+    ) and next_attempt_at is null and coalesce(delivered_at, parked_at) is null`;
 }
