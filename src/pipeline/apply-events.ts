@@ -24,6 +24,7 @@ import {
   type VersionedProgress,
   writeProgressBatch,
 } from '../db/event-progress.ts';
+import { notifyProgress } from '../db/progress-notices.ts';
 import type { EventEntry, EventUnchangedReason, GoalEffect } from '../domain/audit.ts';
 import type { Catalog } from '../domain/catalog.ts';
 import {
@@ -33,6 +34,7 @@ import {
   isSameProgress,
   type UnchangedReason,
 } from '../domain/progress.ts';
+import { progressNoticePayloads } from '../domain/progress-notice.ts';
 import { nextPeriodStart } from '../domain/rotation.ts';
 import type { EventSource, Goal, RotationSchedule } from '../domain/types.ts';
 import type { PipelineEvent } from './pipeline-event.ts';
@@ -99,7 +101,8 @@ export async function applyEventBatch(
 /**
  * Two round trips. First the dedup check and the row read, sent together: the read covers the
  * users of every event in the batch, so it is a superset when some of them turn out to be
- * redelivered, and only the fresh events are folded. Then the progress write and the event rows.
+ * redelivered, and only the fresh events are folded. Then the progress write, the event rows and the
+ * notice of the players whose progress changed (src/db/progress-notices.ts).
  *
  * Without the audit, the first round trip inserts the event ids (`claimEventIds`). With it, the
  * ids are only looked up, and inserted in the second round trip together with what each event did,
@@ -207,9 +210,12 @@ async function applyInTransaction(
   }
   if (audit) explainUnread(catalog, rows, entries, { listUnassigned: configId === undefined });
   const keyedRows = auditRows.filter((row) => row.keyedByEventId).length;
+  // The notice names the players whose rows this flush changed, for live streams of any replica
+  // (src/stream/); it goes out at commit, with the rows' `updated_at` set to `now`.
   const [rowsWritten, keyedWritten] = await Promise.all([
     writeProgressBatch(tx, changed, now),
     audit ? writeAuditRows(tx, auditRows, now, { claimed: claimFirst, catalog }) : Promise.resolve(0),
+    notifyProgress(tx, progressNoticePayloads(now, new Set(changed.map((row) => row.userId)))),
   ]);
   if (rowsWritten !== changed.length || keyedWritten !== (audit ? keyedRows : 0)) {
     if (!lock) throw new WriteConflict('a progress row or an event id was taken while the batch was applied');
