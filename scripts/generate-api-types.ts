@@ -38,6 +38,7 @@ export async function buildOpenApiDocument(): Promise<OpenAPI3> {
     configAdmin: { get: unused, validate: unused, apply: unused },
     auditTrail: { playerEntries: unused, goalHistory: unused },
     outboxAdmin: { parked: unused, redeliver: unused },
+    streams: { open: unused, openStreams: () => 0, stop: async () => {} },
     adminPlayers: {
       challenges: unused,
       events: unused,

@@ -40,6 +40,9 @@ export interface Metrics {
   readonly cleanupCycles: Counter;
   readonly cleanupErrors: Counter;
   readonly cleanupDuration: Histogram;
+  /** Live event streams (src/stream/) open on this process, and events sent on them by type. */
+  readonly streamsOpen: Gauge;
+  readonly streamEvents: Counter<'type'>;
   /** Webhook delivery of the outbox (src/outbox/). */
   readonly outboxDelivered: Counter;
   readonly outboxRetried: Counter;
@@ -138,6 +141,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'challenge_cleanup_duration_seconds',
       help: 'Duration of each expired-row cleanup cycle',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    streamsOpen: new Gauge({
+      name: 'challenge_streams_open',
+      help: 'Live event streams (GET /v1/challenges/stream) open on this process',
+      registers: [registry],
+    }),
+    streamEvents: new Counter({
+      name: 'challenge_stream_events_sent_total',
+      help: 'Events sent on live streams by type (snapshot, goal.progress, goal.completed, …)',
+      labelNames: ['type'],
       registers: [registry],
     }),
     outboxDelivered: new Counter({

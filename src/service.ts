@@ -46,6 +46,7 @@ import { createPlayerErasure } from './services/erasure.ts';
 import { createGoalAssignment } from './services/goal-assignment.ts';
 import { createGoalSelection } from './services/goal-selection.ts';
 import { createRotationStatus } from './services/rotation-status.ts';
+import { createStreamHub } from './stream/stream-hub.ts';
 
 export interface RunningService {
   readonly httpUrl: string;
@@ -243,6 +244,21 @@ export async function startService(
       metrics.setOutboxAge(() => oldestUndeliveredAgeSeconds(ownPool));
     }
 
+    // Behind a transaction pooler a session cannot LISTEN: streams then poll the outbox.
+    const streams = createStreamHub({
+      db: pool,
+      catalog: currentCatalog,
+      clock,
+      logger,
+      feed: config.dbTransactionPooler
+        ? { mode: 'poll', intervalMs: config.stream.pollIntervalMs }
+        : { mode: 'listen', url: databaseUrl },
+      heartbeatMs: config.stream.heartbeatMs,
+      onOpenStreams: (count) => metrics.streamsOpen.set(count),
+      onEvent: (type) => metrics.streamEvents.inc({ type }),
+    });
+    started.push(() => streams.stop());
+
     const { authenticate, authDescription } = buildAuthenticator(config, logger);
     const authorizeAdmin = createAdminAuthorizer({
       mode: config.auth.mode,
@@ -287,6 +303,7 @@ export async function startService(
       configAdmin: createConfigAdmin({ db: pool, live, namespace: config.namespace }),
       auditTrail,
       outboxAdmin: createOutboxAdmin({ db: pool, namespace: config.namespace, logger }),
+      streams,
       adminPlayers: createAdminPlayers({
         pool,
         catalog: currentCatalog,
@@ -320,6 +337,8 @@ export async function startService(
     let stopping: Promise<void> | undefined;
     const stop = () => {
       stopping ??= (async () => {
+        // An open stream would hold the server's graceful stop until its client leaves: end them first.
+        await streams.stop();
         await Promise.all([server.stop(false), pipeline.stop(), notifications?.stop()]);
         cleanup.stop();
         configSync.stop();

@@ -95,6 +95,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/challenges/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's live event stream (Server-Sent Events)
+         * @description A `snapshot` event (the list as `GET /v1/challenges` answers it), then one event per change of one of the caller's goals: `goal.completed`, `goal.claimed`, `goal.reset`, `goal.assigned`, `goal.unassigned` (from the outbox, with an `id`) and `goal.progress` (progress that only moved, without an `id`). Each goal event's data is `{"type","challengeId","goalId","occurredAt","goal"}` with the goal as in the list. A comment line comes every STREAM_HEARTBEAT_MS. Reconnect with the last id received as `Last-Event-ID` (or `last_event_id`) to replay the outbox events after it. See the README, "Live event stream".
+         */
+        get: operations["getV1ChallengesStream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/challenges/{challengeId}/goals/{goalId}/active": {
         parameters: {
             query?: never;
@@ -978,6 +998,116 @@ export interface operations {
             };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+        };
+    };
+    getV1ChallengesStream: {
+        parameters: {
+            query?: {
+                /** @description The same as the Last-Event-ID header, for clients that cannot set it; the header wins */
+                last_event_id?: string;
+                /** @description The bearer token, for browsers (EventSource cannot send headers); it ends up in proxy and access logs, so prefer short-lived tokens. The Authorization header wins when both are sent */
+                access_token?: string;
+                /** @description "true": the snapshot lists only active goals (as in GET /v1/challenges) */
+                active_only?: string;
+            };
+            header?: {
+                /** @description Resume after this event id (EventSource sends it when it reconnects) */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream; it stays open */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

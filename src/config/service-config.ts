@@ -78,6 +78,13 @@ export interface ServiceConfig {
   readonly outboxRetentionHours: number;
   /** Compress challenge lists for clients that send Accept-Encoding: gzip. */
   readonly httpGzip: boolean;
+  /** Live event streams (src/stream/). */
+  readonly stream: {
+    /** A comment line this often on every stream keeps proxies from closing it. */
+    readonly heartbeatMs: number;
+    /** Behind a transaction pooler (no LISTEN): how often the outbox is read for every open stream. */
+    readonly pollIntervalMs: number;
+  };
   /** How often each replica looks for a configuration applied elsewhere (src/live-config/). */
   readonly configPollIntervalMs: number;
   /** The per-player audit trail of events and admin changes (src/domain/audit.ts). */
@@ -196,6 +203,10 @@ export function readServiceConfig(env: Env): ServiceConfig {
     outboxRetentionHours: readInt(read, 'OUTBOX_RETENTION_HOURS', 72, 1, 24 * 90),
     configPollIntervalMs: readInt(read, 'CONFIG_POLL_INTERVAL_MS', 2_000, 100, 600_000),
     httpGzip: readBoolean(read, 'HTTP_GZIP', true),
+    stream: Object.freeze({
+      heartbeatMs: readInt(read, 'STREAM_HEARTBEAT_MS', 15_000, 100, 600_000),
+      pollIntervalMs: readInt(read, 'STREAM_POLL_INTERVAL_MS', 1_000, 100, 600_000),
+    }),
     audit: Object.freeze({
       enabled: readBoolean(read, 'AUDIT_ENABLED', true),
       retentionDays: readInt(read, 'AUDIT_RETENTION_DAYS', 7, 1, 3_650),

@@ -2,7 +2,7 @@
 import type { ProgressRow, ProgressState } from '../domain/types.ts';
 import type { Db } from './client.ts';
 
-interface RawState {
+export interface RawState {
   goal_id: string;
   progress: number;
   status: ProgressState['status'];
@@ -19,7 +19,7 @@ export interface RawRow extends RawState {
   assigned_at: Date | null;
 }
 
-const toState = (raw: RawState): ProgressState => ({
+export const toState = (raw: RawState): ProgressState => ({
   goalId: raw.goal_id,
   progress: raw.progress,
   status: raw.status,
@@ -41,7 +41,7 @@ export const toRow = (raw: RawRow): ProgressRow => ({ ...toState(raw), assignedA
  * every row of a player per request, and each value costs PostgreSQL to format and the driver to
  * decode (a timestamp most of all).
  */
-const STATE_COLUMNS = (db: Db) =>
+export const STATE_COLUMNS = (db: Db) =>
   db`goal_id, progress, status, is_active, expires_at, completed_at, claimed_at,
      progress_day::text as progress_day, baseline_value, period_start::text as period_start`;
 export const ROW_COLUMNS = (db: Db) => db`${STATE_COLUMNS(db)}, assigned_at`;

@@ -18,6 +18,7 @@ import type { PlayerErasure } from '../services/erasure.ts';
 import type { GoalAssignment } from '../services/goal-assignment.ts';
 import type { GoalSelection } from '../services/goal-selection.ts';
 import type { RotationStatus } from '../services/rotation-status.ts';
+import type { StreamHub } from '../stream/stream-hub.ts';
 import { type AllowedMethods, createAllowedMethods } from './allowed-methods.ts';
 import { bounded, boundedService } from './deadline.ts';
 import { asAppError, errorResponse, internalError, validationError } from './error-response.ts';
@@ -33,6 +34,7 @@ import { goalSelectionRoutes } from './routes/goal-selection.ts';
 import { goalRoutes } from './routes/goals.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { rotationRoutes } from './routes/rotation.ts';
+import { streamRoutes } from './routes/stream.ts';
 import { createUserRateLimit } from './user-rate-limit.ts';
 
 export interface AppDeps {
@@ -53,6 +55,8 @@ export interface AppDeps {
   readonly auditTrail: AuditTrail;
   /** Parked webhook notifications and their redelivery. */
   readonly outboxAdmin: OutboxAdmin;
+  /** Live event streams; only their opening is bounded by the request deadline. */
+  readonly streams: StreamHub;
   /** The time rate limits are counted on; the wall clock when left out. */
   readonly clock?: () => Date;
   /** Resolves when the database answers; rejects (or times out) otherwise. */
@@ -175,6 +179,13 @@ export function createApp(deps: AppDeps) {
     .use(openApiDocs(registeredRoutes))
     .use(operationRoutes(deps))
     .use(challengeRoutes({ authenticate: deps.authenticate, ...services, gzip: deps.gzip ?? true }))
+    .use(
+      streamRoutes({
+        authenticate: deps.authenticate,
+        streams: deps.streams,
+        openTimeoutMs: requestTimeoutMs,
+      }),
+    )
     .use(goalRoutes({ authenticate: deps.authenticate, ...services }))
     .use(rotationRoutes({ authenticate: deps.authenticate, ...services }))
     .use(goalSelectionRoutes({ authenticate: deps.authenticate, ...services }))

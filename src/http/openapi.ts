@@ -57,6 +57,12 @@ export function openApiDocs(routes: () => readonly RouteLike[]) {
                 name: 'x-mock-user-id',
                 description: 'The player id, accepted only when the service runs with mock auth',
               },
+              accessToken: {
+                type: 'apiKey',
+                in: 'query',
+                name: 'access_token',
+                description: 'The bearer token as a query parameter, accepted only by the live stream',
+              },
               mockAdmin: {
                 type: 'apiKey',
                 in: 'header',

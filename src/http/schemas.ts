@@ -29,6 +29,12 @@ const Timestamp = t.String({
 /** Player routes take a bearer token, or in mock auth mode the user id in `x-mock-user-id`. */
 export const PLAYER_SECURITY: OpenAPIV3.SecurityRequirementObject[] = [{ bearer: [] }, { mockUser: [] }];
 
+/** The live stream also takes the token as `?access_token=`: browsers' EventSource cannot send headers. */
+export const STREAM_SECURITY: OpenAPIV3.SecurityRequirementObject[] = [
+  ...PLAYER_SECURITY,
+  { accessToken: [] },
+];
+
 /**
  * Admin routes take a bearer token granting the admin permission (see README "Admin API and its
  * authorisation"), or in mock auth mode the admin's id in `x-mock-admin-id`.

@@ -30,6 +30,11 @@ export interface ChallengeRenderer {
     activeOnly: boolean,
     now: Date,
   ): string | undefined;
+  /**
+   * Goal objects exactly as the list shows them, by goal id; goals not configured are left out.
+   * `rows` must hold the goals' rows and their prerequisites' rows (`locked` depends on them).
+   */
+  renderGoals(goalIds: Iterable<string>, rows: readonly ProgressState[], now: Date): Map<string, string>;
 }
 
 interface GoalText {
@@ -51,6 +56,7 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
   // Any instant will do: the view of a goal with no row does not depend on the time.
   const anyInstant = new Date(0);
   const challengeTexts = new Map<string, ChallengeText>();
+  const goalTexts = new Map<string, GoalText>();
   for (const challenge of catalog.challenges) {
     const head = JSON.stringify({
       challengeId: challenge.challengeId,
@@ -68,12 +74,14 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
       });
       const prefix = flat(`${fixed.slice(0, -1)},`);
       const view = viewProgress(goal, undefined, anyInstant);
-      return {
+      const text = {
         goal,
         prefix,
         unassigned: flat(renderGoal(prefix, view, false, anyInstant)),
         unassignedLocked: flat(renderGoal(prefix, view, true, anyInstant)),
       };
+      goalTexts.set(goal.goalId, text);
+      return text;
     });
     challengeTexts.set(challenge.challengeId, { head: flat(`${head.slice(0, -1)},"goals":[`), goals });
   }
@@ -121,6 +129,19 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
       const parts: string[] = [];
       renderChallenge(parts, text, viewRows(catalog, rows, now), activeOnly, now);
       return parts.join('');
+    },
+    renderGoals(goalIds, rows, now) {
+      const views = viewRows(catalog, rows, now);
+      const rendered = new Map<string, string>();
+      for (const goalId of goalIds) {
+        const text = goalTexts.get(goalId);
+        if (!text || rendered.has(goalId)) continue;
+        const { goal } = text;
+        const locked = goal.prerequisites.some((id) => !isDone(views.get(id)?.status ?? 'not_started'));
+        const view = views.get(goalId) ?? viewProgress(goal, undefined, now);
+        rendered.set(goalId, renderGoal(text.prefix, view, locked, now));
+      }
+      return rendered;
     },
   };
 }

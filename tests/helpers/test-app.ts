@@ -32,6 +32,8 @@ import { createPlayerErasure } from '../../src/services/erasure.ts';
 import { createGoalAssignment } from '../../src/services/goal-assignment.ts';
 import { createGoalSelection } from '../../src/services/goal-selection.ts';
 import { createRotationStatus } from '../../src/services/rotation-status.ts';
+import type { ChangeFeedSettings } from '../../src/stream/change-feed.ts';
+import { createStreamHub, type StreamHub } from '../../src/stream/stream-hub.ts';
 import { createTestDb, type TestDb } from './test-db.ts';
 
 export const TEST_CONFIG_PATH = 'config/challenges.test.json';
@@ -50,6 +52,9 @@ export interface TestAppOptions {
   /** A database the caller owns and closes (see `borrowedDb` for a bare pool). */
   readonly db?: TestDb;
   readonly requestTimeoutMs?: number;
+  /** Live streams: LISTEN on the test database by default; heartbeats every 15 s. */
+  readonly streamFeed?: ChangeFeedSettings;
+  readonly streamHeartbeatMs?: number;
   /** Where the app logs; nowhere (level fatal) by default. */
   readonly logger?: Logger;
 }
@@ -59,6 +64,7 @@ export interface TestApp {
   /** The configuration in force (PUT /v1/admin/config replaces it). */
   readonly catalog: Catalog;
   readonly metrics: Metrics;
+  readonly streams: StreamHub;
   /** Grants the default recording mock backend received, in order. */
   readonly grants: GrantRequest[];
   /** Moves the app's clock; `undefined` returns to real time. */
@@ -75,7 +81,11 @@ export interface TestApp {
   ): Promise<{ status: number; body: T }>;
   handle(request: Request): Promise<Response>;
   /** Serves the app on a free loopback port with the service's listen options; once per app. */
-  listen(): { readonly baseUrl: string; readonly port: number; stop(): Promise<void> };
+  listen(options?: { readonly idleTimeoutSeconds?: number }): {
+    readonly baseUrl: string;
+    readonly port: number;
+    stop(): Promise<void>;
+  };
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -123,6 +133,16 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   const erasure = createPlayerErasure({ db: db.pool, namespace: TEST_NAMESPACE });
   const auditTrail = createAuditTrail({ db: db.pool, catalog: current });
+  const streams = createStreamHub({
+    db: db.pool,
+    catalog: current,
+    clock,
+    logger: createLogger('fatal'),
+    feed: options.streamFeed ?? { mode: 'listen', url: db.url },
+    heartbeatMs: options.streamHeartbeatMs ?? 15_000,
+    onOpenStreams: (count) => metrics.streamsOpen.set(count),
+    onEvent: (type) => metrics.streamEvents.inc({ type }),
+  });
   const app = createApp({
     basePath: options.basePath ?? '',
     authenticate,
@@ -141,6 +161,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     configAdmin: createConfigAdmin({ db: db.pool, live, namespace: TEST_NAMESPACE }),
     auditTrail,
     outboxAdmin: createOutboxAdmin({ db: db.pool, namespace: TEST_NAMESPACE, logger: createLogger('fatal') }),
+    streams,
     adminPlayers: createAdminPlayers({
       pool: db.pool,
       catalog: current,
@@ -177,6 +198,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     return app.handle(new Request(`http://localhost${basePath}${path}`, { method, headers, body }));
   };
   const close = async () => {
+    await streams.stop();
     if (!options.db) await db.drop();
   };
   return {
@@ -185,6 +207,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       return live.current();
     },
     metrics,
+    streams,
     grants,
     setNow: (now) => {
       fixedNow = now;
@@ -199,8 +222,15 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       return { status: response.status, body: (await response.json()) as T };
     },
     handle: (req) => app.handle(req),
-    listen: () => {
-      app.listen({ hostname: '127.0.0.1', port: 0, maxRequestBodySize: MAX_ACCEPTED_BODY_BYTES });
+    listen: (listenOptions = {}) => {
+      app.listen({
+        hostname: '127.0.0.1',
+        port: 0,
+        maxRequestBodySize: MAX_ACCEPTED_BODY_BYTES,
+        ...(listenOptions.idleTimeoutSeconds === undefined
+          ? {}
+          : { idleTimeout: listenOptions.idleTimeoutSeconds }),
+      });
       const server = app.server;
       if (!server) throw new Error('the test app did not start listening');
       const port = server.port ?? 0;

@@ -299,6 +299,7 @@ describe('unexpected failures', () => {
       configAdmin: { get: rejects, validate: throws, apply: rejects },
       auditTrail: { playerEntries: rejects, goalHistory: rejects },
       outboxAdmin: { parked: rejects, redeliver: rejects },
+      streams: { open: rejects, openStreams: () => 0, stop: async () => {} },
       adminPlayers: {
         challenges: rejects,
         events: rejects,

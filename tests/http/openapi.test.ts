@@ -28,6 +28,7 @@ const app = createApp({
   configAdmin: { get: unused, validate: unused, apply: unused },
   auditTrail: { playerEntries: unused, goalHistory: unused },
   outboxAdmin: { parked: unused, redeliver: unused },
+  streams: { open: unused, openStreams: () => 0, stop: async () => {} },
   adminPlayers: {
     challenges: unused,
     events: unused,
@@ -200,12 +201,32 @@ describe('the OpenAPI document', () => {
       bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
       mockUser: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'x-mock-user-id' }),
       mockAdmin: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'x-mock-admin-id' }),
+      accessToken: expect.objectContaining({ type: 'apiKey', in: 'query', name: 'access_token' }),
     });
+    // Only the live stream takes the token in the query (browsers' EventSource cannot send headers).
+    const stream = 'GET /v1/challenges/stream';
     for (const { route, operation } of operations.filter((entry) => entry.route.includes(' /v1/')))
       expect({ route, security: operation.security }).toEqual({
         route,
-        security: [{ bearer: [] }, route.includes(' /v1/admin/') ? { mockAdmin: [] } : { mockUser: [] }],
+        security: [
+          { bearer: [] },
+          route.includes(' /v1/admin/') ? { mockAdmin: [] } : { mockUser: [] },
+          ...(route === stream ? [{ accessToken: [] }] : []),
+        ],
       });
+  });
+
+  test('documents the live stream: an event stream, Last-Event-ID, and the query token', () => {
+    const operation = operationOf('GET /v1/challenges/stream');
+    const ok = operation.responses['200'] as OpenAPIV3.ResponseObject;
+    expect(Object.keys(ok.content ?? {})).toEqual(['text/event-stream']);
+    const parameters = (operation.parameters ?? []) as OpenAPIV3.ParameterObject[];
+    expect(parameters.map((parameter) => `${parameter.in} ${parameter.name}`).sort()).toEqual([
+      'header Last-Event-ID',
+      'query access_token',
+      'query active_only',
+      'query last_event_id',
+    ]);
   });
 
   test('documents the error answers of each route with the error schema', () => {
@@ -213,6 +234,7 @@ describe('the OpenAPI document', () => {
       'GET /healthz': [413, 500, 503],
       'GET /metrics': [413, 500],
       'GET /v1/challenges': [400, 401, 413, 500, 503],
+      'GET /v1/challenges/stream': [400, 401, 413, 500, 503],
       'POST /v1/challenges/initialize': [400, 401, 413, 500, 503],
       'GET /v1/challenges/{challengeId}': [400, 401, 404, 413, 500, 503],
       'PUT /v1/challenges/{challengeId}/goals/{goalId}/active': [400, 401, 404, 413, 500, 503],

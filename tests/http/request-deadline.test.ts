@@ -93,6 +93,7 @@ describe('every /v1 route', () => {
       configAdmin: { get: never, validate: never, apply: never },
       auditTrail: { playerEntries: never, goalHistory: never },
       outboxAdmin: { parked: never, redeliver: never },
+      streams: { open: never, openStreams: () => 0, stop: async () => {} },
       adminPlayers: {
         challenges: never,
         events: never,

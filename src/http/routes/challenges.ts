@@ -14,7 +14,7 @@ import {
 } from '../schemas.ts';
 
 /** `true` or `false` in any case; absent means false. Anything else is a client mistake, not false. */
-function parseActiveOnly(value: string | undefined): boolean {
+export function parseActiveOnly(value: string | undefined): boolean {
   if (value === undefined) return false;
   const lower = value.toLowerCase();
   if (lower === 'true') return true;

@@ -1,0 +1,151 @@
+/**
+ * The reads behind live streams (src/stream/): where a player's outbox ends, the messages after a
+ * stream's position, and the rows a progress notice names. Each read serves many players in one
+ * statement, because one notification, poll or reconnect can concern thousands of streams.
+ */
+import type { ProgressState } from '../domain/types.ts';
+import type { Db } from './client.ts';
+import { OUTBOX_START, type OutboxCursor, type StoredOutboxMessage, toMessage } from './outbox.ts';
+import { type RawState, STATE_COLUMNS, toState } from './progress-rows.ts';
+
+/**
+ * Each player's last message that every reader can see complete (outbox.ts); `OUTBOX_START` for a
+ * player with none. Every later message orders after it, including those committed but not yet safe.
+ */
+export async function readOutboxHeads(
+  db: Db,
+  userIds: readonly string[],
+): Promise<Map<string, OutboxCursor>> {
+  const heads = new Map<string, OutboxCursor>();
+  if (userIds.length === 0) return heads;
+  const rows = await db<{ user_id: string; tx: string | null; id: string | null }[]>`
+    select u.user_id, h.tx::text as tx, h.id::text as id
+    from unnest(${userIds as string[]}::text[]) as u(user_id)
+    left join lateral (
+      select m.tx, m.id from outbox_messages m
+      where m.user_id = u.user_id and m.tx < pg_snapshot_xmin(pg_current_snapshot())
+      order by m.tx desc, m.id desc
+      limit 1
+    ) as h on true`;
+  for (const row of rows)
+    heads.set(row.user_id, row.tx !== null && row.id !== null ? { tx: row.tx, id: row.id } : OUTBOX_START);
+  return heads;
+}
+
+/** Every row (active or not) of each player, by player. */
+export async function readPlayersProgress(
+  db: Db,
+  userIds: readonly string[],
+): Promise<Map<string, ProgressState[]>> {
+  const byUser = new Map<string, ProgressState[]>(userIds.map((userId) => [userId, []]));
+  if (userIds.length === 0) return byUser;
+  const rows = await db<(RawState & { user_id: string })[]>`
+    select user_id, ${STATE_COLUMNS(db)} from user_goal_progress
+    where user_id = any(${userIds as string[]}::text[])`;
+  for (const row of rows) byUser.get(row.user_id)?.push(toState(row));
+  return byUser;
+}
+
+export interface MessagesAfter {
+  readonly messages: StoredOutboxMessage[];
+  /**
+   * Messages after the position are committed but not yet safe to pass (an older transaction is
+   * still running): read again shortly.
+   */
+  readonly pending: boolean;
+}
+
+/** For each (player, position): up to `limit` messages after it in commit-safe order, in input order. */
+export async function readMessagesAfter(
+  db: Db,
+  positions: ReadonlyArray<{ readonly userId: string; readonly cursor: OutboxCursor }>,
+  limit: number,
+): Promise<MessagesAfter[]> {
+  const results = positions.map((): { messages: StoredOutboxMessage[]; pending: boolean } => ({
+    messages: [],
+    pending: false,
+  }));
+  if (positions.length === 0) return results;
+  const rows = await db<
+    {
+      ord: string;
+      pending: boolean;
+      id: string | null;
+      tx: string;
+      type: StoredOutboxMessage['type'];
+      occurred_at: Date;
+      namespace: string;
+      user_id: string;
+      challenge_id: string;
+      goal_id: string;
+      progress: number;
+      status: StoredOutboxMessage['status'];
+    }[]
+  >`
+    select c.ord, p.pending, m.id::text as id, m.tx::text as tx, m.type, m.occurred_at, m.namespace,
+      m.user_id, m.challenge_id, m.goal_id, m.progress, m.status
+    from unnest(${positions.map((p) => p.userId)}::text[], ${positions.map((p) => p.cursor.tx)}::text[],
+        ${positions.map((p) => p.cursor.id)}::text[]) with ordinality as c(user_id, tx, id, ord)
+    cross join lateral (
+      select exists (
+        select 1 from outbox_messages x
+        where x.user_id = c.user_id and (x.tx, x.id) > (c.tx::xid8, c.id::bigint)
+          and x.tx >= pg_snapshot_xmin(pg_current_snapshot())
+      ) as pending
+    ) as p
+    left join lateral (
+      select * from outbox_messages x
+      where x.user_id = c.user_id and (x.tx, x.id) > (c.tx::xid8, c.id::bigint)
+        and x.tx < pg_snapshot_xmin(pg_current_snapshot())
+      order by x.tx, x.id
+      limit ${limit}
+    ) as m on true
+    order by c.ord, m.tx, m.id`;
+  for (const row of rows) {
+    const result = results[Number(row.ord) - 1];
+    if (!result) continue;
+    result.pending = row.pending;
+    if (row.id !== null) result.messages.push(toMessage({ ...row, id: row.id }));
+  }
+  return results;
+}
+
+export interface NoticedRow extends ProgressState {
+  /**
+   * The row was written at the notice's instant and its change has no outbox message (a message
+   * is streamed as its own event). False for rows read only so prerequisites can be evaluated.
+   */
+  readonly noticed: boolean;
+}
+
+/**
+ * For each (player, instant) of a progress notice: the player's rows written at that instant, and
+ * the rows of `prerequisiteGoalIds` (what `locked` depends on), in input order.
+ *
+ * A write recorded in the outbox wrote its message in the same transaction, so the message is found
+ * by the row version's transaction id: `xmin` holds its low 32 bits, and the full id is the latest
+ * one with those bits up to the snapshot's `xmax`, which makes the check one index lookup.
+ */
+export async function readNoticedProgress(
+  db: Db,
+  notices: ReadonlyArray<{ readonly userId: string; readonly at: Date }>,
+  prerequisiteGoalIds: readonly string[],
+): Promise<NoticedRow[][]> {
+  const results = notices.map((): NoticedRow[] => []);
+  if (notices.length === 0) return results;
+  const rows = await db<(RawState & { ord: string; noticed: boolean })[]>`
+    with snapshot as (select pg_snapshot_xmax(pg_current_snapshot())::text::bigint as xmax)
+    select n.ord, ${STATE_COLUMNS(db)},
+      p.updated_at = n.at and not (p.status in ('completed', 'not_started') and exists (
+        select 1 from outbox_messages m, snapshot s
+        where m.user_id = p.user_id and m.goal_id = p.goal_id
+          and m.tx = (s.xmax - (((s.xmax & 4294967295) - p.xmin::text::bigint + 4294967296) % 4294967296))
+            ::text::xid8
+      )) as noticed
+    from unnest(${notices.map((n) => n.userId)}::text[], ${notices.map((n) => n.at.toISOString())}::timestamptz[])
+      with ordinality as n(user_id, at, ord)
+    join user_goal_progress p on p.user_id = n.user_id
+      and (p.updated_at = n.at or p.goal_id = any(${prerequisiteGoalIds as string[]}::text[]))`;
+  for (const row of rows) results[Number(row.ord) - 1]?.push({ ...toState(row), noticed: row.noticed });
+  return results;
+}

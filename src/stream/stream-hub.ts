@@ -1,0 +1,390 @@
+/**
+ * The live streams of this process: which players have one open, and one loop that turns change
+ * notifications into events for them.
+ *
+ * Why one loop: every event carries the goal as it is when read, and a player must never receive an
+ * older state after a newer one. The loop runs rounds one after another, and within a round its
+ * reads one after another, each sending what it read before the next read starts; so whatever a
+ * stream receives was read later than anything it received before, its snapshot included. A round
+ * serves every pending player at once (one statement per kind of read), so the work per change is
+ * one share of a batched read, whatever the number of streams, and nothing at all for players with
+ * no stream here.
+ *
+ * A round:
+ * 1. snapshots: for new streams (and all streams after the feed reconnected), the outbox head, then
+ *    every row; the stream goes live at the head (or where its Last-Event-ID resumes, if earlier);
+ * 2. outbox: messages after each dirty player's streams' positions, rendered with the rows read
+ *    right after, sent with their positions as event ids;
+ * 3. progress: the rows each progress notice names, sent as `goal.progress` events without ids.
+ */
+import type { Db } from '../db/client.ts';
+import { OUTBOX_START, type OutboxCursor } from '../db/outbox.ts';
+import {
+  readMessagesAfter,
+  readNoticedProgress,
+  readOutboxHeads,
+  readPlayersProgress,
+} from '../db/stream-reads.ts';
+import { type Catalog, type CurrentCatalog, perCatalog } from '../domain/catalog.ts';
+import { AppError } from '../domain/errors.ts';
+import type { ProgressNotice } from '../domain/progress-notice.ts';
+import type { Logger } from '../log.ts';
+import { type ChallengeRenderer, createChallengeRenderer } from '../services/goal-json.ts';
+import { type ChangeFeed, type ChangeFeedSettings, startChangeFeed } from './change-feed.ts';
+import { compareCursors, formatEventId } from './event-id.ts';
+import { createPlayerStream, type PlayerStream } from './player-stream.ts';
+import { sseComment, sseEvent, sseRetry } from './sse.ts';
+
+export interface StreamOpenRequest {
+  readonly userId: string;
+  /** The snapshot lists only active goals (events still come for every goal). */
+  readonly activeOnly: boolean;
+  /** Replay the outbox after this position (a client's Last-Event-ID). */
+  readonly resumeFrom?: OutboxCursor | undefined;
+}
+
+export interface StreamHub {
+  /**
+   * Registers a stream and resolves with its body once the snapshot is queued on it. Rejects with
+   * UNAVAILABLE while the service shuts down, or with the database's error.
+   */
+  open(request: StreamOpenRequest): Promise<OpenStream>;
+  openStreams(): number;
+  /** Ends every stream and stops listening; later opens are refused. */
+  stop(): Promise<void>;
+}
+
+/** An open stream: the response body, and a way to end it (the client went away). */
+export type OpenStream = Pick<PlayerStream, 'body' | 'close'>;
+
+export interface StreamHubOptions {
+  readonly db: Db;
+  readonly catalog: CurrentCatalog;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  readonly feed: ChangeFeedSettings;
+  /** A comment line this often keeps proxies from closing idle streams. */
+  readonly heartbeatMs: number;
+  /** Told each time the number of open streams changes, and of each event sent. */
+  readonly onOpenStreams?: (count: number) => void;
+  readonly onEvent?: (type: string) => void;
+}
+
+/** Snapshots render a whole list each: a few per round keeps the changes of live streams flowing. */
+const SNAPSHOTS_PER_ROUND = 50;
+const MESSAGES_PER_READ = 200;
+/** A message committed behind a running older transaction is read again this soon. */
+const PENDING_RETRY_MS = 15;
+const FAILED_ROUND_RETRY_MS = 1_000;
+/** What EventSource waits before reconnecting. */
+const RECONNECT_MS = 2_000;
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+interface Opening {
+  readonly stream: PlayerStream;
+  readonly resumeFrom: OutboxCursor | undefined;
+  readonly opened?: { resolve(): void; reject(error: unknown): void };
+}
+
+export function createStreamHub(options: StreamHubOptions): StreamHub {
+  const { db, logger } = options;
+  const streams = new Map<string, Set<PlayerStream>>();
+  let openCount = 0;
+  const snapshots: Opening[] = [];
+  const outboxDirty = new Set<string>();
+  const notices: ProgressNotice[] = [];
+  let running = false;
+  let stopped = false;
+  let feed: ChangeFeed | undefined;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  const retryUsers = new Set<string>();
+  const renderingOf = perCatalog((catalog) => ({
+    renderer: createChallengeRenderer(catalog),
+    prerequisiteIds: [...new Set(catalog.goals.flatMap((goal) => goal.prerequisites))],
+  }));
+
+  const heartbeat = setInterval(() => {
+    for (const set of streams.values())
+      for (const stream of set) if (stream.state === 'live') stream.send(sseComment('heartbeat'));
+  }, options.heartbeatMs);
+  heartbeat.unref?.();
+
+  const liveStreamsOf = (userId: string): PlayerStream[] =>
+    [...(streams.get(userId) ?? [])].filter((stream) => stream.state === 'live');
+
+  const remove = (stream: PlayerStream) => {
+    const set = streams.get(stream.userId);
+    if (!set?.delete(stream)) return;
+    if (set.size === 0) streams.delete(stream.userId);
+    openCount--;
+    options.onOpenStreams?.(openCount);
+  };
+
+  const send = (stream: PlayerStream, type: string, data: string, id?: string) => {
+    stream.send(sseEvent(type, data, id));
+    options.onEvent?.(type);
+  };
+
+  const hasWork = () => snapshots.length > 0 || outboxDirty.size > 0 || notices.length > 0;
+  const schedule = () => {
+    if (running || stopped || !hasWork()) return;
+    running = true;
+    void (async () => {
+      try {
+        while (hasWork() && !stopped) await round();
+      } finally {
+        running = false;
+        schedule();
+      }
+    })();
+  };
+  const retryLater = (userIds: Iterable<string>, ms: number) => {
+    for (const userId of userIds) retryUsers.add(userId);
+    if (retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      for (const userId of retryUsers) if (streams.has(userId)) outboxDirty.add(userId);
+      retryUsers.clear();
+      schedule();
+    }, ms);
+  };
+
+  async function round(): Promise<void> {
+    const catalog = options.catalog();
+    const { renderer, prerequisiteIds } = renderingOf(catalog);
+    await sendSnapshots(renderer);
+    await sendOutboxMessages(renderer);
+    await sendProgress(catalog, renderer, prerequisiteIds);
+  }
+
+  async function sendSnapshots(renderer: ChallengeRenderer): Promise<void> {
+    const batch = snapshots.splice(0, SNAPSHOTS_PER_ROUND).filter((opening) => {
+      if (opening.stream.state !== 'closed') return true;
+      opening.opened?.reject(new AppError('UNAVAILABLE', 'The stream closed before it opened'));
+      return false;
+    });
+    if (batch.length === 0) return;
+    const userIds = [...new Set(batch.map((o) => o.stream.userId))];
+    let heads: Map<string, OutboxCursor>;
+    let rows: Awaited<ReturnType<typeof readPlayersProgress>>;
+    try {
+      heads = await readOutboxHeads(db, userIds);
+      rows = await readPlayersProgress(db, userIds);
+    } catch (error) {
+      logger.warn({ reason: String(error) }, 'live streams: snapshot read failed');
+      for (const opening of batch) {
+        if (opening.opened) {
+          opening.opened.reject(error);
+          opening.stream.close();
+        } else snapshots.push(opening);
+      }
+      return;
+    }
+    const now = options.clock();
+    for (const { stream, resumeFrom, opened } of batch) {
+      if (stream.state === 'closed') continue;
+      if (opened) {
+        const head = heads.get(stream.userId) ?? OUTBOX_START;
+        stream.cursor = resumeFrom && compareCursors(resumeFrom, head) < 0 ? resumeFrom : head;
+        stream.send(sseRetry(RECONNECT_MS));
+      }
+      const list = renderer.renderList(rows.get(stream.userId) ?? [], stream.activeOnly, now);
+      send(stream, 'snapshot', list, formatEventId(stream.cursor));
+      stream.shown.clear();
+      stream.markLive();
+      opened?.resolve();
+      // Replays after a resume position, and catches messages committed but not yet safe at the head.
+      outboxDirty.add(stream.userId);
+    }
+  }
+
+  async function sendOutboxMessages(renderer: ChallengeRenderer): Promise<void> {
+    if (outboxDirty.size === 0) return;
+    const dirty = [...outboxDirty];
+    outboxDirty.clear();
+    // Streams of one player at one position share a read.
+    const positions = new Map<string, { userId: string; cursor: OutboxCursor; streams: PlayerStream[] }>();
+    for (const userId of dirty) {
+      for (const stream of liveStreamsOf(userId)) {
+        const key = `${userId}\u0000${formatEventId(stream.cursor)}`;
+        const position = positions.get(key);
+        if (position) position.streams.push(stream);
+        else positions.set(key, { userId, cursor: stream.cursor, streams: [stream] });
+      }
+    }
+    if (positions.size === 0) return;
+    const list = [...positions.values()];
+    let results: Awaited<ReturnType<typeof readMessagesAfter>>;
+    let rows: Awaited<ReturnType<typeof readPlayersProgress>>;
+    try {
+      results = await readMessagesAfter(db, list, MESSAGES_PER_READ);
+      const withMessages = list.filter((_, index) => (results[index]?.messages.length ?? 0) > 0);
+      rows = await readPlayersProgress(db, [...new Set(withMessages.map((p) => p.userId))]);
+    } catch (error) {
+      logger.warn({ reason: String(error) }, 'live streams: outbox read failed; retrying');
+      retryLater(dirty, FAILED_ROUND_RETRY_MS);
+      return;
+    }
+    const now = options.clock();
+    list.forEach((position, index) => {
+      const result = results[index];
+      if (!result) return;
+      if (result.messages.length === MESSAGES_PER_READ) outboxDirty.add(position.userId);
+      if (result.pending) retryLater([position.userId], PENDING_RETRY_MS);
+      const last = result.messages.at(-1);
+      if (!last) return;
+      const goals = renderer.renderGoals(
+        result.messages.map((m) => m.goalId),
+        rows.get(position.userId) ?? [],
+        now,
+      );
+      for (const stream of position.streams) {
+        // Another read may have moved this stream on since (a resync).
+        if (stream.state !== 'live' || compareCursors(stream.cursor, position.cursor) !== 0) continue;
+        for (const message of result.messages) {
+          const goal = goals.get(message.goalId);
+          // A goal no longer configured is not shown to the player; its position still counts.
+          if (!goal) continue;
+          const { type, challengeId, goalId, occurredAt } = message;
+          send(
+            stream,
+            type,
+            goalEventData(type, challengeId, goalId, occurredAt, goal),
+            formatEventId(message.cursor),
+          );
+          stream.shown.set(goalId, lookOf(goal));
+        }
+        stream.cursor = last.cursor;
+      }
+    });
+  }
+
+  async function sendProgress(
+    catalog: Catalog,
+    renderer: ChallengeRenderer,
+    prerequisiteIds: readonly string[],
+  ): Promise<void> {
+    if (notices.length === 0) return;
+    const pending = notices.splice(0);
+    const pairs = new Map<string, { userId: string; at: Date }>();
+    for (const notice of pending) {
+      for (const userId of notice.userIds) {
+        if (liveStreamsOf(userId).length === 0) continue;
+        pairs.set(`${userId}\u0000${notice.at.getTime()}`, { userId, at: notice.at });
+      }
+    }
+    if (pairs.size === 0) return;
+    const list = [...pairs.values()];
+    let results: Awaited<ReturnType<typeof readNoticedProgress>>;
+    try {
+      results = await readNoticedProgress(db, list, prerequisiteIds);
+    } catch (error) {
+      // Progress is not replayed from anywhere; a fresh snapshot gives the streams the state.
+      logger.warn({ reason: String(error) }, 'live streams: progress read failed; sending snapshots');
+      for (const { userId } of list)
+        for (const stream of liveStreamsOf(userId)) snapshots.push({ stream, resumeFrom: undefined });
+      return;
+    }
+    const now = options.clock();
+    list.forEach(({ userId, at }, index) => {
+      const rows = results[index] ?? [];
+      const changed = rows.filter((row) => row.noticed).map((row) => row.goalId);
+      if (changed.length === 0) return;
+      const goals = renderer.renderGoals(changed, rows, now);
+      const targets = liveStreamsOf(userId);
+      for (const [goalId, goal] of goals) {
+        const configured = catalog.goalById.get(goalId);
+        if (!configured) continue;
+        const look = lookOf(goal);
+        const data = goalEventData('goal.progress', configured.challengeId, goalId, at, goal);
+        for (const stream of targets) {
+          if (stream.shown.get(configured.goalId) === look) continue;
+          send(stream, 'goal.progress', data);
+          stream.shown.set(configured.goalId, look);
+        }
+      }
+    });
+  }
+
+  const startFeed = () =>
+    startChangeFeed(
+      options.feed,
+      {
+        onOutbox: (userId) => {
+          if (!streams.has(userId)) return;
+          outboxDirty.add(userId);
+          schedule();
+        },
+        onProgress: (notice) => {
+          const local = notice.userIds.filter((userId) => streams.has(userId));
+          if (local.length === 0) return;
+          notices.push({ at: notice.at, userIds: local });
+          schedule();
+        },
+        onResync: (reason) => {
+          for (const [userId, set] of streams) {
+            outboxDirty.add(userId);
+            if (reason === 'reconnected')
+              for (const stream of set)
+                if (stream.state === 'live') snapshots.push({ stream, resumeFrom: undefined });
+          }
+          schedule();
+        },
+      },
+      logger,
+    );
+
+  return {
+    async open(request) {
+      if (stopped) throw new AppError('UNAVAILABLE', 'The service is shutting down; reconnect');
+      feed ??= startFeed();
+      await feed.ready;
+      const stream = createPlayerStream({
+        userId: request.userId,
+        activeOnly: request.activeOnly,
+        maxBufferedBytes: MAX_BUFFERED_BYTES,
+        onClose: remove,
+      });
+      let set = streams.get(request.userId);
+      if (!set) {
+        set = new Set();
+        streams.set(request.userId, set);
+      }
+      set.add(stream);
+      openCount++;
+      options.onOpenStreams?.(openCount);
+      await new Promise<void>((resolve, reject) => {
+        snapshots.push({ stream, resumeFrom: request.resumeFrom, opened: { resolve, reject } });
+        schedule();
+      });
+      return stream;
+    },
+    openStreams: () => openCount,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(heartbeat);
+      if (retryTimer) clearTimeout(retryTimer);
+      for (const set of [...streams.values()]) for (const stream of [...set]) stream.close();
+      for (const opening of snapshots.splice(0))
+        opening.opened?.reject(new AppError('UNAVAILABLE', 'The service is shutting down; reconnect'));
+      await feed?.stop();
+    },
+  };
+}
+
+const HASH_BITS = (1n << 52n) - 1n;
+
+/**
+ * A goal's text without `expiresInSeconds` (which moves with the clock), hashed to 52 bits: the
+ * chance that a changed goal looks unchanged is 2^-52 per event.
+ */
+function lookOf(goal: string): number {
+  const hash = Bun.hash(goal.slice(0, goal.lastIndexOf(',"expiresInSeconds":')));
+  return typeof hash === 'bigint' ? Number(hash & HASH_BITS) : hash;
+}
+
+/** A goal event's data: what happened, when, and the goal as the list shows it after the change. */
+const goalEventData = (type: string, challengeId: string, goalId: string, occurredAt: Date, goal: string) =>
+  `{"type":"${type}","challengeId":${JSON.stringify(challengeId)},"goalId":${JSON.stringify(goalId)},` +
+  `"occurredAt":"${occurredAt.toISOString()}","goal":${goal}}`;

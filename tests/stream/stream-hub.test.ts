@@ -1,0 +1,149 @@
+/**
+ * How the stream hub learns of changes and ends: LISTEN catches up after its connection is
+ * dropped, polling (behind a transaction pooler) still delivers outbox changes, a stop ends every
+ * stream and refuses new ones, and changes arrive well within 100 ms of their commit.
+ */
+import { afterAll, describe, expect, test } from 'bun:test';
+import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
+import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
+import { openSse, type SseClient } from '../helpers/sse.ts';
+import { createTestApp, type TestApp } from '../helpers/test-app.ts';
+
+const apps: TestApp[] = [];
+afterAll(async () => {
+  for (const app of apps) await app.close();
+});
+
+async function serve(options: Parameters<typeof createTestApp>[0] = {}, idleTimeoutSeconds?: number) {
+  const app = await createTestApp(options);
+  apps.push(app);
+  const server = app.listen({ ...(idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds }) });
+  const open = async (user: string): Promise<SseClient> => {
+    const stream = await openSse(`${server.baseUrl}/v1/challenges/stream`, { 'x-mock-user-id': user });
+    await stream.waitFor((e) => e.event === 'snapshot');
+    return stream;
+  };
+  return { app, server, open };
+}
+
+let seq = 0;
+const stat = (userId: string, statCode: string, value: number): PipelineEvent => ({
+  seq: ++seq,
+  kind: 'statistic',
+  id: `hub-${crypto.randomUUID()}`,
+  userId,
+  statCode,
+  value,
+  inc: 0,
+  receivedAt: Date.now(),
+  occurredAt: Date.now(),
+});
+
+describe('the change feed', () => {
+  test('after the LISTEN connection drops, streams get a fresh snapshot and the outbox messages they missed', async () => {
+    const { app, open } = await serve();
+    const user = `hub-${crypto.randomUUID()}`;
+    await app.request('POST', '/v1/challenges/initialize', { user });
+    const stream = await open(user);
+    try {
+      const terminated = await app.db.pool<{ ok: boolean }[]>`
+        select pg_terminate_backend(pid) as ok from pg_stat_activity
+        where application_name = 'challenge-service-listener' and datname = current_database()`;
+      expect(terminated.map((row) => row.ok)).toEqual([true]);
+      // Committed while nobody listens (or just after): seen through the catch-up either way.
+      await applyEventBatch(app.db.pool, app.catalog, [stat(user, 'tutorial_completed', 1)], new Date());
+      const [completed] = await stream.waitFor((e) => e.event === 'goal.completed', { timeoutMs: 10_000 });
+      expect(completed?.json['goalId']).toBe('tutorial');
+      await stream.waitFor((e) => e.event === 'snapshot', { count: 2, timeoutMs: 10_000 });
+    } finally {
+      stream.close();
+    }
+  }, 20_000);
+
+  test('polling, as behind a transaction pooler, delivers outbox changes', async () => {
+    const { app, open } = await serve({ streamFeed: { mode: 'poll', intervalMs: 100 } });
+    const user = `hub-${crypto.randomUUID()}`;
+    const stream = await open(user);
+    try {
+      await app.request('POST', '/v1/challenges/initialize', { user });
+      const assigned = await stream.waitFor((e) => e.event === 'goal.assigned', { count: 3 });
+      expect(assigned.map((e) => e.json['goalId']).sort()).toEqual([
+        'defeat-10-enemies',
+        'login-3-times',
+        'tutorial',
+      ]);
+      const listeners = await app.db.pool`
+        select 1 from pg_stat_activity
+        where application_name = 'challenge-service-listener' and datname = current_database()`;
+      expect(listeners).toHaveLength(0);
+    } finally {
+      stream.close();
+    }
+  });
+});
+
+describe('timing', () => {
+  test('an outbox change and a progress change each arrive within 100 ms of the commit', async () => {
+    const { app, open } = await serve();
+    const user = `hub-${crypto.randomUUID()}`;
+    await app.request('POST', '/v1/challenges/initialize', { user });
+    const stream = await open(user);
+    try {
+      const delays: Record<string, number[]> = { 'goal.progress': [], 'goal.completed': [] };
+      for (let round = 1; round <= 5; round++) {
+        for (const [type, value] of [
+          ['goal.progress', round],
+          ['goal.completed', 10 + round],
+        ] as const) {
+          // A completed goal that completes again is progress; reopen it to see a completion each round.
+          if (type === 'goal.completed')
+            await app.db
+              .pool`update user_goal_progress set status = 'in_progress', completed_at = null, progress = 0
+              where user_id = ${user} and goal_id = 'defeat-10-enemies'`;
+          const from = stream.events.length;
+          await applyEventBatch(app.db.pool, app.catalog, [stat(user, 'enemy_kills', value)], new Date());
+          const committed = performance.now();
+          await stream.waitFor((e) => e.event === type, { from });
+          delays[type]?.push(performance.now() - committed);
+        }
+      }
+      for (const [type, list] of Object.entries(delays)) {
+        const worst = Math.max(...list);
+        expect({ type, under100: worst < 100 }).toEqual({ type, under100: true });
+      }
+    } finally {
+      stream.close();
+    }
+  });
+});
+
+describe('a quiet stream', () => {
+  test("outlives the server's idle timeout when heartbeats are further apart", async () => {
+    const { app, open } = await serve({ streamHeartbeatMs: 60_000 }, 1);
+    const user = `hub-${crypto.randomUUID()}`;
+    const stream = await open(user);
+    try {
+      await Bun.sleep(4_000);
+      await app.request('POST', '/v1/challenges/initialize', { user });
+      await stream.waitFor((e) => e.event === 'goal.assigned', { count: 3 });
+    } finally {
+      stream.close();
+    }
+  }, 15_000);
+});
+
+describe('stopping', () => {
+  test('ends every open stream, and later opens are 503', async () => {
+    const { app, server, open } = await serve();
+    const streams = await Promise.all([open('stop-a'), open('stop-b')]);
+    await app.streams.stop();
+    await Promise.all(streams.map((stream) => stream.ended));
+    expect(app.streams.openStreams()).toBe(0);
+    const refused = await fetch(`${server.baseUrl}/v1/challenges/stream`, {
+      headers: { 'x-mock-user-id': 'stop-c' },
+    });
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: string }).error).toBe('UNAVAILABLE');
+    await server.stop();
+  });
+});
