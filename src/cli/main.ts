@@ -10,6 +10,7 @@ import { DEFAULT_ADMIN_ID, defaultNamespace, devSecretOrFail } from './dev-token
 import { registerEventCommands } from './event-command.ts';
 import { fail } from './fail.ts';
 import { EXIT, EXIT_CODES_HELP } from './output.ts';
+import { registerWatchCommand } from './watch-command.ts';
 
 /** Parses `argv` (node-style: runtime, script, then the arguments) and runs the command. */
 export async function runCli(argv: readonly string[]): Promise<void> {
@@ -60,6 +61,7 @@ function buildProgram(): Command {
   registerApiCommands(program);
   registerAdminCommands(program);
   registerEventCommands(program);
+  registerWatchCommand(program);
   return program;
 }
 

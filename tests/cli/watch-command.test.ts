@@ -1,0 +1,114 @@
+/** `bun run cli watch` against a running app: prints the stream, resumes, reports a refused stream. */
+import { afterAll, expect, test } from 'bun:test';
+import { OUTBOX_START, readPlayerMessages } from '../../src/db/outbox.ts';
+import { formatEventId } from '../../src/stream/event-id.ts';
+import { runCli } from '../helpers/cli.ts';
+import { createTestApp } from '../helpers/test-app.ts';
+
+const app = await createTestApp();
+const server = app.listen();
+afterAll(async () => {
+  await server.stop();
+  await app.close();
+});
+
+const REPO_ROOT = new URL('../../', import.meta.url).pathname;
+
+/** Starts `watch`, resolves once it printed its first line (the snapshot), then lets the test act. */
+async function startWatch(args: string[]) {
+  const child = Bun.spawn(['bun', 'src/cli/main.ts', 'watch', '--url', server.baseUrl, ...args], {
+    cwd: REPO_ROOT,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const decoder = new TextDecoder();
+  let stdout = '';
+  const reader = child.stdout.getReader();
+  const collected = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      stdout += decoder.decode(value, { stream: true });
+    }
+  })();
+  const deadline = Date.now() + 15_000;
+  while (!stdout.includes('\n') && Date.now() < deadline && child.exitCode === null) await Bun.sleep(20);
+  return {
+    firstLine: () => stdout.split('\n')[0] ?? '',
+    async finished() {
+      const exitCode = await child.exited;
+      await collected;
+      return { exitCode, lines: stdout.trim().split('\n'), stderr: await new Response(child.stderr).text() };
+    },
+  };
+}
+
+test('watch --json prints the snapshot, then each event as it arrives, until --count', async () => {
+  const user = `watch-${crypto.randomUUID()}`;
+  const watch = await startWatch(['--mock-user', user, '--json', '--count', '3']);
+  expect(JSON.parse(watch.firstLine())).toMatchObject({ event: 'snapshot' });
+  await app.request('POST', '/v1/challenges/initialize', { user });
+  const { exitCode, lines } = await watch.finished();
+  expect(exitCode).toBe(0);
+  const events = lines
+    .slice(1)
+    .map((line) => JSON.parse(line) as { id: string; event: string; data: string });
+  const messages = await readPlayerMessages(app.db.pool, user, OUTBOX_START, 10);
+  expect(events.map((e) => e.event)).toEqual(['goal.assigned', 'goal.assigned', 'goal.assigned']);
+  expect(events.map((e) => e.id)).toEqual(messages.map((m) => formatEventId(m.cursor)));
+  expect(JSON.parse(events[0]?.data ?? '{}')).toMatchObject({
+    type: 'goal.assigned',
+    goalId: messages[0]?.goalId,
+  });
+}, 30_000);
+
+test('watch prints one readable line per event, and --last-event-id replays what came after it', async () => {
+  const user = `watch-${crypto.randomUUID()}`;
+  await app.request('POST', '/v1/challenges/initialize', { user });
+  const messages = await readPlayerMessages(app.db.pool, user, OUTBOX_START, 10);
+  const after = formatEventId(messages[0]?.cursor ?? OUTBOX_START);
+  const { exitCode, stdout } = await runCli([
+    'watch',
+    '--url',
+    server.baseUrl,
+    '--mock-user',
+    user,
+    '--last-event-id',
+    after,
+    '--count',
+    '2',
+  ]);
+  expect(exitCode).toBe(0);
+  const lines = stdout.trim().split('\n');
+  expect(lines[0]).toMatch(/^snapshot: 3 challenges, 8 goals \(3 active\)/);
+  expect(lines.slice(1)).toHaveLength(2);
+  for (const [index, line] of lines.slice(1).entries()) {
+    const message = messages[index + 1];
+    expect(line).toContain('goal.assigned');
+    expect(line).toContain(`${message?.challengeId}/${message?.goalId}`);
+    expect(line).toContain(`[id ${formatEventId(message?.cursor ?? OUTBOX_START)}]`);
+  }
+}, 30_000);
+
+test('a refused stream is reported like any API error', async () => {
+  const { exitCode, stderr } = await runCli([
+    'watch',
+    '--url',
+    server.baseUrl,
+    '--mock-user',
+    'x'.repeat(101),
+  ]);
+  expect(exitCode).toBe(4);
+  expect(stderr).toContain('UNAUTHENTICATED (HTTP 401)');
+  const malformed = await runCli([
+    'watch',
+    '--url',
+    server.baseUrl,
+    '--mock-user',
+    'u',
+    '--last-event-id',
+    'nope',
+  ]);
+  expect(malformed.exitCode).toBe(5);
+  expect(malformed.stderr).toContain('INVALID_REQUEST (HTTP 400)');
+}, 30_000);
