@@ -223,6 +223,9 @@ export async function startService(
         lockTimeoutMs: 2_000,
         // The outbox grows by a hundred messages per player in an /initialize wave.
         planEachStatement: true,
+        // A delivery record lost in a crash only means a message sent again, which at least once
+        // allows; not waiting for the disk at each commit leaves it to events and the API.
+        asynchronousCommit: true,
       });
       notifyPool = ownPool;
       started.push(() => closePool(ownPool));

@@ -29,6 +29,12 @@ export interface PoolOptions {
    * stays in use after it has grown by orders of magnitude.
    */
   readonly planEachStatement?: boolean;
+  /**
+   * Commits return before their WAL is on disk (`synchronous_commit = off`): only for writes a
+   * crash may lose because whatever depends on them is redone (bookkeeping that a retry repeats).
+   * A startup parameter, so not sent behind a transaction pooler.
+   */
+  readonly asynchronousCommit?: boolean;
 }
 
 export function createPool(options: PoolOptions): Pool {
@@ -46,6 +52,7 @@ export function createPool(options: PoolOptions): Pool {
       DateStyle: 'ISO, YMD',
       application_name: 'challenge-service',
       ...(direct ? timeoutParameters(options) : {}),
+      ...(direct && options.asynchronousCommit ? { synchronous_commit: 'off' } : {}),
     },
   });
 }

@@ -35,9 +35,9 @@ import type { SendNotification, SendOutcome } from './webhook-sender.ts';
 
 export const OUTBOX_CHANNEL = 'challenge_outbox';
 
-const INTAKE_BATCH = 500;
+const INTAKE_BATCH = 2_000;
 /** Intake batches per wake-up; a larger backlog is read over the following ones. */
-const INTAKE_BATCHES_PER_WAKE = 20;
+const INTAKE_BATCHES_PER_WAKE = 10;
 /** Notifications arriving together are served by one look for work. */
 const WAKE_DELAY_MS = 10;
 const BREAKER_FAILURES = 5;

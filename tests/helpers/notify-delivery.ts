@@ -28,7 +28,12 @@ export async function startTestDelivery(options: {
   readonly leaseMs?: number;
   readonly timeoutMs?: number;
 }): Promise<TestDelivery> {
-  const pool = createPool({ url: options.databaseUrl, maxConnections: 3, planEachStatement: true });
+  const pool = createPool({
+    url: options.databaseUrl,
+    maxConnections: 3,
+    planEachStatement: true,
+    asynchronousCommit: true,
+  });
   await warmUp(pool);
   const metrics = createMetrics({ defaultMetrics: false });
   const timeoutMs = options.timeoutMs ?? 2_000;
