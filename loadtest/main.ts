@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { LoadtestOptions } from './lib/options.ts';
 import { describeMachine, writeReport } from './lib/report.ts';
+import { WEBHOOK_MODES, type WebhookMode } from './lib/webhook-receiver.ts';
 import { generateChallengeConfig, WORKLOAD_VARIANTS, type WorkloadVariant } from './lib/workload.ts';
 import { allScenario } from './scenarios/all.ts';
 import { apiScenario, LIST_MODES, type ListMode } from './scenarios/api.ts';
@@ -50,6 +51,7 @@ const OPTIONS = {
   out: { type: 'string' },
   workload: { type: 'string' },
   'list-mode': { type: 'string' },
+  webhook: { type: 'string' },
 } as const;
 
 const HELP = `Usage: bun run loadtest <scenario> [options]
@@ -74,6 +76,8 @@ Target (one of):
     --service-pid PID     its process, to sample CPU and RSS (PostgreSQL: every 'postgres' process)
   --service-dir DIR     with --spawn: run the service from another checkout (before/after comparisons)
   --shards N            with --spawn: EVENT_SHARDS for the service
+  --webhook slow|down   with --spawn: point NOTIFY_WEBHOOK_URL at a receiver that answers after 2 s
+                        (slow) or at a port nothing listens on (down)
 
 Load:
   --duration S          measured seconds (per phase; scenario default otherwise)
@@ -145,6 +149,10 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (values.spawn && values.target) throw new Error('give either --spawn or --target, not both');
+  const webhook = values.webhook;
+  if (webhook !== undefined && !WEBHOOK_MODES.some((mode) => mode === webhook))
+    throw new Error(`--webhook must be one of ${WEBHOOK_MODES.join(', ')}, got "${webhook}"`);
+  if (webhook !== undefined && !values.spawn) throw new Error('--webhook needs --spawn');
   const options: LoadtestOptions = {
     duration: integer(values.duration, 'duration'),
     warmup: integer(values.warmup, 'warmup', 5) ?? 5,
@@ -168,6 +176,7 @@ async function main(argv: string[]): Promise<number> {
     listMode: listModeOf(values['list-mode']),
     out: values.out ?? 'loadtest/results',
     workload: variant,
+    ...(webhook === undefined ? {} : { webhook: webhook as WebhookMode }),
   };
   const startedAt = new Date().toISOString();
   const outcome = await scenario.run(options);

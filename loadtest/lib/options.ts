@@ -1,4 +1,5 @@
 /** Command-line options shared by every scenario. */
+import type { WebhookMode } from './webhook-receiver.ts';
 import type { WorkloadVariant } from './workload.ts';
 
 export interface LoadtestOptions {
@@ -29,4 +30,6 @@ export interface LoadtestOptions {
   readonly workload: WorkloadVariant;
   /** api: how the list is fetched (loadtest/scenarios/api.ts). */
   readonly listMode?: 'identity' | 'gzip' | 'poll';
+  /** With `spawn`: a misbehaving notification webhook receiver for the service (webhook-receiver.ts). */
+  readonly webhook?: WebhookMode;
 }

@@ -42,6 +42,7 @@ export async function openSession(options: LoadtestOptions, label: string, users
         shards: options.shards,
         devSecret: options.devSecret,
         workload: options.workload,
+        webhook: options.webhook,
       })
     : await existingTarget({
         httpBase: options.target ?? 'http://127.0.0.1:8000',

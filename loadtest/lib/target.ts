@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
+import { startLoadtestReceiver, type WebhookMode } from './webhook-receiver.ts';
 import { generateChallengeConfig, type WorkloadVariant } from './workload.ts';
 
 export interface Target {
@@ -27,6 +28,8 @@ export interface SpawnOptions {
   readonly devSecret?: string;
   readonly env?: Record<string, string>;
   readonly workload?: WorkloadVariant;
+  /** Start a notification webhook receiver that misbehaves this way and point the service at it. */
+  readonly webhook?: WebhookMode;
 }
 
 export async function spawnService(options: SpawnOptions): Promise<Target> {
@@ -40,6 +43,7 @@ export async function spawnService(options: SpawnOptions): Promise<Target> {
   const pg = await startEmbeddedPostgres({ dataDir, database: 'loadtest', persistent: false });
   const postgresPid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const receiver = options.webhook ? await startLoadtestReceiver(options.webhook) : undefined;
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     DATABASE_URL: pg.url,
@@ -51,6 +55,7 @@ export async function spawnService(options: SpawnOptions): Promise<Target> {
     LOG_LEVEL: 'warn',
     ...(options.devSecret ? { AUTH_MODE: 'dev', DEV_JWT_SECRET: options.devSecret } : { AUTH_MODE: 'mock' }),
     ...(options.shards ? { EVENT_SHARDS: String(options.shards) } : {}),
+    ...(receiver ? { NOTIFY_WEBHOOK_URL: receiver.url, NOTIFY_WEBHOOK_SECRET: receiver.secret } : {}),
     ...options.env,
   };
   const cwd = resolve(options.serviceDir ?? '.');
@@ -65,6 +70,10 @@ export async function spawnService(options: SpawnOptions): Promise<Target> {
     process.off('SIGTERM', interrupted);
     child.kill('SIGTERM');
     await child.exited;
+    if (receiver) {
+      console.log(await receiver.summary(pg.url).catch((error) => `webhook: no summary (${error})`));
+      await receiver.stop();
+    }
     await pg.stop();
   };
   try {
@@ -79,7 +88,7 @@ export async function spawnService(options: SpawnOptions): Promise<Target> {
     databaseUrl: pg.url,
     servicePid: child.pid,
     postgresPid,
-    description: `service spawned from ${cwd} on a fresh embedded PostgreSQL`,
+    description: `service spawned from ${cwd} on a fresh embedded PostgreSQL${receiver ? `, with ${receiver.description}` : ''}`,
     stop,
   };
 }
