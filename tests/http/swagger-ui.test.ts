@@ -54,10 +54,11 @@ test('works offline and executes GET /v1/challenges with a bearer token', async 
   expect(schemes.map((text) => text.replace(/\s+/g, ' ').trim())).toEqual([
     'bearer (http, Bearer)',
     'mockUser (apiKey)',
+    'accessToken (apiKey)',
     'mockAdmin (apiKey)',
   ]);
   expect(await dialog.textContent()).toContain('x-mock-user-id');
-  const bearer = dialog.locator('.auth-container').filter({ hasText: 'bearer' });
+  const bearer = dialog.locator('.auth-container').filter({ hasText: 'bearer (http, Bearer)' });
   await bearer.locator('input').fill(await devToken('swagger-user'));
   await bearer.locator('button.authorize').click();
   await bearer.getByText('Authorized', { exact: true }).waitFor();
