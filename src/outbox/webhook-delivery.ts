@@ -38,8 +38,12 @@ export const OUTBOX_CHANNEL = 'challenge_outbox';
 const INTAKE_BATCH = 2_000;
 /** Intake batches per wake-up; a larger backlog is read over the following ones. */
 const INTAKE_BATCHES_PER_WAKE = 10;
-/** Notifications arriving together are served by one look for work. */
-const WAKE_DELAY_MS = 10;
+/**
+ * Notifications arriving within this window are served by one intake: a busy outbox notifies at
+ * every commit, and reading new messages a few at a time would cost the database far more per
+ * message. A new message is seen at most this much later.
+ */
+const NOTIFICATION_BATCH_MS = 50;
 const BREAKER_FAILURES = 5;
 const MAX_PAUSE_MS = 30_000;
 
@@ -75,8 +79,11 @@ export async function startWebhookDelivery(options: WebhookDeliveryOptions): Pro
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
   let pumping: Promise<void> | undefined;
-  let again = false;
+  // A wake-up asked for while a pump ran: the smallest delay asked for.
+  let again: number | undefined;
+  let intakeWanted = true;
   let wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  let wakeTimerAt = Number.POSITIVE_INFINITY;
   // The earliest time this replica knows something falls due (a retry, the end of a pause).
   let dueTimer: ReturnType<typeof setTimeout> | undefined;
   let dueAt = Number.POSITIVE_INFINITY;
@@ -94,17 +101,24 @@ export async function startWebhookDelivery(options: WebhookDeliveryOptions): Pro
     databaseFailing = false;
   };
 
-  const wake = (delayMs = WAKE_DELAY_MS) => {
+  /** Looks for due messages after `delayMs`, and with `intake` reads new messages first. */
+  const wake = (delayMs: number, intake = false) => {
     if (stopped) return;
+    if (intake) intakeWanted = true;
     if (pumping) {
-      again = true;
+      again = Math.min(again ?? delayMs, delayMs);
       return;
     }
-    wakeTimer ??= setTimeout(() => {
+    const at = Date.now() + delayMs;
+    if (wakeTimer && at >= wakeTimerAt) return;
+    clearTimeout(wakeTimer);
+    wakeTimerAt = at;
+    wakeTimer = setTimeout(() => {
       wakeTimer = undefined;
+      wakeTimerAt = Number.POSITIVE_INFINITY;
       pumping = pump().finally(() => {
         pumping = undefined;
-        if (again) wake();
+        if (again !== undefined) wake(again);
       });
     }, delayMs);
   };
@@ -124,12 +138,22 @@ export async function startWebhookDelivery(options: WebhookDeliveryOptions): Pro
   };
 
   const pump = async () => {
-    again = false;
+    again = undefined;
     try {
-      for (let batch = 0; batch < INTAKE_BATCHES_PER_WAKE && !stopped; batch++) {
-        const intake = await takeIntake(pool, INTAKE_BATCH);
-        if (!intake || intake.read < INTAKE_BATCH) break;
-        if (batch === INTAKE_BATCHES_PER_WAKE - 1) again = true;
+      if (intakeWanted) {
+        intakeWanted = false;
+        for (let batch = 0; batch < INTAKE_BATCHES_PER_WAKE && !stopped; batch++) {
+          // Undefined: another replica is reading them right now.
+          const intake = await takeIntake(pool, INTAKE_BATCH).catch((error: unknown) => {
+            intakeWanted = true;
+            throw error;
+          });
+          if (!intake || intake.read < INTAKE_BATCH) break;
+          if (batch === INTAKE_BATCHES_PER_WAKE - 1) {
+            intakeWanted = true;
+            again = 0;
+          }
+        }
       }
       if (stopped) return;
       if (Date.now() < pausedUntil) return wakeAt(pausedUntil);
@@ -141,7 +165,8 @@ export async function startWebhookDelivery(options: WebhookDeliveryOptions): Pro
       for (const message of claimed) {
         const delivery = deliver(message).finally(() => {
           inFlight.delete(delivery);
-          wake();
+          // The mark made the player's next message due: claim it now.
+          wake(0);
         });
         inFlight.add(delivery);
       }
@@ -220,21 +245,21 @@ export async function startWebhookDelivery(options: WebhookDeliveryOptions): Pro
       // Called again after each reconnect, when notifications may have been missed.
       const subscription = await pool.listen(
         OUTBOX_CHANNEL,
-        () => wake(),
-        () => wake(),
+        () => wake(NOTIFICATION_BATCH_MS, true),
+        () => wake(0, true),
       );
       unlisten = subscription.unlisten;
     } catch (error) {
       logger.warn({ err: error }, `outbox delivery: LISTEN ${OUTBOX_CHANNEL} failed; polling only`);
     }
   }
-  const poll = setInterval(() => wake(), options.pollIntervalMs);
+  const poll = setInterval(() => wake(0, true), options.pollIntervalMs);
   poll.unref?.();
-  wake(0);
+  wake(0, true);
 
   let stopping: Promise<void> | undefined;
   return {
-    wake: () => wake(0),
+    wake: () => wake(0, true),
     stop() {
       stopping ??= (async () => {
         stopped = true;
