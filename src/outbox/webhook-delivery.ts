@@ -36,8 +36,12 @@ import type { SendNotification, SendOutcome } from './webhook-sender.ts';
 export const OUTBOX_CHANNEL = 'challenge_outbox';
 
 const INTAKE_BATCH = 2_000;
-/** Intake batches per wake-up; a larger backlog is read over the following ones. */
-const INTAKE_BATCHES_PER_WAKE = 10;
+/**
+ * A backlog (an /initialize wave writes a hundred messages per player) is read one batch at a
+ * time with this pause between batches, so the intake takes turns with the event flush and the
+ * API instead of keeping a database core busy until it has caught up.
+ */
+const INTAKE_PAUSE_MS = 20;
 /**
  * Notifications arriving within this window are served by one intake: a busy outbox notifies at
  * every commit, and reading new messages a few at a time would cost the database far more per
@@ -142,17 +146,14 @@ export async function startWebhookDelivery(options: WebhookDeliveryOptions): Pro
     try {
       if (intakeWanted) {
         intakeWanted = false;
-        for (let batch = 0; batch < INTAKE_BATCHES_PER_WAKE && !stopped; batch++) {
-          // Undefined: another replica is reading them right now.
-          const intake = await takeIntake(pool, INTAKE_BATCH).catch((error: unknown) => {
-            intakeWanted = true;
-            throw error;
-          });
-          if (!intake || intake.read < INTAKE_BATCH) break;
-          if (batch === INTAKE_BATCHES_PER_WAKE - 1) {
-            intakeWanted = true;
-            again = 0;
-          }
+        // Undefined: another replica is reading them right now.
+        const intake = await takeIntake(pool, INTAKE_BATCH).catch((error: unknown) => {
+          intakeWanted = true;
+          throw error;
+        });
+        if (intake?.read === INTAKE_BATCH) {
+          intakeWanted = true;
+          again = Math.min(again ?? INTAKE_PAUSE_MS, INTAKE_PAUSE_MS);
         }
       }
       if (stopped) return;
