@@ -201,6 +201,27 @@ describe('changes', () => {
     }
   });
 
+  test("an admin's progress change arrives once: as goal.progress, or as goal.completed when it completes", async () => {
+    await initialize();
+    const stream = await open();
+    try {
+      await stream.waitFor((e) => e.event === 'snapshot');
+      const path = `/v1/admin/users/${user}/goals/defeat-10-enemies/progress`;
+      expect((await app.request('PUT', path, { admin: 'ops', body: { progress: 6 } })).status).toBe(200);
+      const [moved] = await stream.waitFor((e) => e.event === 'goal.progress');
+      expect(moved && goalOf(moved)).toMatchObject({ progress: 6, status: 'in_progress' });
+      expect((await app.request('PUT', path, { admin: 'ops', body: { progress: 10 } })).status).toBe(200);
+      await stream.waitFor((e) => e.event === 'goal.completed');
+      await Bun.sleep(100);
+      expect(stream.events.filter(isGoalEvent).map((e) => e.event)).toEqual([
+        'goal.progress',
+        'goal.completed',
+      ]);
+    } finally {
+      stream.close();
+    }
+  });
+
   test('a change made with SQL by hand arrives when it is one the outbox records', async () => {
     await initialize();
     const stream = await open();

@@ -4,10 +4,12 @@
  */
 import { lockStoredProgress, type StoredProgress, writeAdminProgress } from '../../db/admin-progress.ts';
 import type { Pool } from '../../db/client.ts';
+import { notifyProgress } from '../../db/progress-notices.ts';
 import { type AdminChange, applyAdminChange, freshState } from '../../domain/admin-progress.ts';
 import type { GoalEffect } from '../../domain/audit.ts';
 import type { CurrentCatalog } from '../../domain/catalog.ts';
 import { goalNotConfigured } from '../../domain/errors.ts';
+import { progressNoticePayloads } from '../../domain/progress-notice.ts';
 import { viewProgress } from '../../domain/progress-view.ts';
 import { nextPeriodStart } from '../../domain/rotation.ts';
 import { formatTimestamp } from '../../domain/time.ts';
@@ -91,6 +93,8 @@ export function createGoalChanges(deps: {
         newEarning: change.kind === 'reset',
         now,
       });
+      // Progress set without completing or resetting has no outbox message; live streams learn of it here.
+      await notifyProgress(tx, progressNoticePayloads(now, [userId]));
       const after: StoredProgress = {
         ...row,
         ...result.next,
