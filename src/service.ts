@@ -257,6 +257,8 @@ export async function startService(
         ? { mode: 'poll', intervalMs: config.stream.pollIntervalMs }
         : { mode: 'listen', url: databaseUrl },
       heartbeatMs: config.stream.heartbeatMs,
+      maxOpen: config.stream.maxOpen,
+      maxPerPlayer: config.stream.maxPerPlayer,
       onOpenStreams: (count) => metrics.streamsOpen.set(count),
       onEvent: (type) => metrics.streamEvents.inc({ type }),
     });

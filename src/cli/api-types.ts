@@ -1139,6 +1139,22 @@ export interface operations {
                 };
             };
             /** @description Error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CHALLENGE_NOT_FOUND" | "GOAL_NOT_FOUND" | "GOAL_NOT_ACTIVE" | "GOAL_NOT_COMPLETED" | "GOAL_ALREADY_CLAIMED" | "PREREQUISITES_NOT_MET" | "INSUFFICIENT_GOALS" | "REWARD_GRANT_FAILED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                        /** @description gRPC status number */
+                        code: number;
+                        message: string;
+                        details: unknown[];
+                    };
+                };
+            };
+            /** @description Error */
             500: {
                 headers: {
                     [name: string]: unknown;

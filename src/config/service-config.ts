@@ -84,6 +84,10 @@ export interface ServiceConfig {
     readonly heartbeatMs: number;
     /** Behind a transaction pooler (no LISTEN): how often the outbox is read for every open stream. */
     readonly pollIntervalMs: number;
+    /** Streams one process holds at most; more are refused with RESOURCE_EXHAUSTED. */
+    readonly maxOpen: number;
+    /** Streams one player holds at most on one process. */
+    readonly maxPerPlayer: number;
   };
   /** How often each replica looks for a configuration applied elsewhere (src/live-config/). */
   readonly configPollIntervalMs: number;
@@ -206,6 +210,8 @@ export function readServiceConfig(env: Env): ServiceConfig {
     stream: Object.freeze({
       heartbeatMs: readInt(read, 'STREAM_HEARTBEAT_MS', 15_000, 100, 600_000),
       pollIntervalMs: readInt(read, 'STREAM_POLL_INTERVAL_MS', 1_000, 100, 600_000),
+      maxOpen: readInt(read, 'STREAM_MAX_OPEN', 20_000, 0, 1_000_000),
+      maxPerPlayer: readInt(read, 'STREAM_MAX_PER_PLAYER', 8, 1, 1_000),
     }),
     audit: Object.freeze({
       enabled: readBoolean(read, 'AUDIT_ENABLED', true),

@@ -2,6 +2,11 @@
  * The reads behind live streams (src/stream/): where a player's outbox ends, the messages after a
  * stream's position, and the rows a progress notice names. Each read serves many players in one
  * statement, because one notification, poll or reconnect can concern thousands of streams.
+ *
+ * Reads keyed by an array of players go through a LATERAL subquery per key, kept from being pulled
+ * up (`LIMIT`, `OFFSET 0`), for the reason given in event-progress.ts: joined plainly, a few
+ * hundred keys make PostgreSQL prefer a sequential scan of the whole table, hundreds of
+ * milliseconds instead of a few.
  */
 import type { ProgressState } from '../domain/types.ts';
 import type { Db } from './client.ts';
@@ -46,6 +51,33 @@ export async function readPlayersProgress(
   return byUser;
 }
 
+/** The rows (where they exist) of the given goals of each player, by player. */
+export async function readPlayersGoals(
+  db: Db,
+  wanted: ReadonlyMap<string, Iterable<string>>,
+): Promise<Map<string, ProgressState[]>> {
+  const byUser = new Map<string, ProgressState[]>();
+  const userIds: string[] = [];
+  const goalIds: string[] = [];
+  for (const [userId, goals] of wanted) {
+    byUser.set(userId, []);
+    for (const goalId of goals) {
+      userIds.push(userId);
+      goalIds.push(goalId);
+    }
+  }
+  if (userIds.length === 0) return byUser;
+  const rows = await db<(RawState & { user_id: string })[]>`
+    select k.user_id, p.* from unnest(${userIds}::text[], ${goalIds}::text[]) as k(user_id, goal_id)
+    cross join lateral (
+      select ${STATE_COLUMNS(db)} from user_goal_progress
+      where user_id = k.user_id and goal_id = k.goal_id
+      offset 0
+    ) as p`;
+  for (const row of rows) byUser.get(row.user_id)?.push(toState(row));
+  return byUser;
+}
+
 export interface MessagesAfter {
   readonly messages: StoredOutboxMessage[];
   /**
@@ -55,7 +87,12 @@ export interface MessagesAfter {
   readonly pending: boolean;
 }
 
-/** For each (player, position): up to `limit` messages after it in commit-safe order, in input order. */
+/**
+ * For each (player, position): up to `limit` messages after it in commit-safe order, in input order.
+ * `pending` is asked once per position (`OFFSET 0`; pulled up, it ran once per message returned) and
+ * its index range starts at the later of the position and the snapshot's xmin, so a backlog of
+ * thousands of messages costs one short probe instead of a walk over the whole backlog per read.
+ */
 export async function readMessagesAfter(
   db: Db,
   positions: ReadonlyArray<{ readonly userId: string; readonly cursor: OutboxCursor }>,
@@ -89,9 +126,11 @@ export async function readMessagesAfter(
     cross join lateral (
       select exists (
         select 1 from outbox_messages x
-        where x.user_id = c.user_id and (x.tx, x.id) > (c.tx::xid8, c.id::bigint)
-          and x.tx >= pg_snapshot_xmin(pg_current_snapshot())
+        where x.user_id = c.user_id
+          and x.tx >= greatest(c.tx::xid8, pg_snapshot_xmin(pg_current_snapshot()))
+          and (x.tx > c.tx::xid8 or x.id > c.id::bigint)
       ) as pending
+      offset 0
     ) as p
     left join lateral (
       select * from outbox_messages x
@@ -124,7 +163,8 @@ export interface NoticedRow extends ProgressState {
  *
  * A write recorded in the outbox wrote its message in the same transaction, so the message is found
  * by the row version's transaction id: `xmin` holds its low 32 bits, and the full id is the latest
- * one with those bits up to the snapshot's `xmax`, which makes the check one index lookup.
+ * one with those bits up to the snapshot's `xmax`. Asked per row in a LATERAL `LIMIT 1`, that is
+ * one index probe; as a plain EXISTS PostgreSQL hashes every message of the player instead.
  */
 export async function readNoticedProgress(
   db: Db,
@@ -134,18 +174,26 @@ export async function readNoticedProgress(
   const results = notices.map((): NoticedRow[] => []);
   if (notices.length === 0) return results;
   const rows = await db<(RawState & { ord: string; noticed: boolean })[]>`
-    with snapshot as (select pg_snapshot_xmax(pg_current_snapshot())::text::bigint as xmax)
-    select n.ord, ${STATE_COLUMNS(db)},
-      p.updated_at = n.at and not (p.status in ('completed', 'not_started') and exists (
-        select 1 from outbox_messages m, snapshot s
-        where m.user_id = p.user_id and m.goal_id = p.goal_id
-          and m.tx = (s.xmax - (((s.xmax & 4294967295) - p.xmin::text::bigint + 4294967296) % 4294967296))
+    select n.ord, p.* from unnest(${notices.map((n) => n.userId)}::text[],
+        ${notices.map((n) => n.at.toISOString())}::timestamptz[]) with ordinality as n(user_id, at, ord)
+    cross join (select pg_snapshot_xmax(pg_current_snapshot())::text::bigint as xmax) as s
+    cross join lateral (
+      select ${STATE_COLUMNS(db)},
+        g.updated_at = n.at and recorded.found is null as noticed
+      from user_goal_progress g
+      left join lateral (
+        select true as found from outbox_messages m
+        where g.status in ('completed', 'not_started') and g.updated_at = n.at
+          and m.user_id = n.user_id
+          and m.tx = (s.xmax - (((s.xmax & 4294967295) - g.xmin::text::bigint + 4294967296) % 4294967296))
             ::text::xid8
-      )) as noticed
-    from unnest(${notices.map((n) => n.userId)}::text[], ${notices.map((n) => n.at.toISOString())}::timestamptz[])
-      with ordinality as n(user_id, at, ord)
-    join user_goal_progress p on p.user_id = n.user_id
-      and (p.updated_at = n.at or p.goal_id = any(${prerequisiteGoalIds as string[]}::text[]))`;
+          and m.goal_id = g.goal_id
+        limit 1
+      ) as recorded on true
+      where g.user_id = n.user_id
+        and (g.updated_at = n.at or g.goal_id = any(${prerequisiteGoalIds as string[]}::text[]))
+      offset 0
+    ) as p`;
   for (const row of rows) results[Number(row.ord) - 1]?.push({ ...toState(row), noticed: row.noticed });
   return results;
 }

@@ -23,6 +23,7 @@ import {
   readMessagesAfter,
   readNoticedProgress,
   readOutboxHeads,
+  readPlayersGoals,
   readPlayersProgress,
 } from '../db/stream-reads.ts';
 import { type Catalog, type CurrentCatalog, perCatalog } from '../domain/catalog.ts';
@@ -32,6 +33,7 @@ import type { Logger } from '../log.ts';
 import { type ChallengeRenderer, createChallengeRenderer } from '../services/goal-json.ts';
 import { type ChangeFeed, type ChangeFeedSettings, startChangeFeed } from './change-feed.ts';
 import { compareCursors, formatEventId } from './event-id.ts';
+import { goalEventData, lookOf } from './goal-events.ts';
 import { createPlayerStream, type PlayerStream } from './player-stream.ts';
 import { sseComment, sseEvent, sseRetry } from './sse.ts';
 
@@ -65,6 +67,16 @@ export interface StreamHubOptions {
   readonly feed: ChangeFeedSettings;
   /** A comment line this often keeps proxies from closing idle streams. */
   readonly heartbeatMs: number;
+  /**
+   * Every stream is a socket and a buffer: one process holds at most `maxOpen`, and one player at
+   * most `maxPerPlayer` (a few tabs or devices; a leaked token cannot take the process's share).
+   * Further opens are refused, not older streams closed: a closed stream reconnects, and two
+   * clients over the limit would push each other out every few seconds.
+   */
+  readonly maxOpen: number;
+  readonly maxPerPlayer: number;
+  /** A stream whose client has not taken this much text is cut (default 4 MiB). */
+  readonly maxBufferedBytes?: number;
   /** Told each time the number of open streams changes, and of each event sent. */
   readonly onOpenStreams?: (count: number) => void;
   readonly onEvent?: (type: string) => void;
@@ -73,12 +85,13 @@ export interface StreamHubOptions {
 /** Snapshots render a whole list each: a few per round keeps the changes of live streams flowing. */
 const SNAPSHOTS_PER_ROUND = 50;
 const MESSAGES_PER_READ = 200;
+/** Rounds start at most this often; a change arriving after a quiet spell is read at once. */
+const GATHER_MS = 10;
 /** A message committed behind a running older transaction is read again this soon. */
 const PENDING_RETRY_MS = 15;
 const FAILED_ROUND_RETRY_MS = 1_000;
 /** What EventSource waits before reconnecting. */
 const RECONNECT_MS = 2_000;
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 interface Opening {
   readonly stream: PlayerStream;
@@ -94,6 +107,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   const outboxDirty = new Set<string>();
   const notices: ProgressNotice[] = [];
   let running = false;
+  let lastRoundAt = Number.NEGATIVE_INFINITY;
   let stopped = false;
   let feed: ChangeFeed | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -131,7 +145,17 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     running = true;
     void (async () => {
       try {
-        while (hasWork() && !stopped) await round();
+        while (hasWork() && !stopped) {
+          // Under load, notifications arrive faster than rounds end: gathering them for a few
+          // milliseconds makes fewer, larger reads, and the database work per event falls.
+          const wait = lastRoundAt + GATHER_MS - performance.now();
+          if (wait > 0) await Bun.sleep(wait);
+          lastRoundAt = performance.now();
+          await round();
+        }
+      } catch (error) {
+        // Reads handle the database's failures themselves; this is a defect, not worth the process.
+        logger.error({ err: error }, 'live streams: a round failed; its notifications are dropped');
       } finally {
         running = false;
         schedule();
@@ -153,7 +177,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     const catalog = options.catalog();
     const { renderer, prerequisiteIds } = renderingOf(catalog);
     await sendSnapshots(renderer);
-    await sendOutboxMessages(renderer);
+    await sendOutboxMessages(catalog, renderer);
     await sendProgress(catalog, renderer, prerequisiteIds);
   }
 
@@ -198,7 +222,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     }
   }
 
-  async function sendOutboxMessages(renderer: ChallengeRenderer): Promise<void> {
+  async function sendOutboxMessages(catalog: Catalog, renderer: ChallengeRenderer): Promise<void> {
     if (outboxDirty.size === 0) return;
     const dirty = [...outboxDirty];
     outboxDirty.clear();
@@ -218,8 +242,21 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     let rows: Awaited<ReturnType<typeof readPlayersProgress>>;
     try {
       results = await readMessagesAfter(db, list, MESSAGES_PER_READ);
-      const withMessages = list.filter((_, index) => (results[index]?.messages.length ?? 0) > 0);
-      rows = await readPlayersProgress(db, [...new Set(withMessages.map((p) => p.userId))]);
+      // The rows the messages show, and those their `locked` depends on.
+      const wanted = new Map<string, Set<string>>();
+      list.forEach((position, index) => {
+        for (const message of results[index]?.messages ?? []) {
+          let goals = wanted.get(position.userId);
+          if (!goals) {
+            goals = new Set();
+            wanted.set(position.userId, goals);
+          }
+          goals.add(message.goalId);
+          for (const prerequisite of catalog.goalById.get(message.goalId)?.prerequisites ?? [])
+            goals.add(prerequisite);
+        }
+      });
+      rows = await readPlayersGoals(db, wanted);
     } catch (error) {
       logger.warn({ reason: String(error) }, 'live streams: outbox read failed; retrying');
       retryLater(dirty, FAILED_ROUND_RETRY_MS);
@@ -339,10 +376,21 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       if (stopped) throw new AppError('UNAVAILABLE', 'The service is shutting down; reconnect');
       feed ??= startFeed();
       await feed.ready;
+      // Checked after the last wait, so that opens arriving together cannot all pass.
+      if (openCount >= options.maxOpen)
+        throw new AppError(
+          'RESOURCE_EXHAUSTED',
+          `This service process holds its most live streams (${options.maxOpen}); retry later`,
+        );
+      if ((streams.get(request.userId)?.size ?? 0) >= options.maxPerPlayer)
+        throw new AppError(
+          'RESOURCE_EXHAUSTED',
+          `This player already has ${options.maxPerPlayer} live streams open; close one first`,
+        );
       const stream = createPlayerStream({
         userId: request.userId,
         activeOnly: request.activeOnly,
-        maxBufferedBytes: MAX_BUFFERED_BYTES,
+        maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
         onClose: remove,
       });
       let set = streams.get(request.userId);
@@ -372,19 +420,3 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     },
   };
 }
-
-const HASH_BITS = (1n << 52n) - 1n;
-
-/**
- * A goal's text without `expiresInSeconds` (which moves with the clock), hashed to 52 bits: the
- * chance that a changed goal looks unchanged is 2^-52 per event.
- */
-function lookOf(goal: string): number {
-  const hash = Bun.hash(goal.slice(0, goal.lastIndexOf(',"expiresInSeconds":')));
-  return typeof hash === 'bigint' ? Number(hash & HASH_BITS) : hash;
-}
-
-/** A goal event's data: what happened, when, and the goal as the list shows it after the change. */
-const goalEventData = (type: string, challengeId: string, goalId: string, occurredAt: Date, goal: string) =>
-  `{"type":"${type}","challengeId":${JSON.stringify(challengeId)},"goalId":${JSON.stringify(goalId)},` +
-  `"occurredAt":"${occurredAt.toISOString()}","goal":${goal}}`;

@@ -55,6 +55,9 @@ export interface TestAppOptions {
   /** Live streams: LISTEN on the test database by default; heartbeats every 15 s. */
   readonly streamFeed?: ChangeFeedSettings;
   readonly streamHeartbeatMs?: number;
+  readonly streamMaxOpen?: number;
+  readonly streamMaxPerPlayer?: number;
+  readonly streamMaxBufferedBytes?: number;
   /** Where the app logs; nowhere (level fatal) by default. */
   readonly logger?: Logger;
 }
@@ -140,6 +143,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     logger: createLogger('fatal'),
     feed: options.streamFeed ?? { mode: 'listen', url: db.url },
     heartbeatMs: options.streamHeartbeatMs ?? 15_000,
+    maxOpen: options.streamMaxOpen ?? 20_000,
+    maxPerPlayer: options.streamMaxPerPlayer ?? 8,
+    ...(options.streamMaxBufferedBytes ? { maxBufferedBytes: options.streamMaxBufferedBytes } : {}),
     onOpenStreams: (count) => metrics.streamsOpen.set(count),
     onEvent: (type) => metrics.streamEvents.inc({ type }),
   });

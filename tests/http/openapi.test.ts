@@ -234,7 +234,7 @@ describe('the OpenAPI document', () => {
       'GET /healthz': [413, 500, 503],
       'GET /metrics': [413, 500],
       'GET /v1/challenges': [400, 401, 413, 500, 503],
-      'GET /v1/challenges/stream': [400, 401, 413, 500, 503],
+      'GET /v1/challenges/stream': [400, 401, 413, 429, 500, 503],
       'POST /v1/challenges/initialize': [400, 401, 413, 500, 503],
       'GET /v1/challenges/{challengeId}': [400, 401, 404, 413, 500, 503],
       'PUT /v1/challenges/{challengeId}/goals/{goalId}/active': [400, 401, 404, 413, 500, 503],

@@ -120,7 +120,7 @@ export function streamRoutes(deps: {
           },
         ] satisfies OpenAPIV3.ParameterObject[],
         responses: {
-          ...documented(t.String(), [400, 401, 503]),
+          ...documented(t.String(), [400, 401, 429, 503]),
           200: {
             description: 'The event stream; it stays open',
             content: { 'text/event-stream': { schema: { type: 'string' } } },

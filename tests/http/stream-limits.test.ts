@@ -1,0 +1,118 @@
+/**
+ * What a process and a player may hold: further opens are refused with 429 before any stream
+ * starts, opens arriving together cannot slip past the limit, and a stream that ends gives its
+ * place back. A client that stops reading is cut off instead of being buffered for without end.
+ */
+import { afterAll, expect, test } from 'bun:test';
+import net from 'node:net';
+import { openSse, type SseClient } from '../helpers/sse.ts';
+import { createTestApp } from '../helpers/test-app.ts';
+
+const app = await createTestApp({
+  streamMaxOpen: 4,
+  streamMaxPerPlayer: 2,
+  streamMaxBufferedBytes: 256 * 1024,
+});
+const server = app.listen();
+afterAll(async () => {
+  await server.stop();
+  await app.close();
+});
+
+const url = `${server.baseUrl}/v1/challenges/stream`;
+const player = () => `limits-${crypto.randomUUID()}`;
+const attempt = (user: string) => fetch(url, { headers: { 'x-mock-user-id': user } });
+
+async function openStreamsBecome(count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (app.streams.openStreams() !== count && Date.now() < deadline) await Bun.sleep(20);
+  expect(app.streams.openStreams()).toBe(count);
+}
+
+async function expectRefused(response: Response, message: RegExp): Promise<void> {
+  expect(response.status).toBe(429);
+  expect(response.headers.get('content-type')).toBe('application/json');
+  const body = (await response.json()) as { error: string; message: string };
+  expect(body.error).toBe('RESOURCE_EXHAUSTED');
+  expect(body.message).toMatch(message);
+}
+
+test("a player's opens beyond the per-player limit are refused, even when sent together", async () => {
+  const alice = player();
+  const answers = await Promise.all(Array.from({ length: 5 }, () => attempt(alice)));
+  const opened = answers.filter((response) => response.status === 200);
+  const refused = answers.filter((response) => response.status !== 200);
+  try {
+    expect(opened).toHaveLength(2);
+    for (const response of refused) await expectRefused(response, /already has 2 live streams/);
+    await openStreamsBecome(2);
+    // Another player is not affected by alice's streams.
+    const bob = await openSse(url, { 'x-mock-user-id': player() });
+    await bob.waitFor((e) => e.event === 'snapshot');
+    bob.close();
+  } finally {
+    for (const response of opened) await response.body?.cancel();
+  }
+  await openStreamsBecome(0);
+  // Her places are free again.
+  const again = await openSse(url, { 'x-mock-user-id': alice });
+  await again.waitFor((e) => e.event === 'snapshot');
+  again.close();
+  await openStreamsBecome(0);
+});
+
+test('opens beyond the process limit are refused until a stream ends', async () => {
+  const streams: SseClient[] = [];
+  try {
+    for (let i = 0; i < 4; i++) {
+      const stream = await openSse(url, { 'x-mock-user-id': player() });
+      await stream.waitFor((e) => e.event === 'snapshot');
+      streams.push(stream);
+    }
+    await expectRefused(await attempt(player()), /most live streams \(4\)/);
+    streams.pop()?.close();
+    await openStreamsBecome(3);
+    const fifth = await openSse(url, { 'x-mock-user-id': player() });
+    await fifth.waitFor((e) => e.event === 'snapshot');
+    streams.push(fifth);
+  } finally {
+    for (const stream of streams) stream.close();
+  }
+  await openStreamsBecome(0);
+});
+
+test('a client that stops reading is cut off once its unread events pass the bound', async () => {
+  const user = player();
+  expect((await app.request('POST', '/v1/challenges/initialize', { user })).status).toBe(200);
+  const received: Buffer[] = [];
+  let ended = false;
+  const socket = net.connect(server.port, '127.0.0.1', () =>
+    socket.write(`GET /v1/challenges/stream HTTP/1.1\r\nhost: x\r\nx-mock-user-id: ${user}\r\n\r\n`),
+  );
+  socket.on('data', (chunk: Buffer) => {
+    received.push(chunk);
+    // The snapshot arrived: from now on this client reads nothing.
+    if (Buffer.concat(received).includes('event: snapshot')) socket.pause();
+  });
+  socket.on('close', () => (ended = true));
+  socket.on('error', () => (ended = true));
+  try {
+    await openStreamsBecome(1);
+    // Far more events than the socket buffers and the bound together: ~600 bytes each.
+    await app.db.pool`
+      insert into outbox_messages (user_id, namespace, type, challenge_id, goal_id, progress, status, occurred_at)
+      select ${user}, 'test', 'goal.completed', 'starter-challenge', 'defeat-10-enemies', 10, 'completed', now()
+      from generate_series(1, 40000)`;
+    await app.db.pool`select pg_notify('challenge_outbox', ${user})`;
+    // The service lets go of the stream although the client never read a byte more.
+    await openStreamsBecome(0);
+    // Reading again, the client finds the connection cut: no clean end of the chunked body.
+    socket.resume();
+    const deadline = Date.now() + 5_000;
+    while (!ended && Date.now() < deadline) await Bun.sleep(20);
+    expect(ended).toBe(true);
+    expect(Buffer.concat(received).toString('latin1')).not.toContain('\r\n0\r\n\r\n');
+  } finally {
+    socket.destroy();
+  }
+}, 30_000);
