@@ -15,6 +15,7 @@ import { eventsScenario } from './scenarios/events.ts';
 import { initScenario } from './scenarios/init.ts';
 import type { Scenario } from './scenarios/scenario.ts';
 import { smokeScenario } from './scenarios/smoke.ts';
+import { streamsScenario } from './scenarios/streams.ts';
 
 const SCENARIOS: readonly Scenario[] = [
   apiScenario,
@@ -23,6 +24,7 @@ const SCENARIOS: readonly Scenario[] = [
   initScenario,
   ceilingScenario,
   smokeScenario,
+  streamsScenario,
   allScenario,
 ];
 
@@ -51,6 +53,8 @@ const OPTIONS = {
   out: { type: 'string' },
   workload: { type: 'string' },
   'list-mode': { type: 'string' },
+  streams: { type: 'string' },
+  'idle-streams': { type: 'boolean' },
   webhook: { type: 'string' },
 } as const;
 
@@ -86,6 +90,8 @@ Load:
   --eps N               events per second
   --init-rps N          combined: rate of the initialize wave (default 300)
   --users N             players (default 10000; smoke 300)
+  --streams N           streams: live streams to hold open (default 10000)
+  --idle-streams        streams: for players the load never touches (only holding them is measured)
   --generators N        generator processes sharing the load (default 1); add more when the report
                         warns that a generator was saturated
   --max-in-flight N     requests in flight at most per stream before arrivals are dropped (default 2000)
@@ -174,6 +180,8 @@ async function main(argv: string[]): Promise<number> {
     devSecret: values['dev-secret'],
     namespace: values.namespace ?? 'loadtest',
     listMode: listModeOf(values['list-mode']),
+    streams: integer(values.streams, 'streams'),
+    idleStreams: values['idle-streams'] ?? false,
     out: values.out ?? 'loadtest/results',
     workload: variant,
     ...(webhook === undefined ? {} : { webhook: webhook as WebhookMode }),

@@ -28,6 +28,10 @@ export interface LoadtestOptions {
   readonly out: string;
   /** Which challenge configuration the spawned service runs (loadtest/lib/workload.ts). */
   readonly workload: WorkloadVariant;
+  /** streams: how many live streams to hold open (loadtest/scenarios/streams.ts). */
+  readonly streams?: number;
+  /** streams: for players the load never touches. */
+  readonly idleStreams?: boolean;
   /** api: how the list is fetched (loadtest/scenarios/api.ts). */
   readonly listMode?: 'identity' | 'gzip' | 'poll';
   /** With `spawn`: a misbehaving notification webhook receiver for the service (webhook-receiver.ts). */
