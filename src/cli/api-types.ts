@@ -104,7 +104,7 @@ export interface paths {
         };
         /**
          * The caller's live event stream (Server-Sent Events)
-         * @description A `snapshot` event (the list as `GET /v1/challenges` answers it), then one event per change of one of the caller's goals: `goal.completed`, `goal.claimed`, `goal.reset`, `goal.assigned`, `goal.unassigned` (from the outbox, with an `id`) and `goal.progress` (progress that only moved, without an `id`). Each goal event's data is `{"type","challengeId","goalId","occurredAt","goal"}` with the goal as in the list. A comment line comes every STREAM_HEARTBEAT_MS. Reconnect with the last id received as `Last-Event-ID` (or `last_event_id`) to replay the outbox events after it. See the README, "Live event stream".
+         * @description A `snapshot` event (the list as `GET /v1/challenges` answers it), then one event per change of one of the caller's goals: `goal.completed`, `goal.claimed`, `goal.reset`, `goal.assigned`, `goal.unassigned` (from the outbox, with an `id`) and `goal.progress` (progress that only moved, without an `id`). Each goal event's data is `{"type","challengeId","goalId","occurredAt","goal"}` with the goal as in the list. A comment line comes after STREAM_HEARTBEAT_MS without events. Reconnect with the last id received as `Last-Event-ID` (or `last_event_id`) to replay the outbox events after it. See the README, "Live event stream".
          */
         get: operations["getV1ChallengesStream"];
         put?: never;

@@ -80,7 +80,7 @@ export interface ServiceConfig {
   readonly httpGzip: boolean;
   /** Live event streams (src/stream/). */
   readonly stream: {
-    /** A comment line this often on every stream keeps proxies from closing it. */
+    /** A comment line on a stream quiet this long keeps proxies from closing it. */
     readonly heartbeatMs: number;
     /** Behind a transaction pooler (no LISTEN): how often the outbox is read for every open stream. */
     readonly pollIntervalMs: number;

@@ -22,6 +22,8 @@ export interface PlayerStream {
    * a write the player cannot see (only the event ordering time moved) sends nothing.
    */
   readonly shown: Map<string, number>;
+  /** When text was last queued (performance.now()): a stream with recent traffic needs no heartbeat. */
+  readonly lastSentAt: number;
   /** Queues text on the body, written once the current task ends; nothing once closed. */
   send(text: string): void;
   /** The snapshot is queued: the stream receives changes from now on. */
@@ -42,6 +44,7 @@ const isPromise = (value: unknown): value is PromiseLike<unknown> =>
 
 export function createPlayerStream(options: PlayerStreamOptions): PlayerStream {
   let state: StreamState = 'opening';
+  let lastSentAt = performance.now();
   // Text not yet handed to the server, and how many characters wait in all (including a write
   // the client has not taken yet).
   let queue: string[] = [];
@@ -132,10 +135,14 @@ export function createPlayerStream(options: PlayerStreamOptions): PlayerStream {
     },
     cursor: OUTBOX_START,
     shown: new Map(),
+    get lastSentAt() {
+      return lastSentAt;
+    },
     send(text) {
       if (state === 'closed') return;
       queue.push(text);
       queued += text.length;
+      lastSentAt = performance.now();
       if (queued > options.maxBufferedBytes) {
         state = 'closed';
         queue = [];

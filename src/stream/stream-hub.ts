@@ -65,7 +65,7 @@ export interface StreamHubOptions {
   readonly clock: () => Date;
   readonly logger: Logger;
   readonly feed: ChangeFeedSettings;
-  /** A comment line this often keeps proxies from closing idle streams. */
+  /** A stream quiet this long gets a comment line, which keeps proxies from closing it. */
   readonly heartbeatMs: number;
   /**
    * Every stream is a socket and a buffer: one process holds at most `maxOpen`, and one player at
@@ -117,10 +117,20 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     prerequisiteIds: [...new Set(catalog.goals.flatMap((goal) => goal.prerequisites))],
   }));
 
-  const heartbeat = setInterval(() => {
-    for (const set of streams.values())
-      for (const stream of set) if (stream.state === 'live') stream.send(sseComment('heartbeat'));
-  }, options.heartbeatMs);
+  // Each stream gets a heartbeat once it has been quiet for heartbeatMs, checked ten times per
+  // period: streams opened at different moments keep different phases, so ten thousand of them
+  // are not all written in one turn of the event loop (one write each, tens of milliseconds in
+  // all), and a stream with traffic gets none.
+  const heartbeat = setInterval(
+    () => {
+      const quietSince = performance.now() - options.heartbeatMs;
+      for (const set of streams.values())
+        for (const stream of set)
+          if (stream.state === 'live' && stream.lastSentAt <= quietSince)
+            stream.send(sseComment('heartbeat'));
+    },
+    Math.max(10, Math.floor(options.heartbeatMs / 10)),
+  );
   heartbeat.unref?.();
 
   const liveStreamsOf = (userId: string): PlayerStream[] =>

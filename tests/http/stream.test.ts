@@ -318,6 +318,26 @@ describe('the connection', () => {
     }
   });
 
+  test('a stream with traffic gets no heartbeat; one quiet for the period gets one', async () => {
+    await initialize();
+    const stream = await open();
+    try {
+      await stream.waitFor((e) => e.event === 'snapshot');
+      // A change every 50 ms for ~0.6 s, with heartbeats due after 150 ms of quiet.
+      for (let kills = 1; kills <= 9; kills++) {
+        await flush([stat('enemy_kills', kills)]);
+        await stream.waitFor((e) => e.event === 'goal.progress' && goalOf(e)['progress'] === kills);
+        await Bun.sleep(50);
+      }
+      expect(stream.comments).toEqual([]);
+      const deadline = Date.now() + 3_000;
+      while (stream.comments.length === 0 && Date.now() < deadline) await Bun.sleep(25);
+      expect(stream.comments).toEqual(['heartbeat']);
+    } finally {
+      stream.close();
+    }
+  });
+
   test('a client that disconnects frees its stream', async () => {
     // Streams closed by earlier tests are freed first.
     await openStreamsBecome(0);

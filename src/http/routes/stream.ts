@@ -86,7 +86,7 @@ export function streamRoutes(deps: {
           "the caller's goals: `goal.completed`, `goal.claimed`, `goal.reset`, `goal.assigned`, `goal.unassigned` " +
           '(from the outbox, with an `id`) and `goal.progress` (progress that only moved, without an `id`). Each ' +
           'goal event\'s data is `{"type","challengeId","goalId","occurredAt","goal"}` with the goal as in the list. ' +
-          'A comment line comes every STREAM_HEARTBEAT_MS. Reconnect with the last id received as `Last-Event-ID` ' +
+          'A comment line comes after STREAM_HEARTBEAT_MS without events. Reconnect with the last id received as `Last-Event-ID` ' +
           '(or `last_event_id`) to replay the outbox events after it. See the README, "Live event stream".',
         tags: ['challenges'],
         security,
