@@ -164,10 +164,13 @@ function writesLines(writes: PhaseWrites): string[] {
   return [
     `PostgreSQL row versions written: ${perEvent === undefined ? 'no events' : `${perEvent.toFixed(2)} per event answered`}${hot === undefined ? '' : `; HOT share of progress updates ${(hot * 100).toFixed(1)} %`}.`,
     '',
-    '| table | inserted | updated | of them HOT | deleted |',
-    '|---|---|---|---|---|',
+    `WAL: ${(writes.wal.bytes / 1e6).toFixed(0)} MB${writes.walBytesPerEvent === undefined ? '' : ` (${(writes.walBytesPerEvent / 1000).toFixed(1)} kB per event answered)`}, ${writes.wal.fullPageImages} full-page images, ${writes.wal.checkpoints} checkpoints.`,
+    '',
+    '| table | inserted | updated | of them HOT | deleted | autovacuums |',
+    '|---|---|---|---|---|---|',
     ...Object.entries(writes.tables).map(
-      ([name, t]) => `| ${name} | ${t.inserted} | ${t.updated} | ${t.hotUpdated} | ${t.deleted} |`,
+      ([name, t]) =>
+        `| ${name} | ${t.inserted} | ${t.updated} | ${t.hotUpdated} | ${t.deleted} | ${t.autovacuums} |`,
     ),
   ];
 }
