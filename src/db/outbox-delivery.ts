@@ -11,9 +11,8 @@
  * behind a head that is gone, with each side sure the other had promoted it.
  */
 import type { DeliveryState } from '../domain/outbox-delivery.ts';
-import type { GoalStatus } from '../domain/types.ts';
 import type { Db, Pool } from './client.ts';
-import { type StoredOutboxMessage, toMessage } from './outbox.ts';
+import { type MessageRow, type StoredOutboxMessage, toMessage } from './outbox.ts';
 
 /*
  * Statements that pick messages by id test "still to deliver" as coalesce(delivered_at,
@@ -45,17 +44,7 @@ export interface MessageDelivery extends StoredOutboxMessage {
 const MESSAGE_COLUMNS = (db: Db) =>
   db`id::text, tx::text, type, occurred_at, namespace, user_id, challenge_id, goal_id, progress, status, attempts`;
 
-interface ClaimedRow {
-  id: string;
-  tx: string;
-  type: ClaimedMessage['type'];
-  occurred_at: Date;
-  namespace: string;
-  user_id: string;
-  challenge_id: string;
-  goal_id: string;
-  progress: number;
-  status: GoalStatus;
+interface ClaimedRow extends MessageRow {
   attempts: number;
 }
 

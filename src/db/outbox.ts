@@ -20,7 +20,8 @@ export interface StoredOutboxMessage extends OutboxMessage {
   readonly cursor: OutboxCursor;
 }
 
-interface MessageRow {
+/** An outbox row as the readers select it (`id` and `tx` as text). */
+export interface MessageRow {
   id: string;
   tx: string;
   type: OutboxMessageType;

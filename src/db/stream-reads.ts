@@ -10,7 +10,13 @@
  */
 import type { ProgressState } from '../domain/types.ts';
 import type { Db } from './client.ts';
-import { OUTBOX_START, type OutboxCursor, type StoredOutboxMessage, toMessage } from './outbox.ts';
+import {
+  type MessageRow,
+  OUTBOX_START,
+  type OutboxCursor,
+  type StoredOutboxMessage,
+  toMessage,
+} from './outbox.ts';
 import { type RawState, STATE_COLUMNS, toState } from './progress-rows.ts';
 
 /**
@@ -103,22 +109,8 @@ export async function readMessagesAfter(
     pending: false,
   }));
   if (positions.length === 0) return results;
-  const rows = await db<
-    {
-      ord: string;
-      pending: boolean;
-      id: string | null;
-      tx: string;
-      type: StoredOutboxMessage['type'];
-      occurred_at: Date;
-      namespace: string;
-      user_id: string;
-      challenge_id: string;
-      goal_id: string;
-      progress: number;
-      status: StoredOutboxMessage['status'];
-    }[]
-  >`
+  // `id` is null for a position with no message after it (the LEFT JOIN).
+  const rows = await db<(Omit<MessageRow, 'id'> & { ord: string; pending: boolean; id: string | null })[]>`
     select c.ord, p.pending, m.id::text as id, m.tx::text as tx, m.type, m.occurred_at, m.namespace,
       m.user_id, m.challenge_id, m.goal_id, m.progress, m.status
     from unnest(${positions.map((p) => p.userId)}::text[], ${positions.map((p) => p.cursor.tx)}::text[],
