@@ -20,6 +20,7 @@ import {
   writeOwner,
 } from './embedded-owner.ts';
 import { prepareDataDir, type RunAs, type Runtime, resolveRuntime } from './embedded-runtime.ts';
+import { embeddedSettingArgs } from './embedded-settings.ts';
 
 export { isAlive } from './embedded-owner.ts';
 
@@ -168,7 +169,7 @@ async function startServer(
   try {
     child = spawn(
       join(runtime.binDir, 'postgres'),
-      ['-D', dataDir, '-p', String(port), '-c', 'timezone=UTC', '-c', 'max_connections=200'],
+      ['-D', dataDir, '-p', String(port), ...embeddedSettingArgs()],
       {
         stdio: ['ignore', log, log],
         detached,
