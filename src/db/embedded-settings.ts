@@ -1,15 +1,15 @@
 /**
  * The embedded PostgreSQL's settings, tuned for this service's write pattern within a budget of
- * about 400 MB of memory (shared_buffers plus ~20 backends) and 2 GB of WAL on disk.
+ * about 400 MB of memory (shared_buffers plus the backends) and 2 GB of WAL on disk. What each
+ * changed is measured in loadtest/RESULTS.md ("Embedded PostgreSQL settings").
  *
- * - `shared_buffers` 256 MB: the progress table of 10,000 players with 100 goals each and its
- *   indexes (~250 MB) stay in PostgreSQL's cache instead of moving through the kernel's on every
- *   flush (the default is 128 MB).
+ * - `shared_buffers` 256 MB (default 128 MB): the progress rows of a few tens of thousands of
+ *   players and their indexes stay in PostgreSQL's own cache rather than the kernel's.
  * - `max_wal_size` 2 GB, `checkpoint_timeout` 15 min: every event flush updates rows all over the
  *   table, and the first change of a page after a checkpoint writes the whole page to the WAL.
- *   With the default 1 GB the load test's events alone forced a checkpoint about every minute,
- *   each followed by a burst of such full-page writes; spacing them out writes less WAL.
- * - `wal_buffers` 16 MB: a flush of 2,000 events writes several MB of WAL before its commit.
+ *   Under a sustained event load the default 1 GB forces checkpoints within seconds of each other,
+ *   and most of the WAL becomes page images.
+ * - `wal_buffers` 16 MB: a large flush writes several MB of WAL before its commit.
  * - `synchronous_commit` stays on: an event is acknowledged only after its commit is durable.
  */
 export const EMBEDDED_SETTINGS: Readonly<Record<string, string>> = {
