@@ -10,7 +10,7 @@ import { AppError } from '../src/domain/errors.ts';
 import { createEventServer } from '../src/events/event-server.ts';
 import type { IncomingEvent } from '../src/events/incoming-event.ts';
 import { createLogger } from '../src/log.ts';
-import { createPipelineMetrics } from '../src/pipeline/pipeline-metrics.ts';
+import { createPipelineMetrics, takeSnapshot } from '../src/pipeline/pipeline-metrics.ts';
 import type { ControlMessage, IngressWorkerData, StatusMessage } from '../src/pipeline/protocol.ts';
 import { createShardRouter, type ShardRouter } from '../src/pipeline/shard-router.ts';
 
@@ -69,9 +69,9 @@ parent.on('message', async (message: ControlMessage) => {
     catalog = createCatalog(message.challenges);
     send({ type: 'catalog-applied', request: message.request });
   } else if (message.type === 'collect') {
-    send({ type: 'metrics', request: message.request, snapshot: await metrics.registry.getMetricsAsJSON() });
+    send({ type: 'metrics', request: message.request, snapshot: await takeSnapshot(metrics, 'ingress') });
   } else if (message.type === 'shutdown') {
     await server.shutdown(SHUTDOWN_GRACE_MS);
-    send({ type: 'stopped', snapshot: await metrics.registry.getMetricsAsJSON() });
+    send({ type: 'stopped', snapshot: await takeSnapshot(metrics, 'ingress') });
   }
 });

@@ -9,7 +9,7 @@ import { isClosedSocketWrite } from '../src/db/driver-bugs.ts';
 import { createCatalog } from '../src/domain/catalog.ts';
 import { createLogger } from '../src/log.ts';
 import { applyEventBatch } from '../src/pipeline/apply-events.ts';
-import { createPipelineMetrics } from '../src/pipeline/pipeline-metrics.ts';
+import { createPipelineMetrics, takeSnapshot } from '../src/pipeline/pipeline-metrics.ts';
 import type {
   AcksMessage,
   ControlMessage,
@@ -144,7 +144,7 @@ const buffer = createShardBuffer({
 
 const snapshot = async () => {
   metrics.backlog.set({ shard }, buffer.backlog());
-  return metrics.registry.getMetricsAsJSON();
+  return takeSnapshot(metrics, `shard-${shard}`);
 };
 
 parent.on('message', async (message: ControlMessage) => {

@@ -22,6 +22,8 @@ export interface PipelineMetrics {
   readonly flushErrors: Counter<'shard'>;
   readonly rowsWritten: Counter<'shard'>;
   readonly ackLatency: Histogram<'type'>;
+  /** Each worker thread's JavaScript heap: /metrics would otherwise show only the main thread's. */
+  readonly heapUsed: Gauge<'thread'>;
 }
 
 export function createPipelineMetrics(): PipelineMetrics {
@@ -74,5 +76,17 @@ export function createPipelineMetrics(): PipelineMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
+    heapUsed: new Gauge({
+      name: 'challenge_worker_heap_used_bytes',
+      help: "JavaScript heap in use in each event worker thread (the main thread's is challenge_nodejs_heap_size_used_bytes)",
+      labelNames: ['thread'],
+      registers,
+    }),
   };
+}
+
+/** The worker's registry as a snapshot, with its heap gauge read now. */
+export function takeSnapshot(metrics: PipelineMetrics, thread: string): Promise<MetricsSnapshot> {
+  metrics.heapUsed.set({ thread }, process.memoryUsage().heapUsed);
+  return metrics.registry.getMetricsAsJSON();
 }
