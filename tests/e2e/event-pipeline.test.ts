@@ -37,9 +37,16 @@ test('a scrape right after start shows every event metric family', async () => {
     'challenge_flush_errors_total',
     'challenge_progress_rows_written_total',
     'challenge_event_ack_seconds',
+    'challenge_worker_heap_used_bytes',
   ]) {
     expect(metrics).toContain(`# TYPE ${family} `);
   }
+  // Each worker thread reports its own heap: the ingress and every shard, each a real size.
+  const heaps = [...metrics.matchAll(/^challenge_worker_heap_used_bytes\{thread="([^"]+)"\} (\d+)/gm)];
+  const threads = heaps.map(([, thread]) => thread);
+  expect(threads).toContain('ingress');
+  expect(threads).toContain('shard-0');
+  for (const [, , bytes] of heaps) expect(Number(bytes)).toBeGreaterThan(1_000_000);
 });
 
 test('a poison event is refused at once; concurrent good events of other players are all acknowledged', async () => {
