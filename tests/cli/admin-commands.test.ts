@@ -2,35 +2,17 @@
  * `token --admin`, the `admin` commands and `history` against a real service process in dev mode:
  * a dev admin token is minted by default, a player token is refused with a hint.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { decodeJwt } from 'jose';
 import { runCli } from '../helpers/cli.ts';
-import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
-import { createTestDb, type TestDb } from '../helpers/test-db.ts';
+import { useServiceProcess } from '../helpers/service-process.ts';
 
 const SECRET = 'cli-admin-secret-with-enough-length-0123456789';
 const NAMESPACE = 'cli-admin-ns';
 const ENV = { DEV_JWT_SECRET: SECRET, AB_NAMESPACE: NAMESPACE };
-let db: TestDb;
-let service: ServiceProcess;
+const running = useServiceProcess({ AUTH_MODE: 'dev', ...ENV });
 
-beforeAll(async () => {
-  db = await createTestDb();
-  service = await startServiceProcess({
-    DATABASE_URL: db.url,
-    AUTH_MODE: 'dev',
-    ...ENV,
-    CHALLENGE_CONFIG_PATH: 'config/challenges.test.json',
-  });
-  await service.waitForHealthy();
-}, 60_000);
-
-afterAll(async () => {
-  await service?.terminate();
-  await db?.drop();
-});
-
-const cli = (...args: string[]) => runCli([...args, '--url', service.baseUrl], ENV);
+const cli = (...args: string[]) => runCli([...args, '--url', running.service().baseUrl], ENV);
 
 test('token --admin carries the AGS permissions claim for the namespace, every action', async () => {
   const minted = await runCli(['token', '--admin', '--user', 'ops-ann'], ENV);
@@ -45,7 +27,9 @@ test('token --admin carries the AGS permissions claim for the namespace, every a
 
 test('set-progress, challenges, events, complete, claim, reset, history and erase', async () => {
   const user = 'cli-target';
-  expect((await runCli(['initialize', '--url', service.baseUrl, '--user', user], ENV)).exitCode).toBe(0);
+  expect(
+    (await runCli(['initialize', '--url', running.service().baseUrl, '--user', user], ENV)).exitCode,
+  ).toBe(0);
 
   const set = await cli('admin', 'set-progress', user, 'defeat-10-enemies', '4', '--as', 'ops-ann');
   expect(set.exitCode).toBe(0);
@@ -83,7 +67,7 @@ test('set-progress, challenges, events, complete, claim, reset, history and eras
   expect(lines[2]).toContain('admin claim by cli-admin');
 
   const history = await runCli(
-    ['history', 'starter-challenge', 'defeat-10-enemies', '--url', service.baseUrl, '--user', user],
+    ['history', 'starter-challenge', 'defeat-10-enemies', '--url', running.service().baseUrl, '--user', user],
     ENV,
   );
   expect(history.exitCode).toBe(0);
@@ -102,7 +86,7 @@ test('a player token is refused with PERMISSION_DENIED (exit 5) and a hint; bad 
   expect(refused.stderr).toContain('error: PERMISSION_DENIED (HTTP 403)');
   expect(refused.stderr).toContain('bun run cli token --admin');
   expect((await cli('admin', 'set-progress', 'someone', 'tutorial', 'lots')).exitCode).toBe(2);
-  const noSecret = await runCli(['admin', 'challenges', 'someone', '--url', service.baseUrl], {
+  const noSecret = await runCli(['admin', 'challenges', 'someone', '--url', running.service().baseUrl], {
     DEV_JWT_SECRET: '',
     DATA_DIR: '/nonexistent-admin-cli-dir',
   });

@@ -2,38 +2,20 @@
  * `admin config show|validate|apply` against a real service process in dev mode, with the dev
  * admin token the CLI mints by default.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.ts';
-import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
-import { createTestDb, type TestDb } from '../helpers/test-db.ts';
+import { useServiceProcess } from '../helpers/service-process.ts';
 
 const SECRET = 'cli-config-secret-with-enough-length-0123456789';
 const ENV = { DEV_JWT_SECRET: SECRET, AB_NAMESPACE: 'cli-config-ns' };
 const CONFIG = 'config/challenges.test.json';
 const dir = mkdtempSync(join(tmpdir(), 'cli-config-'));
-let db: TestDb;
-let service: ServiceProcess;
+const running = useServiceProcess({ AUTH_MODE: 'dev', ...ENV, CHALLENGE_CONFIG_PATH: CONFIG });
 
-beforeAll(async () => {
-  db = await createTestDb();
-  service = await startServiceProcess({
-    DATABASE_URL: db.url,
-    AUTH_MODE: 'dev',
-    ...ENV,
-    CHALLENGE_CONFIG_PATH: CONFIG,
-  });
-  await service.waitForHealthy();
-}, 60_000);
-
-afterAll(async () => {
-  await service?.terminate();
-  await db?.drop();
-});
-
-const cli = (...args: string[]) => runCli([...args, '--url', service.baseUrl], ENV);
+const cli = (...args: string[]) => runCli([...args, '--url', running.service().baseUrl], ENV);
 interface Document {
   challenges: Array<{ goals: Array<{ requirement: { targetValue: number } }> }>;
 }

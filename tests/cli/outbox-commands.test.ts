@@ -2,39 +2,23 @@
  * `admin outbox parked` and `admin outbox redeliver` against a real service process in dev mode,
  * with the dev admin token the CLI mints by default.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { runCli } from '../helpers/cli.ts';
-import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
-import { createTestDb, type TestDb } from '../helpers/test-db.ts';
+import { useServiceProcess } from '../helpers/service-process.ts';
 
 const SECRET = 'cli-outbox-secret-with-enough-length-0123456789';
 const ENV = { DEV_JWT_SECRET: SECRET, AB_NAMESPACE: 'cli-outbox-ns' };
-let db: TestDb;
-let service: ServiceProcess;
+const running = useServiceProcess({ AUTH_MODE: 'dev', ...ENV });
 
-beforeAll(async () => {
-  db = await createTestDb();
-  service = await startServiceProcess({
-    DATABASE_URL: db.url,
-    AUTH_MODE: 'dev',
-    ...ENV,
-    CHALLENGE_CONFIG_PATH: 'config/challenges.test.json',
-  });
-  await service.waitForHealthy();
-}, 60_000);
-
-afterAll(async () => {
-  await service?.terminate();
-  await db?.drop();
-});
-
-const cli = (...args: string[]) => runCli([...args, '--url', service.baseUrl], ENV);
+const cli = (...args: string[]) => runCli([...args, '--url', running.service().baseUrl], ENV);
 
 test('parked lists dead letters with their last error; redeliver puts one back once', async () => {
   expect((await cli('admin', 'outbox', 'parked')).stdout.trim()).toBe('no parked messages');
   const user = 'cli-outbox-player';
-  expect((await runCli(['initialize', '--url', service.baseUrl, '--user', user], ENV)).exitCode).toBe(0);
-  const [parked] = await db.pool<{ id: string }[]>`
+  expect(
+    (await runCli(['initialize', '--url', running.service().baseUrl, '--user', user], ENV)).exitCode,
+  ).toBe(0);
+  const [parked] = await running.db().pool<{ id: string }[]>`
     update outbox_messages set parked_at = now(), attempts = 12, last_error = 'HTTP 500: not now'
     where user_id = ${user} and goal_id = 'tutorial' returning id::text`;
   const id = parked?.id ?? '';

@@ -64,20 +64,26 @@ export async function startServiceProcess(
   };
 }
 
+export interface UsedServiceProcess {
+  service(): ServiceProcess;
+  db(): TestDb;
+}
+
 /**
- * A service process with mock auth on a fresh test database, started before the file's tests and
- * stopped after them. The getters are valid inside tests.
+ * A service process on a fresh test database, started before the file's tests and stopped after
+ * them, with `env` on top of the database URL, a free gRPC port and the test configuration. The
+ * getters are valid inside tests.
  */
-export function useMockServiceProcess(configPath: string): { service(): ServiceProcess; db(): TestDb } {
+export function useServiceProcess(env: Record<string, string>): UsedServiceProcess {
   let db: TestDb | undefined;
   let service: ServiceProcess | undefined;
   beforeAll(async () => {
     db = await createTestDb();
     service = await startServiceProcess({
       DATABASE_URL: db.url,
-      AUTH_MODE: 'mock',
-      CHALLENGE_CONFIG_PATH: configPath,
       GRPC_PORT: String(await servicePort()),
+      CHALLENGE_CONFIG_PATH: 'config/challenges.test.json',
+      ...env,
     });
     await service.waitForHealthy();
   }, 60_000);
@@ -91,6 +97,10 @@ export function useMockServiceProcess(configPath: string): { service(): ServiceP
   };
   return { service: () => started(service, 'the service'), db: () => started(db, 'the test database') };
 }
+
+/** useServiceProcess with mock auth. */
+export const useMockServiceProcess = (configPath: string): UsedServiceProcess =>
+  useServiceProcess({ AUTH_MODE: 'mock', CHALLENGE_CONFIG_PATH: configPath });
 
 /**
  * A free port for a service process's HTTP or gRPC listener, below the kernel's ephemeral range. A

@@ -2,30 +2,11 @@
  * The /metrics of a real service process (`bun src/main.ts`): the API pool's usage gauges and the
  * garbage collection count have samples, and no runtime metric is exported without one.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
-import { TEST_CONFIG_PATH } from '../helpers/test-app.ts';
-import { createTestDb, type TestDb } from '../helpers/test-db.ts';
+import { expect, test } from 'bun:test';
+import { useServiceProcess } from '../helpers/service-process.ts';
 
 const POOL_MAX = 7;
-let db: TestDb;
-let service: ServiceProcess;
-
-beforeAll(async () => {
-  db = await createTestDb();
-  service = await startServiceProcess({
-    DATABASE_URL: db.url,
-    AUTH_MODE: 'mock',
-    CHALLENGE_CONFIG_PATH: TEST_CONFIG_PATH,
-    DB_POOL_MAX: String(POOL_MAX),
-  });
-  await service.waitForHealthy();
-}, 60_000);
-
-afterAll(async () => {
-  await service?.terminate();
-  await db?.drop();
-});
+const running = useServiceProcess({ AUTH_MODE: 'mock', DB_POOL_MAX: String(POOL_MAX) });
 
 interface Scrape {
   readonly families: readonly string[];
@@ -34,7 +15,7 @@ interface Scrape {
 }
 
 async function scrape(): Promise<Scrape> {
-  const text = await (await fetch(`${service.baseUrl}/metrics`)).text();
+  const text = await (await fetch(`${running.service().baseUrl}/metrics`)).text();
   const lines = text.split('\n');
   const families = lines.flatMap((line) => /^# HELP (\S+)/.exec(line)?.[1] ?? []);
   const samples = (family: string) => {
@@ -50,7 +31,9 @@ async function scrape(): Promise<Scrape> {
 }
 
 test('the API pool reports its size, connections in use and waiting operations', async () => {
-  await fetch(`${service.baseUrl}/v1/challenges`, { headers: { 'x-mock-user-id': 'metrics-user' } });
+  await fetch(`${running.service().baseUrl}/v1/challenges`, {
+    headers: { 'x-mock-user-id': 'metrics-user' },
+  });
   const metrics = await scrape();
   expect(metrics.samples('challenge_db_pool_max_connections')).toEqual(new Map([['pool="api"', POOL_MAX]]));
   const inUse = metrics.samples('challenge_db_pool_connections_in_use').get('pool="api"');
@@ -64,7 +47,9 @@ test('garbage collections are counted, and no GC metric is left without samples'
   const deadline = Date.now() + 15_000;
   let collections = 0;
   while (collections === 0 && Date.now() < deadline) {
-    await fetch(`${service.baseUrl}/v1/challenges`, { headers: { 'x-mock-user-id': 'metrics-user' } });
+    await fetch(`${running.service().baseUrl}/v1/challenges`, {
+      headers: { 'x-mock-user-id': 'metrics-user' },
+    });
     collections = (await scrape()).samples('challenge_gc_collections_observed_total').get('') ?? 0;
     if (collections === 0) await Bun.sleep(200);
   }
