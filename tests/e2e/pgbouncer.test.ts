@@ -3,42 +3,25 @@
  * the API (initialize, list, claim) and the event flush all work when consecutive transactions land
  * on different server connections.
  */
-import { afterAll, expect, test } from 'bun:test';
-import { freePort } from '../../src/db/embedded-postgres.ts';
+import { expect, test } from 'bun:test';
 import { createEventClient } from '../../src/events/event-client.ts';
+import { useBouncedService } from '../helpers/bounced-service.ts';
 import { countCodes, streamEvents, totalProgress, writeChallengeConfig } from '../helpers/event-load.ts';
-import { startPgBouncer } from '../helpers/pgbouncer.ts';
-import { type ServiceProcess, startServiceProcess } from '../helpers/service-process.ts';
-import { createTestDb } from '../helpers/test-db.ts';
 
 const NAMESPACE = 'pgbouncer';
 const USERS = Array.from({ length: 4 }, (_, i) => `bouncer-user-${i}`);
-const db = await createTestDb();
-// An empty database (not the migrated template), so the migrations themselves run through PgBouncer.
-await db.pool.unsafe('drop schema public cascade; create schema public');
-const bouncer = await startPgBouncer(db.url);
-let service: ServiceProcess | undefined;
-afterAll(async () => {
-  await service?.terminate('SIGKILL');
-  await bouncer.stop();
-  await db.drop();
-});
+const bounced = await useBouncedService({ emptyDatabase: true });
+const { db } = bounced;
 
 test('behind PgBouncer in transaction mode: migrations, API, events and claims', async () => {
-  const grpcPort = await freePort();
-  service = await startServiceProcess({
-    DATABASE_URL: bouncer.url,
-    DB_TRANSACTION_POOLER: 'true',
-    AUTH_MODE: 'mock',
+  const { service, grpcPort } = await bounced.start({
     CHALLENGE_CONFIG_PATH: writeChallengeConfig('bouncer-challenge', [
       { goalId: 'count-logins', type: 'increment', eventSource: 'login', targetValue: 1_000_000 },
       { goalId: 'log-in-once', type: 'absolute', eventSource: 'login', targetValue: 1 },
     ]),
     AB_NAMESPACE: NAMESPACE,
-    GRPC_PORT: String(grpcPort),
     EVENT_SHARDS: '2',
   });
-  await service.waitForHealthy();
   const base = service.baseUrl;
   for (const user of USERS) {
     const response = await fetch(`${base}/v1/challenges/initialize`, {

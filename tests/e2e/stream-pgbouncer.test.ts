@@ -2,35 +2,20 @@
  * Behind PgBouncer in transaction mode (DB_TRANSACTION_POOLER=true) a session cannot LISTEN: the
  * stream polls the outbox instead, and the event flush's progress notice still commits.
  */
-import { afterAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { createEventClient } from '../../src/events/event-client.ts';
-import { startPgBouncer } from '../helpers/pgbouncer.ts';
-import { type ServiceProcess, servicePort, startServiceProcess } from '../helpers/service-process.ts';
+import { useBouncedService } from '../helpers/bounced-service.ts';
 import { openSse } from '../helpers/sse.ts';
-import { createTestDb } from '../helpers/test-db.ts';
 
 const NAMESPACE = 'stream-bouncer';
-const db = await createTestDb();
-const bouncer = await startPgBouncer(db.url);
-let service: ServiceProcess | undefined;
-afterAll(async () => {
-  await service?.terminate('SIGKILL');
-  await bouncer.stop();
-  await db.drop();
-});
+const bounced = await useBouncedService();
+const { db } = bounced;
 
 test('behind PgBouncer the stream polls the outbox; events still flush', async () => {
-  const grpcPort = await servicePort();
-  service = await startServiceProcess({
-    DATABASE_URL: bouncer.url,
-    DB_TRANSACTION_POOLER: 'true',
+  const { service, grpcPort } = await bounced.start({
     STREAM_POLL_INTERVAL_MS: '200',
-    AUTH_MODE: 'mock',
     AB_NAMESPACE: NAMESPACE,
-    CHALLENGE_CONFIG_PATH: 'config/challenges.test.json',
-    GRPC_PORT: String(grpcPort),
   });
-  await service.waitForHealthy();
   const user = 'bouncer-streamer';
   const stream = await openSse(`${service.baseUrl}/v1/challenges/stream`, { 'x-mock-user-id': user });
   const client = createEventClient(`127.0.0.1:${grpcPort}`);
