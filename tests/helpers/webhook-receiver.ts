@@ -37,6 +37,8 @@ export interface WebhookReceiver extends AsyncDisposable {
   accepted(): ReceivedNotification[];
   /** Accepted requests per idempotency key. */
   acceptedCounts(): Map<string, number>;
+  /** The ids of one player's accepted messages, in the order they were answered. */
+  acceptedIdsOf(userId: string): string[];
   answerWith(answer: (body: NotificationBody) => ReceiverAnswer): void;
   /** Closes the port: connections are refused until `up()`. */
   down(): Promise<void>;
@@ -96,6 +98,10 @@ export function startWebhookReceiver(options: { readonly port?: number } = {}): 
       for (const r of accepted()) counts.set(r.idempotencyKey, (counts.get(r.idempotencyKey) ?? 0) + 1);
       return counts;
     },
+    acceptedIdsOf: (userId) =>
+      accepted()
+        .filter((r) => r.body.userId === userId)
+        .map((r) => r.body.id),
     answerWith: (next) => {
       answer = next;
     },

@@ -3,28 +3,14 @@
  * activation and deactivation, through the API and the event flush, so every writer and message
  * type shows up; and the outbox's own order to check deliveries against.
  */
+import { expect } from 'bun:test';
 import type { Pool } from '../../src/db/client.ts';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
-import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
+import { statEvent } from '../helpers/pipeline-events.ts';
 import type { TestApp } from '../helpers/test-app.ts';
+import type { WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
-let seq = 0;
-
-const stat = (userId: string, statCode: string, value: number): PipelineEvent => {
-  const now = Date.now();
-  seq++;
-  return {
-    seq,
-    kind: 'statistic',
-    id: `delivery-${process.pid}-${seq}`,
-    userId,
-    statCode,
-    value,
-    inc: 0,
-    receivedAt: now,
-    occurredAt: now,
-  };
-};
+const stat = (userId: string, statCode: string, value: number) => statEvent(userId, statCode, value);
 
 /** Nine messages for the player, written by nine transactions. */
 export async function playThrough(app: TestApp, userId: string): Promise<void> {
@@ -65,4 +51,15 @@ export async function undeliveredCount(pool: Pool): Promise<number> {
   const [row] = await pool<{ count: number }[]>`
     select count(*)::int as count from outbox_messages where delivered_at is null and parked_at is null`;
   return row?.count ?? 0;
+}
+
+/**
+ * The receiver accepted every message of `order` exactly once, nothing else, and each player's in
+ * the outbox's order.
+ */
+export function expectEachOnceInOrder(receiver: WebhookReceiver, order: ReadonlyMap<string, string[]>): void {
+  const counts = receiver.acceptedCounts();
+  expect([...counts.keys()].sort()).toEqual([...order.values()].flat().sort());
+  expect([...counts.values()].every((count) => count === 1)).toBe(true);
+  for (const [user, ids] of order) expect({ user, ids: receiver.acceptedIdsOf(user) }).toEqual({ user, ids });
 }

@@ -7,7 +7,13 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { counterValue, eventually, startTestDelivery } from '../helpers/notify-delivery.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
-import { MESSAGES_PER_PLAYER, outboxOrder, playThrough, undeliveredCount } from './player-changes.ts';
+import {
+  expectEachOnceInOrder,
+  MESSAGES_PER_PLAYER,
+  outboxOrder,
+  playThrough,
+  undeliveredCount,
+} from './player-changes.ts';
 
 const app = await createTestApp();
 afterAll(() => app.close());
@@ -35,20 +41,7 @@ describe('webhook delivery', () => {
     const order = await outboxOrder(app.db.pool, users);
     const all = [...order.values()].flat();
     expect(all).toHaveLength(users.length * MESSAGES_PER_PLAYER);
-    const counts = receiver.acceptedCounts();
-    expect([...counts.values()].every((count) => count === 1)).toBe(true);
-    expect([...counts.keys()].sort()).toEqual([...all].sort());
-    for (const [user, ids] of order)
-      expect({
-        user,
-        ids: receiver
-          .accepted()
-          .filter((r) => r.body.userId === user)
-          .map((r) => r.body.id),
-      }).toEqual({
-        user,
-        ids,
-      });
+    expectEachOnceInOrder(receiver, order);
     expect(receiver.received.every((r) => r.signed && r.idempotencyKey === r.body.id)).toBe(true);
     expect(await counterValue(deliverer.metrics, 'challenge_outbox_delivered_total')).toBe(all.length);
   }, 30_000);
