@@ -7,25 +7,15 @@ import { afterAll, beforeEach, describe, expect, test } from 'bun:test';
 import { OUTBOX_START, readPlayerMessages } from '../../src/db/outbox.ts';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
+import { statEvent } from '../helpers/pipeline-events.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 
 const app = await createTestApp();
 afterAll(() => app.close());
 const NOW = new Date('2026-05-01T12:00:00Z');
 let user = '';
-let seq = 0;
 
-const stat = (statCode: string, value: number, at = NOW): PipelineEvent => ({
-  seq: ++seq,
-  kind: 'statistic',
-  id: `outbox-${seq}`,
-  userId: user,
-  statCode,
-  value,
-  inc: 0,
-  receivedAt: at.getTime(),
-  occurredAt: at.getTime(),
-});
+const stat = (statCode: string, value: number, at = NOW) => statEvent(user, statCode, value, { at });
 const apply = (events: PipelineEvent[], at = NOW) => applyEventBatch(app.db.pool, app.catalog, events, at);
 const messages = async () =>
   (await readPlayerMessages(app.db.pool, user, OUTBOX_START, 100)).map(

@@ -14,6 +14,7 @@ import { createLogger } from '../../src/log.ts';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
 import type { ErrorBody } from '../helpers/api-json.ts';
+import { statEvent } from '../helpers/pipeline-events.ts';
 import { createTestApp, slowMockGranter } from '../helpers/test-app.ts';
 
 type Change = Static<typeof GoalChangeResponse>;
@@ -31,18 +32,8 @@ const ADMIN = 'support-sam';
 
 let users = 0;
 const newUser = () => `admin-target-${++users}`;
-let seq = 0;
-const stat = (userId: string, statCode: string, value: number): PipelineEvent => ({
-  seq: ++seq,
-  kind: 'statistic',
-  id: `evt-${seq}`,
-  userId,
-  statCode,
-  value,
-  inc: 1,
-  receivedAt: Date.now(),
-  occurredAt: Date.now(),
-});
+const stat = (userId: string, statCode: string, value: number) =>
+  statEvent(userId, statCode, value, { inc: 1 });
 const apply = (...events: PipelineEvent[]) => applyEventBatch(sql, app.catalog, events, new Date());
 
 const goalPath = (user: string, goalId: string, what: string) =>

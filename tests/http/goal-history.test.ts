@@ -3,25 +3,15 @@ import { afterAll, expect, test } from 'bun:test';
 import type { Static } from '@sinclair/typebox';
 import type { GoalHistoryResponse } from '../../src/http/schemas.ts';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
-import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
 import type { ErrorBody } from '../helpers/api-json.ts';
+import { statEvent } from '../helpers/pipeline-events.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 
 const app = await createTestApp({ auth: 'dev' });
 afterAll(() => app.close());
 
-let seq = 0;
-const stat = (userId: string, statCode: string, value: number): PipelineEvent => ({
-  seq: ++seq,
-  kind: 'statistic',
-  id: `history-${seq}`,
-  userId,
-  statCode,
-  value,
-  inc: 1,
-  receivedAt: Date.now(),
-  occurredAt: Date.now(),
-});
+const stat = (userId: string, statCode: string, value: number) =>
+  statEvent(userId, statCode, value, { inc: 1 });
 const history = (user: string, query = '') =>
   app.json<Static<typeof GoalHistoryResponse> & ErrorBody>(
     'GET',

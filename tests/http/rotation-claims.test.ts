@@ -7,6 +7,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
 import { heldGranter, until } from '../helpers/held-granter.ts';
+import { statEvent } from '../helpers/pipeline-events.ts';
 import { createTestApp, TEST_NAMESPACE, type TestApp } from '../helpers/test-app.ts';
 import { createTestDb } from '../helpers/test-db.ts';
 
@@ -20,22 +21,12 @@ const db = await createTestDb({ maxConnections: 20 });
 afterAll(() => db.drop());
 const app = await createTestApp({ configPath: CONFIG, db });
 
-let seq = 0;
-const statEvent =
+const statOf =
   (statCode: string) =>
-  (userId: string, value: number, inc: number, at: Date): PipelineEvent => ({
-    seq: ++seq,
-    kind: 'statistic',
-    id: `${userId}-${statCode}-${seq}`,
-    userId,
-    statCode,
-    value,
-    inc,
-    receivedAt: at.getTime(),
-    occurredAt: at.getTime(),
-  });
-const kills = statEvent('kills');
-const wins = statEvent('wins');
+  (userId: string, value: number, inc: number, at: Date): PipelineEvent =>
+    statEvent(userId, statCode, value, { inc, at });
+const kills = statOf('kills');
+const wins = statOf('wins');
 const apply = (target: TestApp, event: PipelineEvent) =>
   applyEventBatch(db.pool, target.catalog, [event], new Date(event.occurredAt));
 

@@ -9,6 +9,7 @@ import { progressNoticePayloads } from '../../src/domain/progress-notice.ts';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
 import { formatEventId } from '../../src/stream/event-id.ts';
+import { statEvent } from '../helpers/pipeline-events.ts';
 import { openSse, type SseEvent } from '../helpers/sse.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 
@@ -20,7 +21,6 @@ afterAll(async () => {
 });
 
 let user = '';
-let seq = 0;
 beforeEach(() => {
   user = `stream-${crypto.randomUUID()}`;
 });
@@ -28,17 +28,7 @@ beforeEach(() => {
 const open = (query = '', headers: Record<string, string> = {}) =>
   openSse(`${server.baseUrl}/v1/challenges/stream${query}`, { 'x-mock-user-id': user, ...headers });
 
-const stat = (statCode: string, value: number, at = new Date()): PipelineEvent => ({
-  seq: ++seq,
-  kind: 'statistic',
-  id: `stream-${crypto.randomUUID()}`,
-  userId: user,
-  statCode,
-  value,
-  inc: 0,
-  receivedAt: at.getTime(),
-  occurredAt: at.getTime(),
-});
+const stat = (statCode: string, value: number, at = new Date()) => statEvent(user, statCode, value, { at });
 const flush = (events: PipelineEvent[]) => applyEventBatch(app.db.pool, app.catalog, events, new Date());
 const initialize = async () =>
   expect((await app.request('POST', '/v1/challenges/initialize', { user })).status).toBe(200);

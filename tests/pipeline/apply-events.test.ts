@@ -4,6 +4,7 @@ import { getUserProgress, insertAssignments, setGoalActive } from '../../src/db/
 import { createCatalog } from '../../src/domain/catalog.ts';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
+import { statEvent } from '../helpers/pipeline-events.ts';
 import { createTestDb } from '../helpers/test-db.ts';
 
 const db = await createTestDb();
@@ -13,17 +14,8 @@ const NOW = new Date('2026-05-01T12:00:00Z');
 let seq = 0;
 let user = '';
 
-const stat = (statCode: string, value: number, id = '', userId = user): PipelineEvent => ({
-  seq: ++seq,
-  kind: 'statistic',
-  id,
-  userId,
-  statCode,
-  value,
-  inc: 0,
-  receivedAt: NOW.getTime(),
-  occurredAt: NOW.getTime(),
-});
+const stat = (statCode: string, value: number, id = '', userId = user) =>
+  statEvent(userId, statCode, value, { id, at: NOW });
 const login = (id = '', userId = user, at = NOW): PipelineEvent => ({
   seq: ++seq,
   kind: 'login',

@@ -10,6 +10,7 @@ import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
 import { createAuditTrail } from '../../src/services/audit-trail.ts';
 import { createPlayerErasure } from '../../src/services/erasure.ts';
+import { statEvent } from '../helpers/pipeline-events.ts';
 import { createTestDb } from '../helpers/test-db.ts';
 
 const db = await createTestDb({ maxConnections: 10 });
@@ -21,17 +22,8 @@ const NOW = new Date('2026-05-01T12:00:00Z');
 let seq = 0;
 let user = '';
 
-const stat = (statCode: string, value: number, id = '', at = NOW): PipelineEvent => ({
-  seq: ++seq,
-  kind: 'statistic',
-  id,
-  userId: user,
-  statCode,
-  value,
-  inc: 0,
-  receivedAt: at.getTime(),
-  occurredAt: at.getTime(),
-});
+const stat = (statCode: string, value: number, id = '', at = NOW) =>
+  statEvent(user, statCode, value, { id, at });
 const login = (id = '', at = NOW): PipelineEvent => ({
   seq: ++seq,
   kind: 'login',

@@ -7,7 +7,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { PROGRESS_CHANNEL } from '../../src/db/progress-notices.ts';
 import { type ProgressNotice, parseProgressNotice } from '../../src/domain/progress-notice.ts';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
-import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
+import { statEvent } from '../helpers/pipeline-events.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 
 const app = await createTestApp();
@@ -21,18 +21,7 @@ afterAll(async () => {
   await app.close();
 });
 
-let seq = 0;
-const stat = (userId: string, statCode: string, value: number): PipelineEvent => ({
-  seq: ++seq,
-  kind: 'statistic',
-  id: `notice-${crypto.randomUUID()}`,
-  userId,
-  statCode,
-  value,
-  inc: 0,
-  receivedAt: Date.now(),
-  occurredAt: Date.now(),
-});
+const stat = (userId: string, statCode: string, value: number) => statEvent(userId, statCode, value);
 
 async function noticesAfter(work: () => Promise<unknown>): Promise<ProgressNotice[]> {
   const from = received.length;

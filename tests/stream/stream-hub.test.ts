@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
-import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
+import { statEvent } from '../helpers/pipeline-events.ts';
 import { openSse, type SseClient } from '../helpers/sse.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 
@@ -26,18 +26,7 @@ async function serve(options: Parameters<typeof createTestApp>[0] = {}, idleTime
   return { app, server, open };
 }
 
-let seq = 0;
-const stat = (userId: string, statCode: string, value: number): PipelineEvent => ({
-  seq: ++seq,
-  kind: 'statistic',
-  id: `hub-${crypto.randomUUID()}`,
-  userId,
-  statCode,
-  value,
-  inc: 0,
-  receivedAt: Date.now(),
-  occurredAt: Date.now(),
-});
+const stat = (userId: string, statCode: string, value: number) => statEvent(userId, statCode, value);
 
 describe('the change feed', () => {
   test('after the LISTEN connection drops, streams get a fresh snapshot and the outbox messages they missed', async () => {
