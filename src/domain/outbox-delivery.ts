@@ -4,10 +4,8 @@
  */
 import { type BackoffDelays, backoffDelayMs } from './backoff.ts';
 import type { Catalog } from './catalog.ts';
-import type { OutboxMessage, OutboxMessageType } from './outbox-message.ts';
+import { type OutboxMessage, type OutboxMessageJson, outboxMessageJson } from './outbox-message.ts';
 import { rewardJson } from './reward-json.ts';
-import { formatTimestamp } from './time.ts';
-import type { GoalStatus } from './types.ts';
 
 /** Where a message is in delivery: still to be received, received (a 2xx), or parked (a dead letter). */
 export const DELIVERY_STATES = ['pending', 'delivered', 'parked'] as const;
@@ -19,16 +17,7 @@ export interface DeliveryPolicy extends BackoffDelays {
 }
 
 /** The JSON body of a notification (README "Webhook notifications"). */
-export interface NotificationBody {
-  readonly id: string;
-  readonly type: OutboxMessageType;
-  readonly occurredAt: string;
-  readonly namespace: string;
-  readonly userId: string;
-  readonly challengeId: string;
-  readonly goalId: string;
-  readonly progress: number;
-  readonly status: GoalStatus;
+export interface NotificationBody extends OutboxMessageJson {
   /** As GET /v1/challenges shows it, from the configuration in force when sent; null for a goal no longer configured. */
   readonly reward: ReturnType<typeof rewardJson> | null;
 }
@@ -37,15 +26,7 @@ export function notificationBody(message: OutboxMessage, catalog: Catalog): Noti
   const goal = catalog.goalById.get(message.goalId);
   const configured = goal !== undefined && goal.challengeId === message.challengeId;
   return {
-    id: message.id,
-    type: message.type,
-    occurredAt: formatTimestamp(message.occurredAt),
-    namespace: message.namespace,
-    userId: message.userId,
-    challengeId: message.challengeId,
-    goalId: message.goalId,
-    progress: message.progress,
-    status: message.status,
+    ...outboxMessageJson(message),
     reward: configured ? rewardJson(goal.reward) : null,
   };
 }

@@ -4,6 +4,7 @@
  * transaction of the change (sql/0009_outbox.sql), so one exists if and only if its change
  * committed.
  */
+import { formatTimestamp } from './time.ts';
 import type { GoalStatus } from './types.ts';
 
 export const OUTBOX_MESSAGE_TYPES = [
@@ -28,3 +29,18 @@ export interface OutboxMessage {
   readonly progress: number;
   readonly status: GoalStatus;
 }
+
+/** A message as JSON (webhook bodies, the admin API): its fields, `occurredAt` in RFC 3339. */
+export type OutboxMessageJson = Omit<OutboxMessage, 'occurredAt'> & { readonly occurredAt: string };
+
+export const outboxMessageJson = (message: OutboxMessage): OutboxMessageJson => ({
+  id: message.id,
+  type: message.type,
+  occurredAt: formatTimestamp(message.occurredAt),
+  namespace: message.namespace,
+  userId: message.userId,
+  challengeId: message.challengeId,
+  goalId: message.goalId,
+  progress: message.progress,
+  status: message.status,
+});

@@ -5,6 +5,7 @@
 import type { Db } from '../db/client.ts';
 import { listParked, type MessageDelivery, redeliverParked } from '../db/outbox-delivery.ts';
 import { echoed, invalidRequest, outboxMessageNotFound } from '../domain/errors.ts';
+import { outboxMessageJson } from '../domain/outbox-message.ts';
 import { formatTimestamp } from '../domain/time.ts';
 import type { Logger } from '../log.ts';
 
@@ -57,15 +58,7 @@ export function createOutboxAdmin(deps: { db: Db; namespace: string; logger: Log
 
 function deliveryJson(message: MessageDelivery) {
   return {
-    id: message.id,
-    type: message.type,
-    occurredAt: formatTimestamp(message.occurredAt),
-    namespace: message.namespace,
-    userId: message.userId,
-    challengeId: message.challengeId,
-    goalId: message.goalId,
-    progress: message.progress,
-    status: message.status,
+    ...outboxMessageJson(message),
     state: message.state,
     attempts: message.attempts,
     deliveredAt: formatTimestamp(message.deliveredAt),
