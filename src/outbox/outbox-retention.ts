@@ -4,6 +4,8 @@
  * only messages it has received (or that were parked) go; without one, all of them. The live
  * stream resumes from the outbox, so the retention is also how far back it can resume.
  */
+
+import { deleteInBatches, runPeriodically } from '../batched-cleanup.ts';
 import type { Db } from '../db/client.ts';
 import { deleteExpiredMessages } from '../db/outbox-retention.ts';
 import type { Logger } from '../log.ts';
@@ -33,7 +35,6 @@ export function startOutboxRetention(options: OutboxRetentionOptions): {
   const maxBatches = options.maxBatchesPerCycle ?? 100;
   const pauseMs = options.pauseMs ?? 50;
   let running = false;
-  let stopped = false;
   let failing = false;
 
   const runOnce = async () => {
@@ -42,17 +43,15 @@ export function startOutboxRetention(options: OutboxRetentionOptions): {
     let deleted = 0;
     try {
       const olderThan = new Date(clock().getTime() - options.retentionMs);
-      for (let batch = 0; batch < maxBatches && !stopped; batch++) {
-        if (batch > 0 && pauseMs > 0) await Bun.sleep(pauseMs);
-        const count = await deleteExpiredMessages(options.db, {
-          olderThan,
-          keepUndelivered: options.keepUndelivered,
-          limit: batchSize,
-        });
-        deleted += count;
-        options.metrics.outboxDeleted.inc(count);
-        if (count < batchSize) break;
-      }
+      deleted = await deleteInBatches({
+        deleteBatch: (limit) =>
+          deleteExpiredMessages(options.db, { olderThan, keepUndelivered: options.keepUndelivered, limit }),
+        batchSize,
+        maxBatches,
+        pauseMs,
+        stopped: () => timers.isStopped(),
+        onBatch: (count) => options.metrics.outboxDeleted.inc(count),
+      });
       if (failing) options.logger.info('outbox retention works again');
       failing = false;
     } catch (error) {
@@ -63,17 +62,11 @@ export function startOutboxRetention(options: OutboxRetentionOptions): {
     }
     return deleted;
   };
-  const timer = setInterval(() => void runOnce(), options.intervalMs);
-  timer.unref?.();
   // A first cycle soon after start, so a service restarted more often than the interval cleans up too.
-  const first = setTimeout(() => void runOnce(), Math.min(options.intervalMs, 60_000));
-  first.unref?.();
-  return {
-    stop: () => {
-      stopped = true;
-      clearInterval(timer);
-      clearTimeout(first);
-    },
-    runOnce,
-  };
+  const timers = runPeriodically({
+    intervalMs: options.intervalMs,
+    firstRunAfterMs: Math.min(options.intervalMs, 60_000),
+    run: runOnce,
+  });
+  return { stop: timers.stop, runOnce };
 }

@@ -2,6 +2,8 @@
  * Deletes processed event rows older than the retention window, in bounded batches, in the
  * background. The rows carry both the dedup ids and the audit trail.
  */
+
+import { deleteInBatches, runPeriodically } from '../batched-cleanup.ts';
 import type { Db } from '../db/client.ts';
 import { deleteExpiredEventIds } from '../db/event-progress.ts';
 import type { Logger } from '../log.ts';
@@ -32,11 +34,12 @@ export function startDedupCleanup(options: {
     let total = 0;
     try {
       const cutoff = new Date(clock().getTime() - options.retentionMs);
-      for (;;) {
-        const deleted = await deleteExpiredEventIds(options.db, cutoff, BATCH);
-        total += deleted;
-        if (deleted < BATCH) break;
-      }
+      total = await deleteInBatches({
+        deleteBatch: (limit) => deleteExpiredEventIds(options.db, cutoff, limit),
+        batchSize: BATCH,
+        maxBatches: Number.POSITIVE_INFINITY,
+        pauseMs: 0,
+      });
     } catch (error) {
       options.logger.warn({ err: error }, 'processed event id cleanup failed; retrying next interval');
     } finally {
@@ -44,7 +47,6 @@ export function startDedupCleanup(options: {
     }
     return total;
   };
-  const timer = setInterval(() => void runOnce(), options.intervalMs);
-  timer.unref?.();
-  return { stop: () => clearInterval(timer), runOnce };
+  const timers = runPeriodically({ intervalMs: options.intervalMs, run: runOnce });
+  return { stop: timers.stop, runOnce };
 }

@@ -8,6 +8,8 @@
  * then skip (counted as errors) instead of stacking statements onto the pool, and the cleanup
  * resumes by itself when that statement settles. A failure is logged once until a cycle succeeds.
  */
+
+import { deleteInBatches, runPeriodically } from '../batched-cleanup.ts';
 import type { Db } from '../db/client.ts';
 import { deleteExpiredProgress } from '../db/expired-progress.ts';
 import { type CurrentCatalog, perCatalog } from '../domain/catalog.ts';
@@ -54,7 +56,6 @@ export function startExpiredRowCleanup(options: ExpiredRowCleanupOptions): {
   const pauseMs = options.pauseMs ?? 50;
   const goalsOf = perCatalog(disposableGoals);
   let running = false;
-  let stopped = false;
   let failing = false;
   let stallLogged = false;
 
@@ -63,18 +64,18 @@ export function startExpiredRowCleanup(options: ExpiredRowCleanupOptions): {
     const goals = goalsOf(options.catalog());
     let rowsDeleted = 0;
     try {
-      for (let batch = 0; batch < maxBatches && !stopped; batch++) {
-        if (batch > 0 && pauseMs > 0) await Bun.sleep(pauseMs);
-        const deleted = await deleteExpiredProgress(options.db, {
-          namespace: options.namespace,
-          endedBefore,
-          goals,
-          limit: options.batchSize,
-        });
-        rowsDeleted += deleted;
-        metrics.cleanupRowsDeleted.inc(deleted);
-        if (deleted < options.batchSize) break;
-      }
+      await deleteInBatches({
+        deleteBatch: (limit) =>
+          deleteExpiredProgress(options.db, { namespace: options.namespace, endedBefore, goals, limit }),
+        batchSize: options.batchSize,
+        maxBatches,
+        pauseMs,
+        stopped: () => timers.isStopped(),
+        onBatch: (deleted) => {
+          rowsDeleted += deleted;
+          metrics.cleanupRowsDeleted.inc(deleted);
+        },
+      });
       if (failing) logger.info({ rowsDeleted }, 'expired-row cleanup works again');
       failing = false;
       return { rowsDeleted, outcome: 'done' };
@@ -108,19 +109,10 @@ export function startExpiredRowCleanup(options: ExpiredRowCleanupOptions): {
     }
   };
 
-  const timer = setInterval(() => void runOnce(), options.intervalMs);
-  timer.unref?.();
-  const first =
-    options.firstRunAfterMs === undefined
-      ? undefined
-      : setTimeout(() => void runOnce(), options.firstRunAfterMs);
-  first?.unref?.();
-  return {
-    stop: () => {
-      stopped = true;
-      clearInterval(timer);
-      clearTimeout(first);
-    },
-    runOnce,
-  };
+  const timers = runPeriodically({
+    intervalMs: options.intervalMs,
+    firstRunAfterMs: options.firstRunAfterMs,
+    run: runOnce,
+  });
+  return { stop: timers.stop, runOnce };
 }
