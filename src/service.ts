@@ -46,7 +46,8 @@ import { createPlayerErasure } from './services/erasure.ts';
 import { createGoalAssignment } from './services/goal-assignment.ts';
 import { createGoalSelection } from './services/goal-selection.ts';
 import { createRotationStatus } from './services/rotation-status.ts';
-import { createStreamHub } from './stream/stream-hub.ts';
+import { STREAM_MAX_BUFFERED_BYTES } from './stream/player-stream.ts';
+import { startStreamThread } from './stream/stream-thread.ts';
 
 export interface RunningService {
   readonly httpUrl: string;
@@ -248,20 +249,28 @@ export async function startService(
     }
 
     // Behind a transaction pooler a session cannot LISTEN: streams then poll the outbox.
-    const streams = createStreamHub({
-      db: pool,
-      catalog: currentCatalog,
-      clock,
+    const streams = startStreamThread({
+      workerFile: workerFiles().streams,
+      data: {
+        logLevel: config.logLevel,
+        databaseUrl,
+        transactionPooler: config.dbTransactionPooler,
+        statementTimeoutMs: config.requestTimeoutMs,
+        challenges: live.inForce().challenges,
+        feed: config.dbTransactionPooler
+          ? { mode: 'poll', intervalMs: config.stream.pollIntervalMs }
+          : { mode: 'listen', url: databaseUrl },
+        heartbeatMs: config.stream.heartbeatMs,
+        maxOpen: config.stream.maxOpen,
+        maxPerPlayer: config.stream.maxPerPlayer,
+        clockOffset: overrides.clockOffset,
+      },
+      maxBufferedBytes: STREAM_MAX_BUFFERED_BYTES,
       logger,
-      feed: config.dbTransactionPooler
-        ? { mode: 'poll', intervalMs: config.stream.pollIntervalMs }
-        : { mode: 'listen', url: databaseUrl },
-      heartbeatMs: config.stream.heartbeatMs,
-      maxOpen: config.stream.maxOpen,
-      maxPerPlayer: config.stream.maxPerPlayer,
       onOpenStreams: (count) => metrics.streamsOpen.set(count),
-      onEvent: (type) => metrics.streamEvents.inc({ type }),
+      onEvents: (type, count) => metrics.streamEvents.inc({ type }, count),
     });
+    live.onChange(async (inForce) => streams.applyChallenges(inForce.challenges));
     started.push(() => streams.stop());
 
     const { authenticate, authDescription } = buildAuthenticator(config, logger);
@@ -396,11 +405,15 @@ function readTlsFiles(files: { certFile: string; keyFile: string }): { cert: str
  * Worker entry files: beside src/ when run from source; in a `bun build --compile` binary every
  * module is bundled into the entry at the virtual root, with the worker entries in workers/ there.
  */
-function workerFiles(): { ingress: URL; shard: URL } {
+function workerFiles(): { ingress: URL; shard: URL; streams: URL } {
   const root = import.meta.url.includes('/$bunfs/')
     ? new URL('./', import.meta.url)
     : new URL('../', import.meta.url);
-  return { ingress: new URL('workers/ingress.ts', root), shard: new URL('workers/shard.ts', root) };
+  return {
+    ingress: new URL('workers/ingress.ts', root),
+    shard: new URL('workers/shard.ts', root),
+    streams: new URL('workers/streams.ts', root),
+  };
 }
 
 async function closePool(pool: Pool): Promise<void> {

@@ -6,38 +6,19 @@
  * `maxBufferedBytes` waiting in the body the stream is cut instead; the client reconnects with
  * its `Last-Event-ID` and the outbox replays what it missed.
  */
-import { OUTBOX_START, type OutboxCursor } from '../db/outbox.ts';
+import { OUTBOX_START } from '../db/outbox.ts';
+import type { HubStream, StreamInit, StreamState } from './hub-stream.ts';
 
-export type StreamState = 'opening' | 'live' | 'closed';
-
-export interface PlayerStream {
-  readonly userId: string;
-  readonly activeOnly: boolean;
+export interface PlayerStream extends HubStream {
   readonly body: ReadableStream<Uint8Array>;
-  readonly state: StreamState;
-  /** The outbox position of the last message sent (or the snapshot's). */
-  cursor: OutboxCursor;
-  /**
-   * How each goal looked in the last event sent for it since the snapshot (a hash of its text), so
-   * a write the player cannot see (only the event ordering time moved) sends nothing.
-   */
-  readonly shown: Map<string, number>;
-  /** When text was last queued (performance.now()): a stream with recent traffic needs no heartbeat. */
-  readonly lastSentAt: number;
-  /** Queues text on the body, written once the current task ends; nothing once closed. */
-  send(text: string): void;
-  /** The snapshot is queued: the stream receives changes from now on. */
-  markLive(): void;
-  /** Ends the body (idempotent); the stream leaves its hub. */
-  close(): void;
 }
 
-export interface PlayerStreamOptions {
-  readonly userId: string;
-  readonly activeOnly: boolean;
+export interface PlayerStreamOptions extends StreamInit {
   readonly maxBufferedBytes: number;
-  readonly onClose: (stream: PlayerStream) => void;
 }
+
+/** A client that has not taken this much text is cut. */
+export const STREAM_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 const isPromise = (value: unknown): value is PromiseLike<unknown> =>
   typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
@@ -110,7 +91,7 @@ export function createPlayerStream(options: PlayerStreamOptions): PlayerStream {
       queue = [];
       end();
     } else scheduleDrain();
-    options.onClose(stream);
+    options.onClose();
   };
   // A direct stream: text goes to the connection without a chunk queue or a promise per chunk,
   // which for thousands of streams is a large share of the cost of an event and of memory.
@@ -147,7 +128,7 @@ export function createPlayerStream(options: PlayerStreamOptions): PlayerStream {
         state = 'closed';
         queue = [];
         end(new Error('the client is not reading its event stream'));
-        options.onClose(stream);
+        options.onClose();
         return;
       }
       scheduleDrain();

@@ -34,7 +34,8 @@ import { type ChallengeRenderer, createChallengeRenderer } from '../services/goa
 import { type ChangeFeed, type ChangeFeedSettings, startChangeFeed } from './change-feed.ts';
 import { compareCursors, formatEventId } from './event-id.ts';
 import { goalEventData, lookOf } from './goal-events.ts';
-import { createPlayerStream, type PlayerStream } from './player-stream.ts';
+import type { HubStream, StreamInit } from './hub-stream.ts';
+import type { PlayerStream } from './player-stream.ts';
 import { sseComment, sseEvent, sseRetry } from './sse.ts';
 
 export interface StreamOpenRequest {
@@ -45,12 +46,12 @@ export interface StreamOpenRequest {
   readonly resumeFrom?: OutboxCursor | undefined;
 }
 
-export interface StreamHub {
+export interface StreamHub<S = OpenStream> {
   /**
    * Registers a stream and resolves with its body once the snapshot is queued on it. Rejects with
    * UNAVAILABLE while the service shuts down, or with the database's error.
    */
-  open(request: StreamOpenRequest): Promise<OpenStream>;
+  open(request: StreamOpenRequest): Promise<S>;
   openStreams(): number;
   /** Ends every stream and stops listening; later opens are refused. */
   stop(): Promise<void>;
@@ -59,7 +60,7 @@ export interface StreamHub {
 /** An open stream: the response body, and a way to end it (the client went away). */
 export type OpenStream = Pick<PlayerStream, 'body' | 'close'>;
 
-export interface StreamHubOptions {
+export interface StreamHubOptions<S extends HubStream> {
   readonly db: Db;
   readonly catalog: CurrentCatalog;
   readonly clock: () => Date;
@@ -75,8 +76,8 @@ export interface StreamHubOptions {
    */
   readonly maxOpen: number;
   readonly maxPerPlayer: number;
-  /** A stream whose client has not taken this much text is cut (default 4 MiB). */
-  readonly maxBufferedBytes?: number;
+  /** Makes the stream of an accepted open: the response body itself, or a relay to its thread. */
+  readonly createStream: (init: StreamInit, request: StreamOpenRequest) => S;
   /** Told each time the number of open streams changes, and of each event sent. */
   readonly onOpenStreams?: (count: number) => void;
   readonly onEvent?: (type: string) => void;
@@ -93,17 +94,17 @@ const FAILED_ROUND_RETRY_MS = 1_000;
 /** What EventSource waits before reconnecting. */
 const RECONNECT_MS = 2_000;
 
-interface Opening {
-  readonly stream: PlayerStream;
+interface Opening<S> {
+  readonly stream: S;
   readonly resumeFrom: OutboxCursor | undefined;
   readonly opened?: { resolve(): void; reject(error: unknown): void };
 }
 
-export function createStreamHub(options: StreamHubOptions): StreamHub {
+export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S>): StreamHub<S> {
   const { db, logger } = options;
-  const streams = new Map<string, Set<PlayerStream>>();
+  const streams = new Map<string, Set<S>>();
   let openCount = 0;
-  const snapshots: Opening[] = [];
+  const snapshots: Opening<S>[] = [];
   const outboxDirty = new Set<string>();
   const notices: ProgressNotice[] = [];
   let running = false;
@@ -133,10 +134,10 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   );
   heartbeat.unref?.();
 
-  const liveStreamsOf = (userId: string): PlayerStream[] =>
+  const liveStreamsOf = (userId: string): S[] =>
     [...(streams.get(userId) ?? [])].filter((stream) => stream.state === 'live');
 
-  const remove = (stream: PlayerStream) => {
+  const remove = (stream: S) => {
     const set = streams.get(stream.userId);
     if (!set?.delete(stream)) return;
     if (set.size === 0) streams.delete(stream.userId);
@@ -144,7 +145,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     options.onOpenStreams?.(openCount);
   };
 
-  const send = (stream: PlayerStream, type: string, data: string, id?: string) => {
+  const send = (stream: S, type: string, data: string, id?: string) => {
     stream.send(sseEvent(type, data, id));
     options.onEvent?.(type);
   };
@@ -237,7 +238,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     const dirty = [...outboxDirty];
     outboxDirty.clear();
     // Streams of one player at one position share a read.
-    const positions = new Map<string, { userId: string; cursor: OutboxCursor; streams: PlayerStream[] }>();
+    const positions = new Map<string, { userId: string; cursor: OutboxCursor; streams: S[] }>();
     for (const userId of dirty) {
       for (const stream of liveStreamsOf(userId)) {
         const key = `${userId}\u0000${formatEventId(stream.cursor)}`;
@@ -397,12 +398,10 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
           'RESOURCE_EXHAUSTED',
           `This player already has ${options.maxPerPlayer} live streams open; close one first`,
         );
-      const stream = createPlayerStream({
-        userId: request.userId,
-        activeOnly: request.activeOnly,
-        maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
-        onClose: remove,
-      });
+      const stream: S = options.createStream(
+        { userId: request.userId, activeOnly: request.activeOnly, onClose: () => remove(stream) },
+        request,
+      );
       let set = streams.get(request.userId);
       if (!set) {
         set = new Set();

@@ -33,7 +33,9 @@ import { createGoalAssignment } from '../../src/services/goal-assignment.ts';
 import { createGoalSelection } from '../../src/services/goal-selection.ts';
 import { createRotationStatus } from '../../src/services/rotation-status.ts';
 import type { ChangeFeedSettings } from '../../src/stream/change-feed.ts';
-import { createStreamHub, type StreamHub } from '../../src/stream/stream-hub.ts';
+import { STREAM_MAX_BUFFERED_BYTES } from '../../src/stream/player-stream.ts';
+import type { StreamHub } from '../../src/stream/stream-hub.ts';
+import { startStreamThread } from '../../src/stream/stream-thread.ts';
 import { createTestDb, type TestDb } from './test-db.ts';
 
 export const TEST_CONFIG_PATH = 'config/challenges.test.json';
@@ -52,7 +54,7 @@ export interface TestAppOptions {
   /** A database the caller owns and closes (see `borrowedDb` for a bare pool). */
   readonly db?: TestDb;
   readonly requestTimeoutMs?: number;
-  /** Live streams: LISTEN on the test database by default; heartbeats every 15 s. */
+  /** Live streams (a stream thread on the system clock, whatever `setNow` says): LISTEN on the test database by default; heartbeats every 15 s. */
   readonly streamFeed?: ChangeFeedSettings;
   readonly streamHeartbeatMs?: number;
   readonly streamMaxOpen?: number;
@@ -136,19 +138,26 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   const erasure = createPlayerErasure({ db: db.pool, namespace: TEST_NAMESPACE });
   const auditTrail = createAuditTrail({ db: db.pool, catalog: current });
-  const streams = createStreamHub({
-    db: db.pool,
-    catalog: current,
-    clock,
-    logger: createLogger('fatal'),
-    feed: options.streamFeed ?? { mode: 'listen', url: db.url },
-    heartbeatMs: options.streamHeartbeatMs ?? 15_000,
-    maxOpen: options.streamMaxOpen ?? 20_000,
-    maxPerPlayer: options.streamMaxPerPlayer ?? 8,
-    ...(options.streamMaxBufferedBytes ? { maxBufferedBytes: options.streamMaxBufferedBytes } : {}),
+  // As the service serves them: the hub in a stream thread, the response bodies here.
+  const streams = startStreamThread({
+    workerFile: new URL('../../workers/streams.ts', import.meta.url),
+    data: {
+      logLevel: 'fatal',
+      databaseUrl: db.url,
+      transactionPooler: false,
+      statementTimeoutMs: 5_000,
+      challenges: catalog.challenges,
+      feed: options.streamFeed ?? { mode: 'listen', url: db.url },
+      heartbeatMs: options.streamHeartbeatMs ?? 15_000,
+      maxOpen: options.streamMaxOpen ?? 20_000,
+      maxPerPlayer: options.streamMaxPerPlayer ?? 8,
+    },
+    maxBufferedBytes: options.streamMaxBufferedBytes ?? STREAM_MAX_BUFFERED_BYTES,
+    logger: options.logger ?? createLogger('fatal'),
     onOpenStreams: (count) => metrics.streamsOpen.set(count),
-    onEvent: (type) => metrics.streamEvents.inc({ type }),
+    onEvents: (type, count) => metrics.streamEvents.inc({ type }, count),
   });
+  live.onChange(async (inForce) => streams.applyChallenges(inForce.challenges));
   const app = createApp({
     basePath: options.basePath ?? '',
     authenticate,
