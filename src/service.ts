@@ -271,6 +271,7 @@ export async function startService(
       onEvents: (type, count) => metrics.streamEvents.inc({ type }, count),
     });
     live.onChange(async (inForce) => streams.applyChallenges(inForce.challenges));
+    metrics.addSource(() => streams.collectMetrics());
     started.push(() => streams.stop());
 
     const { authenticate, authDescription } = buildAuthenticator(config, logger);

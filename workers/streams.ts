@@ -5,6 +5,7 @@
  * to thousands of streams does not queue up the API's requests behind it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { Registry } from 'prom-client';
 import { epochClock } from '../src/clock.ts';
 import { createPool, warmUp } from '../src/db/client.ts';
 import { isDatabaseUnavailable } from '../src/db/db-errors.ts';
@@ -15,6 +16,7 @@ import { createLogger } from '../src/log.ts';
 import { createRelay, type RelayStream } from '../src/stream/relay-stream.ts';
 import { createStreamHub, type StreamOpenRequest } from '../src/stream/stream-hub.ts';
 import type { StreamCommand, StreamReport, StreamWorkerData } from '../src/stream/thread-protocol.ts';
+import { createWorkerHeapGauge, readWorkerHeap } from '../src/worker-heap.ts';
 
 if (!parentPort) throw new Error('workers/streams.ts must run as a worker thread');
 const parent = parentPort;
@@ -46,6 +48,8 @@ const warm = warmUp(pool).catch((error: unknown) => {
   logger.warn({ reason: String(error) }, 'live streams: the database is not answering yet');
 });
 
+const registry = new Registry();
+const heapUsed = createWorkerHeapGauge([registry]);
 const relay = createRelay(post);
 const streams = new Map<number, RelayStream>();
 /** Opens not yet made into a stream here, and those of them whose body went away meanwhile. */
@@ -131,6 +135,10 @@ parent.on('message', async (command: StreamCommand) => {
     }
     case 'catalog':
       catalog = createCatalog(command.challenges);
+      return;
+    case 'collect':
+      readWorkerHeap(heapUsed, 'streams');
+      post({ type: 'metrics', request: command.request, snapshot: await registry.getMetricsAsJSON() });
       return;
     case 'stop':
       await hub.stop();

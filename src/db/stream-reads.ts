@@ -150,8 +150,9 @@ export interface NoticedRow extends ProgressState {
 }
 
 /**
- * For each (player, instant) of a progress notice: the player's rows written at that instant, and
- * the rows of `prerequisiteGoalIds` (what `locked` depends on), in input order.
+ * For each (player, instant) of a progress notice: the player's rows written at that instant whose
+ * change has no outbox message, and the rows of `prerequisiteGoalIds` (what `locked` depends on),
+ * in input order. A row with a message is left out: its change is streamed as the message.
  *
  * A write recorded in the outbox wrote its message in the same transaction, so the message is found
  * by the row version's transaction id: `xmin` holds its low 32 bits, and the full id is the latest
@@ -183,7 +184,8 @@ export async function readNoticedProgress(
         limit 1
       ) as recorded on true
       where g.user_id = n.user_id
-        and (g.updated_at = n.at or g.goal_id = any(${prerequisiteGoalIds as string[]}::text[]))
+        and ((g.updated_at = n.at and recorded.found is null)
+          or g.goal_id = any(${prerequisiteGoalIds as string[]}::text[]))
       offset 0
     ) as p`;
   for (const row of rows) results[Number(row.ord) - 1]?.push({ ...toState(row), noticed: row.noticed });

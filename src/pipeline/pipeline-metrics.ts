@@ -10,6 +10,7 @@ import {
   type MetricValue,
   Registry,
 } from 'prom-client';
+import { createWorkerHeapGauge, readWorkerHeap, type WorkerHeapGauge } from '../worker-heap.ts';
 
 export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
@@ -23,7 +24,7 @@ export interface PipelineMetrics {
   readonly rowsWritten: Counter<'shard'>;
   readonly ackLatency: Histogram<'type'>;
   /** Each worker thread's JavaScript heap: /metrics would otherwise show only the main thread's. */
-  readonly heapUsed: Gauge<'thread'>;
+  readonly heapUsed: WorkerHeapGauge;
 }
 
 export function createPipelineMetrics(): PipelineMetrics {
@@ -76,17 +77,12 @@ export function createPipelineMetrics(): PipelineMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
-    heapUsed: new Gauge({
-      name: 'challenge_worker_heap_used_bytes',
-      help: "JavaScript heap in use in each event worker thread (the main thread's is challenge_nodejs_heap_size_used_bytes)",
-      labelNames: ['thread'],
-      registers,
-    }),
+    heapUsed: createWorkerHeapGauge(registers),
   };
 }
 
 /** The worker's registry as a snapshot, with its heap gauge read now. */
 export function takeSnapshot(metrics: PipelineMetrics, thread: string): Promise<MetricsSnapshot> {
-  metrics.heapUsed.set({ thread }, process.memoryUsage().heapUsed);
+  readWorkerHeap(metrics.heapUsed, thread);
   return metrics.registry.getMetricsAsJSON();
 }

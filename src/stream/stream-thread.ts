@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { AppError } from '../domain/errors.ts';
 import type { Challenge } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
+import type { MetricsSnapshot } from '../pipeline/pipeline-metrics.ts';
 import { createPlayerStream, type PlayerStream } from './player-stream.ts';
 import type { StreamHub } from './stream-hub.ts';
 import type { StreamCommand, StreamOutput, StreamReport, StreamWorkerData } from './thread-protocol.ts';
@@ -28,9 +29,12 @@ export interface StreamThreadOptions {
 export interface StreamThread extends StreamHub<PlayerStream> {
   /** A new configuration: goals render as it says from the thread's next round on. */
   applyChallenges(challenges: readonly Challenge[]): void;
+  /** The thread's metrics (its heap); none before the first stream started it, or if it does not answer. */
+  collectMetrics(): Promise<MetricsSnapshot[]>;
 }
 
 const STOP_TIMEOUT_MS = 10_000;
+const COLLECT_TIMEOUT_MS = 1_000;
 const unavailable = () => new AppError('UNAVAILABLE', 'The service is shutting down; reconnect');
 
 export function startStreamThread(options: StreamThreadOptions): StreamThread {
@@ -45,6 +49,8 @@ export function startStreamThread(options: StreamThreadOptions): StreamThread {
   const endedByThread = new Set<number>();
   const opening = new Map<number, { resolve(): void; reject(error: unknown): void }>();
   let onStopped: (() => void) | undefined;
+  let nextRequest = 0;
+  const collecting = new Map<number, (snapshot: MetricsSnapshot) => void>();
 
   const setOpenCount = (count: number) => {
     openCount = count;
@@ -89,6 +95,9 @@ export function startStreamThread(options: StreamThreadOptions): StreamThread {
         endFromThread(id);
         return;
       }
+      case 'metrics':
+        collecting.get(report.request)?.(report.snapshot);
+        return;
       case 'stopped':
         onStopped?.();
         return;
@@ -150,6 +159,20 @@ export function startStreamThread(options: StreamThreadOptions): StreamThread {
       });
     },
     openStreams: () => openCount,
+    async collectMetrics() {
+      if (!worker || stopped) return [];
+      const request = ++nextRequest;
+      const snapshot = await new Promise<MetricsSnapshot | undefined>((resolve) => {
+        const timer = setTimeout(() => resolve(undefined), COLLECT_TIMEOUT_MS);
+        collecting.set(request, (answer) => {
+          clearTimeout(timer);
+          resolve(answer);
+        });
+        command({ type: 'collect', request });
+      });
+      collecting.delete(request);
+      return snapshot ? [snapshot] : [];
+    },
     applyChallenges(next) {
       challenges = next;
       command({ type: 'catalog', challenges: next });

@@ -3,6 +3,7 @@ import type { LogLevel } from '../config/service-config.ts';
 import type { OutboxCursor } from '../db/outbox.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import type { Challenge } from '../domain/types.ts';
+import type { MetricsSnapshot } from '../pipeline/pipeline-metrics.ts';
 import type { ChangeFeedSettings } from './change-feed.ts';
 
 export interface StreamWorkerData {
@@ -31,6 +32,8 @@ export type StreamCommand =
   /** The body is gone (the client left, or it stopped reading). */
   | { readonly type: 'close'; readonly id: number }
   | { readonly type: 'catalog'; readonly challenges: readonly Challenge[] }
+  /** Answered by a `metrics` report with the same `request`. */
+  | { readonly type: 'collect'; readonly request: number }
   | { readonly type: 'stop' };
 
 /**
@@ -58,5 +61,6 @@ export type StreamReport =
       readonly message: string;
       readonly retryAfterSeconds: number | undefined;
     }
+  | { readonly type: 'metrics'; readonly request: number; readonly snapshot: MetricsSnapshot }
   | { readonly type: 'stopped' }
   | { readonly type: 'fatal'; readonly message: string };

@@ -57,6 +57,11 @@ test('a stream on one replica receives what another replica commits, and no log 
     expect(moved?.json['goal']).toMatchObject({ progress: 4, status: 'in_progress' });
     await events.sendStat({ userId: user, namespace: TEST_NAMESPACE, statCode: 'enemy_kills', value: 10 });
     await stream.waitFor((e) => e.event === 'goal.completed', { timeoutMs: 10_000 });
+    // The stream thread that served it reports its heap with the event workers'.
+    const metrics = await (await fetch(`${a.service.baseUrl}/metrics`)).text();
+    const heap = metrics.match(/^challenge_worker_heap_used_bytes\{thread="streams"\} (\d+)/m);
+    expect(Number(heap?.[1])).toBeGreaterThan(1_000_000);
+    expect(metrics).toMatch(/^challenge_stream_events_sent_total\{type="goal.completed"\} 1$/m);
   } finally {
     events.close();
     stream.close();
