@@ -37,8 +37,8 @@ process.on('uncaughtException', (error) => {
 
 const pool = createPool({
   url: data.databaseUrl,
-  // Rounds run one after another: one connection reads, the other serves a round's retry.
-  maxConnections: 2,
+  // The hub reads one statement at a time (its rounds run one after another).
+  maxConnections: 1,
   transactionPooler: data.transactionPooler,
   statementTimeoutMs: data.statementTimeoutMs,
   lockTimeoutMs: Math.ceil(data.statementTimeoutMs / 2),
