@@ -11,7 +11,7 @@ import { createPool, type Pool, warmUp } from './db/client.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './db/embedded-postgres.ts';
 import { migrate } from './db/migrate.ts';
 import { MIGRATIONS } from './db/migrations.ts';
-import { oldestUndeliveredAgeSeconds } from './db/outbox-delivery.ts';
+import { oldestUndeliveredAgeSeconds, recordWebhookDelivery } from './db/outbox-delivery.ts';
 import { createRecyclablePool } from './db/recyclable-pool.ts';
 import { loadOrCreateDevSecret } from './dev-secret.ts';
 import type { Catalog } from './domain/catalog.ts';
@@ -134,6 +134,12 @@ export async function startService(
     await warmUp(pool);
     const applied = await migrate(pool, MIGRATIONS);
     if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
+    if (await recordWebhookDelivery(pool, config.notify !== undefined))
+      logger.info(
+        config.notify
+          ? 'a webhook is configured: outbox messages written from now on are delivered to it'
+          : 'no webhook is configured: outbox messages written from now on are kept for live streams, never delivered',
+      );
     const live: LiveCatalog = createLiveCatalog(await resolveStartupConfig(pool, configFile, logger));
     const currentCatalog = live.current;
 

@@ -23,6 +23,16 @@ import { type MessageRow, type StoredOutboxMessage, toMessage } from './outbox.t
  * then reads thousands of pages for a handful of rows.
  */
 
+/**
+ * Records whether a webhook is configured: the messages written from then on are for delivery or
+ * not (sql/0013). Returns whether that changed.
+ */
+export async function recordWebhookDelivery(db: Db, enabled: boolean): Promise<boolean> {
+  const result = await db`
+    update outbox_settings set webhook_delivery = ${enabled} where webhook_delivery is distinct from ${enabled}`;
+  return result.count > 0;
+}
+
 /** Second half of the per-player advisory lock (the first is the user id's hash). */
 const PLAYER_LOCK = 0x0b0c_0de1;
 
@@ -83,7 +93,7 @@ export async function takeIntake(pool: Pool, limit: number): Promise<IntakeResul
     if (!cursor) return undefined;
     const batch = await tx<{ id: string; tx: string; user_id: string }[]>`
       select m.id::text, m.tx::text, m.user_id from outbox_messages m
-      where m.delivered_at is null and m.parked_at is null
+      where m.for_delivery and m.delivered_at is null and m.parked_at is null
         and (m.tx, m.id) > (${cursor.tx}::xid8, ${cursor.id}::bigint)
         and m.tx < pg_snapshot_xmin(pg_current_snapshot())
       order by m.tx, m.id
@@ -106,7 +116,7 @@ export async function takeIntake(pool: Pool, limit: number): Promise<IntakeResul
         and m.next_attempt_at is null and coalesce(m.delivered_at, m.parked_at) is null
         and not exists (
           select 1 from outbox_messages p
-          where p.user_id = m.user_id and p.delivered_at is null and p.parked_at is null
+          where p.user_id = m.user_id and p.for_delivery and p.delivered_at is null and p.parked_at is null
             and (p.tx, p.id) < (m.tx, m.id)
         )`;
     await tx`update outbox_delivery_intake set tx = ${last.tx}::xid8, id = ${last.id}::bigint`;
@@ -125,7 +135,7 @@ export async function repairHeads(db: Db): Promise<number> {
     update outbox_messages m set next_attempt_at = now()
     from (
       select distinct on (user_id) id from outbox_messages
-      where delivered_at is null and parked_at is null
+      where for_delivery and delivered_at is null and parked_at is null
       order by user_id, tx, id
     ) as oldest
     where m.id = oldest.id and m.next_attempt_at is null
@@ -248,7 +258,7 @@ export async function oldestUndeliveredAgeSeconds(db: Db): Promise<number> {
   const [row] = await db<{ age: number }[]>`
     select greatest(0, extract(epoch from now() - occurred_at))::float8 as age
     from outbox_messages
-    where delivered_at is null and parked_at is null
+    where for_delivery and delivered_at is null and parked_at is null
     order by tx, id
     limit 1`;
   return row?.age ?? 0;
@@ -264,7 +274,7 @@ async function promoteNext(db: Db, message: ClaimedMessage): Promise<void> {
     update outbox_messages set next_attempt_at = now()
     where id = (
       select id from outbox_messages
-      where user_id = ${message.userId} and delivered_at is null and parked_at is null
+      where user_id = ${message.userId} and for_delivery and delivered_at is null and parked_at is null
         and (tx, id) > (${message.cursor.tx}::xid8, ${message.cursor.id}::bigint)
         and tx < pg_snapshot_xmin(pg_current_snapshot())
       order by tx, id

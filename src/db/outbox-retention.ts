@@ -2,15 +2,15 @@
 import type { Db } from './client.ts';
 
 /**
- * Deletes up to `limit` messages that occurred before `olderThan`: only delivered and parked ones
- * while a webhook still has to receive the rest, every one otherwise. Returns how many went.
+ * Deletes up to `limit` messages that occurred before `olderThan`: while a webhook still has to
+ * receive the rest, only those delivered, parked or never for delivery; every one otherwise. Returns how many went.
  */
 export async function deleteExpiredMessages(
   db: Db,
   options: { readonly olderThan: Date; readonly keepUndelivered: boolean; readonly limit: number },
 ): Promise<number> {
   const finished = options.keepUndelivered
-    ? db`and (delivered_at is not null or parked_at is not null)`
+    ? db`and (delivered_at is not null or parked_at is not null or not for_delivery)`
     : db``;
   const result = await db`
     delete from outbox_messages where id in (

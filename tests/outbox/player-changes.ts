@@ -49,7 +49,8 @@ export async function outboxOrder(pool: Pool, users: readonly string[]): Promise
 
 export async function undeliveredCount(pool: Pool): Promise<number> {
   const [row] = await pool<{ count: number }[]>`
-    select count(*)::int as count from outbox_messages where delivered_at is null and parked_at is null`;
+    select count(*)::int as count from outbox_messages
+    where for_delivery and delivered_at is null and parked_at is null`;
   return row?.count ?? 0;
 }
 
