@@ -46,7 +46,7 @@ import { createPlayerErasure } from './services/erasure.ts';
 import { createGoalAssignment } from './services/goal-assignment.ts';
 import { createGoalSelection } from './services/goal-selection.ts';
 import { createRotationStatus } from './services/rotation-status.ts';
-import { STREAM_MAX_BUFFERED_BYTES } from './stream/player-stream.ts';
+import { STREAM_MAX_BUFFERED_BYTES } from './stream/stream-body.ts';
 import { startStreamThread } from './stream/stream-thread.ts';
 
 export interface RunningService {

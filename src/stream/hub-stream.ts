@@ -1,7 +1,7 @@
 /**
  * A live stream as the hub (stream-hub.ts) sees it: whose it is, where it stands in the outbox, and
- * a way to queue text on it. Where the text goes is the stream's business: the response body itself
- * (player-stream.ts), or the thread that holds the body (relay-stream.ts).
+ * a way to queue text on it. Where the text goes is the stream's business: the hub runs in the
+ * stream thread, whose streams relay it to the body on the HTTP thread (relay-stream.ts).
  */
 import type { OutboxCursor } from '../db/outbox.ts';
 

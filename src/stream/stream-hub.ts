@@ -35,8 +35,8 @@ import { type ChangeFeed, type ChangeFeedSettings, startChangeFeed } from './cha
 import { compareCursors, formatEventId } from './event-id.ts';
 import { goalEventData, lookOf } from './goal-events.ts';
 import type { HubStream, StreamInit } from './hub-stream.ts';
-import type { PlayerStream } from './player-stream.ts';
 import { sseComment, sseEvent, sseRetry } from './sse.ts';
+import type { StreamBody } from './stream-body.ts';
 
 export interface StreamOpenRequest {
   readonly userId: string;
@@ -58,7 +58,7 @@ export interface StreamHub<S = OpenStream> {
 }
 
 /** An open stream: the response body, and a way to end it (the client went away). */
-export type OpenStream = Pick<PlayerStream, 'body' | 'close'>;
+export type OpenStream = Pick<StreamBody, 'body' | 'close'>;
 
 export interface StreamHubOptions<S extends HubStream> {
   readonly db: Db;
@@ -76,7 +76,7 @@ export interface StreamHubOptions<S extends HubStream> {
    */
   readonly maxOpen: number;
   readonly maxPerPlayer: number;
-  /** Makes the stream of an accepted open: the response body itself, or a relay to its thread. */
+  /** Makes the stream of an accepted open (in the stream thread: a relay to its body, relay-stream.ts). */
   readonly createStream: (init: StreamInit, request: StreamOpenRequest) => S;
   /** Told each time the number of open streams changes, and of each event sent. */
   readonly onOpenStreams?: (count: number) => void;

@@ -12,7 +12,7 @@ import { AppError } from '../domain/errors.ts';
 import type { Challenge } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
 import type { MetricsSnapshot } from '../pipeline/pipeline-metrics.ts';
-import { createPlayerStream, type PlayerStream } from './player-stream.ts';
+import { createStreamBody, type StreamBody } from './stream-body.ts';
 import type { StreamHub } from './stream-hub.ts';
 import type { StreamCommand, StreamOutput, StreamReport, StreamWorkerData } from './thread-protocol.ts';
 
@@ -26,7 +26,7 @@ export interface StreamThreadOptions {
   readonly onEvents?: (type: string, count: number) => void;
 }
 
-export interface StreamThread extends StreamHub<PlayerStream> {
+export interface StreamThread extends StreamHub<StreamBody> {
   /** A new configuration: goals render as it says from the thread's next round on. */
   applyChallenges(challenges: readonly Challenge[]): void;
   /** The thread's metrics (its heap); none before the first stream started it, or if it does not answer. */
@@ -44,7 +44,7 @@ export function startStreamThread(options: StreamThreadOptions): StreamThread {
   let stopped = false;
   let openCount = 0;
   let nextId = 1;
-  const bodies = new Map<number, PlayerStream>();
+  const bodies = new Map<number, StreamBody>();
   /** Streams the thread ended: closing their body must not tell the thread again. */
   const endedByThread = new Set<number>();
   const opening = new Map<number, { resolve(): void; reject(error: unknown): void }>();
@@ -137,9 +137,7 @@ export function startStreamThread(options: StreamThreadOptions): StreamThread {
       if (stopped) return Promise.reject(unavailable());
       worker ??= spawn();
       const id = nextId++;
-      const body = createPlayerStream({
-        userId: request.userId,
-        activeOnly: request.activeOnly,
+      const body = createStreamBody({
         maxBufferedBytes: options.maxBufferedBytes,
         onClose: () => {
           bodies.delete(id);
@@ -147,7 +145,7 @@ export function startStreamThread(options: StreamThreadOptions): StreamThread {
         },
       });
       bodies.set(id, body);
-      return new Promise<PlayerStream>((resolve, reject) => {
+      return new Promise<StreamBody>((resolve, reject) => {
         opening.set(id, { resolve: () => resolve(body), reject });
         command({
           type: 'open',

@@ -63,7 +63,9 @@ test('a stream on one replica receives what another replica commits, and no log 
     expect(Number(heap?.[1])).toBeGreaterThan(1_000_000);
     expect(metrics).toMatch(/^challenge_stream_events_sent_total\{type="goal.completed"\} 1$/m);
     // No webhook is configured: the messages are kept for streams, none queued for delivery.
-    const [setting] = await db.pool<{ webhook_delivery: boolean }[]>`select webhook_delivery from outbox_settings`;
+    const [setting] = await db.pool<
+      { webhook_delivery: boolean }[]
+    >`select webhook_delivery from outbox_settings`;
     expect(setting?.webhook_delivery).toBe(false);
     const queued = await db.pool`select 1 from outbox_messages where user_id = ${user} and for_delivery`;
     expect(queued).toHaveLength(0);

@@ -33,7 +33,7 @@ import { createGoalAssignment } from '../../src/services/goal-assignment.ts';
 import { createGoalSelection } from '../../src/services/goal-selection.ts';
 import { createRotationStatus } from '../../src/services/rotation-status.ts';
 import type { ChangeFeedSettings } from '../../src/stream/change-feed.ts';
-import { STREAM_MAX_BUFFERED_BYTES } from '../../src/stream/player-stream.ts';
+import { STREAM_MAX_BUFFERED_BYTES } from '../../src/stream/stream-body.ts';
 import type { StreamHub } from '../../src/stream/stream-hub.ts';
 import { startStreamThread } from '../../src/stream/stream-thread.ts';
 import { createTestDb, type TestDb } from './test-db.ts';

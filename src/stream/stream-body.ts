@@ -1,20 +1,24 @@
 /**
- * One player's open event stream: the response body, the outbox position it has reached, and
- * whether it is still opening (its snapshot not yet sent) or live.
+ * The response body of one live stream, on the thread that serves HTTP: text queued on it is
+ * written to the connection once the current task ends, a write at a time.
  *
  * A client that stops reading would make the service buffer everything sent to it. Past
  * `maxBufferedBytes` waiting in the body the stream is cut instead; the client reconnects with
  * its `Last-Event-ID` and the outbox replays what it missed.
  */
-import { OUTBOX_START } from '../db/outbox.ts';
-import type { HubStream, StreamInit, StreamState } from './hub-stream.ts';
 
-export interface PlayerStream extends HubStream {
+export interface StreamBody {
   readonly body: ReadableStream<Uint8Array>;
+  /** Queues text; nothing once closed. */
+  send(text: string): void;
+  /** Ends the body after what is queued (idempotent). */
+  close(): void;
 }
 
-export interface PlayerStreamOptions extends StreamInit {
+export interface StreamBodyOptions {
   readonly maxBufferedBytes: number;
+  /** Called once when the body closes: closed here, cut, or the client went away. */
+  readonly onClose: () => void;
 }
 
 /** A client that has not taken this much text is cut. */
@@ -23,9 +27,8 @@ export const STREAM_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const isPromise = (value: unknown): value is PromiseLike<unknown> =>
   typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 
-export function createPlayerStream(options: PlayerStreamOptions): PlayerStream {
-  let state: StreamState = 'opening';
-  let lastSentAt = performance.now();
+export function createStreamBody(options: StreamBodyOptions): StreamBody {
+  let closed = false;
   // Text not yet handed to the server, and how many characters wait in all (including a write
   // the client has not taken yet).
   let queue: string[] = [];
@@ -51,7 +54,7 @@ export function createPlayerStream(options: PlayerStreamOptions): PlayerStream {
     drainScheduled = false;
     if (!controller || writing || ended) return;
     if (queue.length === 0) {
-      if (state === 'closed') end();
+      if (closed) end();
       return;
     }
     const text = queue.length === 1 ? (queue[0] ?? '') : queue.join('');
@@ -85,8 +88,8 @@ export function createPlayerStream(options: PlayerStreamOptions): PlayerStream {
     queueMicrotask(drain);
   };
   const finish = (endBody: boolean) => {
-    if (state === 'closed') return;
-    state = 'closed';
+    if (closed) return;
+    closed = true;
     if (!endBody) {
       queue = [];
       end();
@@ -99,7 +102,7 @@ export function createPlayerStream(options: PlayerStreamOptions): PlayerStream {
     type: 'direct',
     pull(c) {
       controller = c;
-      if (state === 'closed' && queue.length === 0) end();
+      if (closed && queue.length === 0) end();
       else drain();
     },
     // The client went away (or the server dropped the response).
@@ -107,25 +110,14 @@ export function createPlayerStream(options: PlayerStreamOptions): PlayerStream {
       finish(false);
     },
   });
-  const stream: PlayerStream = {
-    userId: options.userId,
-    activeOnly: options.activeOnly,
+  return {
     body,
-    get state() {
-      return state;
-    },
-    cursor: OUTBOX_START,
-    shown: new Map(),
-    get lastSentAt() {
-      return lastSentAt;
-    },
     send(text) {
-      if (state === 'closed') return;
+      if (closed) return;
       queue.push(text);
       queued += text.length;
-      lastSentAt = performance.now();
       if (queued > options.maxBufferedBytes) {
-        state = 'closed';
+        closed = true;
         queue = [];
         end(new Error('the client is not reading its event stream'));
         options.onClose();
@@ -133,10 +125,6 @@ export function createPlayerStream(options: PlayerStreamOptions): PlayerStream {
       }
       scheduleDrain();
     },
-    markLive() {
-      if (state === 'opening') state = 'live';
-    },
     close: () => finish(true),
   };
-  return stream;
 }
