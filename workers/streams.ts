@@ -7,9 +7,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import { epochClock } from '../src/clock.ts';
-import { createPool, warmUp } from '../src/db/client.ts';
+import { warmUp } from '../src/db/client.ts';
 import { isDatabaseUnavailable } from '../src/db/db-errors.ts';
 import { isClosedSocketWrite } from '../src/db/driver-bugs.ts';
+import { createRecyclablePool } from '../src/db/recyclable-pool.ts';
 import { createCatalog } from '../src/domain/catalog.ts';
 import { AppError } from '../src/domain/errors.ts';
 import { createLogger } from '../src/log.ts';
@@ -26,16 +27,7 @@ const logger = createLogger(data.logLevel).child({ worker: 'streams' });
 const now = epochClock(data.clockOffset);
 let catalog = createCatalog(data.challenges);
 
-// A connection lost mid-query makes postgres.js throw from a timer (src/db/driver-bugs.ts); the read
-// fails and is retried. Anything else uncaught is a defect: the main thread ends the streams and
-// starts a new thread, and clients reconnect.
-process.on('uncaughtException', (error) => {
-  if (isClosedSocketWrite(error)) return;
-  post({ type: 'fatal', message: `uncaught error: ${error.stack ?? String(error)}` });
-  process.exit(1);
-});
-
-const pool = createPool({
+const recyclable = createRecyclablePool({
   url: data.databaseUrl,
   // The hub reads one statement at a time (its rounds run one after another).
   maxConnections: 1,
@@ -43,6 +35,22 @@ const pool = createPool({
   statementTimeoutMs: data.statementTimeoutMs,
   lockTimeoutMs: Math.ceil(data.statementTimeoutMs / 2),
 });
+const pool = recyclable.pool;
+
+// A connection lost mid-statement makes postgres.js throw from a timer and leaves the connection
+// unusable (src/db/driver-bugs.ts): the read already failed and is retried, on a fresh pool.
+// Anything else uncaught is a defect: the main thread ends the streams and starts a new thread,
+// and clients reconnect.
+process.on('uncaughtException', (error) => {
+  if (isClosedSocketWrite(error)) {
+    logger.warn('live streams: database connection lost mid-statement; replacing the pool');
+    void recyclable.recycle();
+    return;
+  }
+  post({ type: 'fatal', message: `uncaught error: ${error.stack ?? String(error)}` });
+  process.exit(1);
+});
+
 // postgres.js must learn the array types before the reads' array parameters.
 const warm = warmUp(pool).catch((error: unknown) => {
   logger.warn({ reason: String(error) }, 'live streams: the database is not answering yet');

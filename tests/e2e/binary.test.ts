@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { freePort } from '../../src/db/embedded-postgres.ts';
 import { createEventClient } from '../../src/events/event-client.ts';
+import { openSse } from '../helpers/sse.ts';
 import { createTestDb } from '../helpers/test-db.ts';
 
 const db = await createTestDb();
@@ -53,7 +54,11 @@ test('the compiled binary serves health, an event round trip and a claim on its 
     expect(healthy).toBe(true);
 
     const headers = { 'x-mock-user-id': 'binary-user' };
+    // Live streams run in a worker thread of their own, embedded like the event workers.
+    const stream = await openSse(`${base}/v1/challenges/stream`, headers);
     expect((await fetch(`${base}/v1/challenges/initialize`, { method: 'POST', headers })).status).toBe(200);
+    await stream.waitFor((e) => e.event === 'goal.assigned', { timeoutMs: 10_000 });
+    stream.close();
     await client.sendStat({
       id: 'binary-1',
       userId: 'binary-user',

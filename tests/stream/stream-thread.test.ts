@@ -76,6 +76,26 @@ describe('a stream served from the stream thread', () => {
     }
   });
 
+  test("after the thread's read connection is cut, the next change still arrives", async () => {
+    const { app, open } = await serve();
+    const user = `thread-cut-${crypto.randomUUID()}`;
+    await app.request('POST', '/v1/challenges/initialize', { user });
+    const stream = await open(user);
+    try {
+      // Every connection of the service but the LISTEN one: the thread's reads reconnect.
+      const cut = await app.db.pool<{ ok: boolean }[]>`
+        select pg_terminate_backend(pid) as ok from pg_stat_activity
+        where application_name = 'challenge-service' and datname = current_database()
+          and pid <> pg_backend_pid()`;
+      expect(cut.length).toBeGreaterThan(0);
+      await applyEventBatch(app.db.pool, app.catalog, [statEvent(user, 'enemy_kills', 5)], new Date());
+      const [progress] = await stream.waitFor((e) => e.event === 'goal.progress', { timeoutMs: 10_000 });
+      expect(progress?.json['goal']).toMatchObject({ progress: 5 });
+    } finally {
+      stream.close();
+    }
+  }, 20_000);
+
   test('a client that leaves is forgotten by the thread', async () => {
     const { app, open } = await serve();
     const streams = await Promise.all([open('leave-a'), open('leave-b')]);
