@@ -59,7 +59,9 @@ export async function spawnService(options: SpawnOptions): Promise<Target> {
     ...options.env,
   };
   const cwd = resolve(options.serviceDir ?? '.');
-  const child = Bun.spawn(['bun', 'src/main.ts'], { cwd, env, stdout: 'ignore', stderr: 'inherit' });
+  // The service's log (warnings and errors) is kept, so that an error answer seen in a run can be traced.
+  const logPath = join(work, 'service.log');
+  const child = Bun.spawn(['bun', 'src/main.ts'], { cwd, env, stdout: Bun.file(logPath), stderr: 'inherit' });
   const httpBase = `http://127.0.0.1:${httpPort}`;
   // Ctrl-C during a run must not leave the service and its PostgreSQL behind.
   const interrupted = () => void stop().finally(() => process.exit(130));
@@ -70,6 +72,7 @@ export async function spawnService(options: SpawnOptions): Promise<Target> {
     process.off('SIGTERM', interrupted);
     child.kill('SIGTERM');
     await child.exited;
+    console.log(describeServiceLog(logPath));
     if (receiver) {
       console.log(await receiver.summary(pg.url).catch((error) => `webhook: no summary (${error})`));
       await receiver.stop();
@@ -91,6 +94,15 @@ export async function spawnService(options: SpawnOptions): Promise<Target> {
     description: `service spawned from ${cwd} on a fresh embedded PostgreSQL${receiver ? `, with ${receiver.description}` : ''}`,
     stop,
   };
+}
+
+/** Where the service's log is, and how many of its lines are errors (pino level 50 and above). */
+function describeServiceLog(path: string): string {
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 0);
+  const errors = lines.filter((line) => /"level":(5|6)0\b/.test(line)).length;
+  return `service log: ${path} (${lines.length} lines, ${errors} at error level or above)`;
 }
 
 export interface ExistingTargetOptions {
