@@ -4,6 +4,8 @@
 FROM oven/bun:1.4.4 AS build
 WORKDIR /src
 COPY package.json bun.lock bunfig.toml tsconfig.json ./
+# The driver patch (patches/postgres@3.4.9.patch, see src/db/driver-bugs.ts) is applied by install.
+COPY patches ./patches
 RUN bun install --frozen-lockfile
 COPY src ./src
 COPY workers ./workers

@@ -10,6 +10,16 @@
  * connection object is left with a half-written buffer and never works again, so the pool that
  * owns it must be replaced.
  */
+/*
+ * Patched (patches/postgres@3.4.9.patch, applied by `bun install`): a transaction's BEGIN sent on a
+ * busy connection where it filled the pipeline (or the socket's buffer) did not reserve the
+ * connection for the transaction (porsager/postgres#823, #1189, unmerged fixes in #1207, #1218).
+ * The transaction failed with UNSAFE_TRANSACTION, and the connection went back to the pool still
+ * inside it, so other callers' statements ran in that transaction; a socket drain could also hand a
+ * reserved connection back to the pool between a transaction's statements. Seen as a claim
+ * answered 500 under 5x load; reproduced in tests/db/driver-transactions.test.ts.
+ */
+
 export function isClosedSocketWrite(error: unknown): boolean {
   if (!(error instanceof TypeError)) return false;
   const stack = error.stack ?? '';
