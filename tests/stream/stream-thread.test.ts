@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import { statEvent } from '../helpers/pipeline-events.ts';
-import { openSse, type SseClient } from '../helpers/sse.ts';
+import { openSse, type SseClient, type SseEvent } from '../helpers/sse.ts';
 import { createTestApp, TEST_CONFIG_PATH, type TestApp, type TestAppOptions } from '../helpers/test-app.ts';
 
 const apps: TestApp[] = [];
@@ -88,9 +88,24 @@ describe('a stream served from the stream thread', () => {
         where application_name = 'challenge-service' and datname = current_database()
           and pid <> pg_backend_pid()`;
       expect(cut.length).toBeGreaterThan(0);
+      // The first read after the cut may fail; the stream then gets the state as a fresh snapshot.
+      const from = stream.events.length;
       await applyEventBatch(app.db.pool, app.catalog, [statEvent(user, 'enemy_kills', 5)], new Date());
-      const [progress] = await stream.waitFor((e) => e.event === 'goal.progress', { timeoutMs: 10_000 });
-      expect(progress?.json['goal']).toMatchObject({ progress: 5 });
+      const showsFive = (e: SseEvent) => {
+        if (e.event === 'goal.progress') return (e.json['goal'] as { progress?: number }).progress === 5;
+        if (e.event !== 'snapshot') return false;
+        const challenges = e.json['challenges'] as { goals: { goalId: string; progress: number }[] }[];
+        const goal = challenges.flatMap((c) => c.goals).find((g) => g.goalId === 'defeat-10-enemies');
+        return goal?.progress === 5;
+      };
+      await stream.waitFor(showsFive, { from, timeoutMs: 10_000 });
+      // And the reads work again: the next change is an event.
+      await applyEventBatch(app.db.pool, app.catalog, [statEvent(user, 'enemy_kills', 7)], new Date());
+      const [progress] = await stream.waitFor(
+        (e) => e.event === 'goal.progress' && (e.json['goal'] as { progress?: number }).progress === 7,
+        { timeoutMs: 10_000 },
+      );
+      expect(progress?.json['goalId']).toBe('defeat-10-enemies');
     } finally {
       stream.close();
     }
