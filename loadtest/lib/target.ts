@@ -96,12 +96,12 @@ export async function spawnService(options: SpawnOptions): Promise<Target> {
   };
 }
 
-/** Where the service's log is, and how many of its lines are errors (pino level 50 and above). */
+/** Where the service's log is, and how many of its lines are errors (level error or fatal). */
 function describeServiceLog(path: string): string {
   const lines = readFileSync(path, 'utf8')
     .split('\n')
     .filter((line) => line.length > 0);
-  const errors = lines.filter((line) => /"level":(5|6)0\b/.test(line)).length;
+  const errors = lines.filter((line) => /"level":"(error|fatal)"/.test(line)).length;
   return `service log: ${path} (${lines.length} lines, ${errors} at error level or above)`;
 }
 
