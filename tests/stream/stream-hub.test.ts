@@ -3,34 +3,16 @@
  * dropped, polling (behind a transaction pooler) still delivers outbox changes, a stop ends every
  * stream and refuses new ones, and changes arrive well within 100 ms of their commit.
  */
-import { afterAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import { statEvent } from '../helpers/pipeline-events.ts';
-import { openSse, type SseClient } from '../helpers/sse.ts';
-import { createTestApp, type TestApp } from '../helpers/test-app.ts';
-
-const apps: TestApp[] = [];
-afterAll(async () => {
-  for (const app of apps) await app.close();
-});
-
-async function serve(options: Parameters<typeof createTestApp>[0] = {}, idleTimeoutSeconds?: number) {
-  const app = await createTestApp(options);
-  apps.push(app);
-  const server = app.listen({ ...(idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds }) });
-  const open = async (user: string): Promise<SseClient> => {
-    const stream = await openSse(`${server.baseUrl}/v1/challenges/stream`, { 'x-mock-user-id': user });
-    await stream.waitFor((e) => e.event === 'snapshot');
-    return stream;
-  };
-  return { app, server, open };
-}
+import { serveStreams } from '../helpers/stream-app.ts';
 
 const stat = (userId: string, statCode: string, value: number) => statEvent(userId, statCode, value);
 
 describe('the change feed', () => {
   test('after the LISTEN connection drops, streams get a fresh snapshot and the outbox messages they missed', async () => {
-    const { app, open } = await serve();
+    const { app, open } = await serveStreams();
     const user = `hub-${crypto.randomUUID()}`;
     await app.request('POST', '/v1/challenges/initialize', { user });
     const stream = await open(user);
@@ -50,7 +32,7 @@ describe('the change feed', () => {
   }, 20_000);
 
   test('polling, as behind a transaction pooler, delivers outbox changes', async () => {
-    const { app, open } = await serve({ streamFeed: { mode: 'poll', intervalMs: 100 } });
+    const { app, open } = await serveStreams({ streamFeed: { mode: 'poll', intervalMs: 100 } });
     const user = `hub-${crypto.randomUUID()}`;
     const stream = await open(user);
     try {
@@ -73,7 +55,7 @@ describe('the change feed', () => {
 
 describe('timing', () => {
   test('an outbox change and a progress change each arrive within 100 ms of the commit', async () => {
-    const { app, open } = await serve();
+    const { app, open } = await serveStreams();
     const user = `hub-${crypto.randomUUID()}`;
     await app.request('POST', '/v1/challenges/initialize', { user });
     const stream = await open(user);
@@ -108,7 +90,7 @@ describe('timing', () => {
 
 describe('a quiet stream', () => {
   test("outlives the server's idle timeout when heartbeats are further apart", async () => {
-    const { app, open } = await serve({ streamHeartbeatMs: 60_000 }, 1);
+    const { app, open } = await serveStreams({ streamHeartbeatMs: 60_000 }, 1);
     const user = `hub-${crypto.randomUUID()}`;
     const stream = await open(user);
     try {
@@ -123,7 +105,7 @@ describe('a quiet stream', () => {
 
 describe('stopping', () => {
   test('ends every open stream, and later opens are 503', async () => {
-    const { app, server, open } = await serve();
+    const { app, server, open } = await serveStreams();
     const streams = await Promise.all([open('stop-a'), open('stop-b')]);
     await app.streams.stop();
     await Promise.all(streams.map((stream) => stream.ended));

@@ -4,30 +4,13 @@
  * change; limits refused before the stream starts; a client that leaves is forgotten; a stop ends
  * every stream; a new configuration reaches the rendering.
  */
-import { afterAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import { statEvent } from '../helpers/pipeline-events.ts';
-import { openSse, type SseClient, type SseEvent } from '../helpers/sse.ts';
-import { createTestApp, TEST_CONFIG_PATH, type TestApp, type TestAppOptions } from '../helpers/test-app.ts';
-
-const apps: TestApp[] = [];
-afterAll(async () => {
-  for (const app of apps) await app.close();
-});
-
-async function serve(options: TestAppOptions = {}) {
-  const app = await createTestApp(options);
-  apps.push(app);
-  const server = app.listen();
-  const url = `${server.baseUrl}/v1/challenges/stream`;
-  const open = async (user: string, query = ''): Promise<SseClient> => {
-    const stream = await openSse(`${url}${query}`, { 'x-mock-user-id': user });
-    await stream.waitFor((e) => e.event === 'snapshot');
-    return stream;
-  };
-  return { app, server, url, open };
-}
+import type { SseEvent } from '../helpers/sse.ts';
+import { serveStreams } from '../helpers/stream-app.ts';
+import { TEST_CONFIG_PATH } from '../helpers/test-app.ts';
 
 async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
@@ -39,7 +22,7 @@ async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<v
 
 describe('a stream served from the stream thread', () => {
   test('gets the snapshot, then outbox and progress changes in order, with resumable ids', async () => {
-    const { app, open } = await serve();
+    const { app, open } = await serveStreams();
     const user = `thread-${crypto.randomUUID()}`;
     await app.request('POST', '/v1/challenges/initialize', { user });
     const stream = await open(user);
@@ -77,7 +60,7 @@ describe('a stream served from the stream thread', () => {
   });
 
   test("after the thread's read connection is cut, the next change still arrives", async () => {
-    const { app, open } = await serve();
+    const { app, open } = await serveStreams();
     const user = `thread-cut-${crypto.randomUUID()}`;
     await app.request('POST', '/v1/challenges/initialize', { user });
     const stream = await open(user);
@@ -112,7 +95,7 @@ describe('a stream served from the stream thread', () => {
   }, 20_000);
 
   test('a client that leaves is forgotten by the thread', async () => {
-    const { app, open } = await serve();
+    const { app, open } = await serveStreams();
     const streams = await Promise.all([open('leave-a'), open('leave-b')]);
     expect(app.streams.openStreams()).toBe(2);
     streams[0]?.close();
@@ -122,7 +105,7 @@ describe('a stream served from the stream thread', () => {
   });
 
   test("the player's limit is answered 429 before a stream starts", async () => {
-    const { app, url, open } = await serve({ streamMaxPerPlayer: 1 });
+    const { app, url, open } = await serveStreams({ streamMaxPerPlayer: 1 });
     const first = await open('limited');
     try {
       const refused = await fetch(url, { headers: { 'x-mock-user-id': 'limited' } });
@@ -135,7 +118,7 @@ describe('a stream served from the stream thread', () => {
   });
 
   test('a new configuration renders from the next change on', async () => {
-    const { app, open } = await serve();
+    const { app, open } = await serveStreams();
     const user = `thread-config-${crypto.randomUUID()}`;
     await app.request('POST', '/v1/challenges/initialize', { user });
     const stream = await open(user);
@@ -156,7 +139,7 @@ describe('a stream served from the stream thread', () => {
   });
 
   test('stopping ends every open stream, and later opens are 503', async () => {
-    const { app, server, url, open } = await serve();
+    const { app, server, url, open } = await serveStreams();
     const streams = await Promise.all([open('stop-a'), open('stop-b')]);
     await app.streams.stop();
     await Promise.all(streams.map((stream) => stream.ended));

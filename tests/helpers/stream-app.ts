@@ -1,0 +1,26 @@
+/**
+ * A test app serving live streams over a real port, closed after the file's tests, with a way to
+ * open a player's stream and wait for its snapshot.
+ */
+import { afterAll } from 'bun:test';
+import { openSse, type SseClient } from './sse.ts';
+import { createTestApp, type TestApp, type TestAppOptions } from './test-app.ts';
+
+const apps: TestApp[] = [];
+afterAll(async () => {
+  for (const app of apps) await app.close();
+});
+
+export async function serveStreams(options: TestAppOptions = {}, idleTimeoutSeconds?: number) {
+  const app = await createTestApp(options);
+  apps.push(app);
+  const server = app.listen(idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds });
+  const url = `${server.baseUrl}/v1/challenges/stream`;
+  /** The player's stream (mock auth), once its snapshot arrived; `query` starts with `?`. */
+  const open = async (user: string, query = ''): Promise<SseClient> => {
+    const stream = await openSse(`${url}${query}`, { 'x-mock-user-id': user });
+    await stream.waitFor((e) => e.event === 'snapshot');
+    return stream;
+  };
+  return { app, server, url, open };
+}
