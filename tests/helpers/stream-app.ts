@@ -22,5 +22,11 @@ export async function serveStreams(options: TestAppOptions = {}, idleTimeoutSeco
     await stream.waitFor((e) => e.event === 'snapshot');
     return stream;
   };
-  return { app, server, url, open };
+  /** A new player (`<prefix>-<uuid>`), initialized, with its stream open after the snapshot. */
+  const openNewPlayer = async (prefix: string): Promise<{ user: string; stream: SseClient }> => {
+    const user = `${prefix}-${crypto.randomUUID()}`;
+    await app.request('POST', '/v1/challenges/initialize', { user });
+    return { user, stream: await open(user) };
+  };
+  return { app, server, url, open, openNewPlayer };
 }

@@ -12,10 +12,8 @@ const stat = (userId: string, statCode: string, value: number) => statEvent(user
 
 describe('the change feed', () => {
   test('after the LISTEN connection drops, streams get a fresh snapshot and the outbox messages they missed', async () => {
-    const { app, open } = await serveStreams();
-    const user = `hub-${crypto.randomUUID()}`;
-    await app.request('POST', '/v1/challenges/initialize', { user });
-    const stream = await open(user);
+    const { app, openNewPlayer } = await serveStreams();
+    const { user, stream } = await openNewPlayer('hub');
     try {
       const terminated = await app.db.pool<{ ok: boolean }[]>`
         select pg_terminate_backend(pid) as ok from pg_stat_activity
@@ -55,10 +53,8 @@ describe('the change feed', () => {
 
 describe('timing', () => {
   test('an outbox change and a progress change each arrive within 100 ms of the commit', async () => {
-    const { app, open } = await serveStreams();
-    const user = `hub-${crypto.randomUUID()}`;
-    await app.request('POST', '/v1/challenges/initialize', { user });
-    const stream = await open(user);
+    const { app, openNewPlayer } = await serveStreams();
+    const { user, stream } = await openNewPlayer('hub');
     try {
       const delays: Record<string, number[]> = { 'goal.progress': [], 'goal.completed': [] };
       for (let round = 1; round <= 5; round++) {

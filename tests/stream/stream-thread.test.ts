@@ -22,10 +22,8 @@ async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<v
 
 describe('a stream served from the stream thread', () => {
   test('gets the snapshot, then outbox and progress changes in order, with resumable ids', async () => {
-    const { app, open } = await serveStreams();
-    const user = `thread-${crypto.randomUUID()}`;
-    await app.request('POST', '/v1/challenges/initialize', { user });
-    const stream = await open(user);
+    const { app, open, openNewPlayer } = await serveStreams();
+    const { user, stream } = await openNewPlayer('thread');
     try {
       const [snapshot] = stream.events;
       const challenges = snapshot?.json['challenges'] as { goals: { goalId: string }[] }[];
@@ -60,10 +58,8 @@ describe('a stream served from the stream thread', () => {
   });
 
   test("after the thread's read connection is cut, the next change still arrives", async () => {
-    const { app, open } = await serveStreams();
-    const user = `thread-cut-${crypto.randomUUID()}`;
-    await app.request('POST', '/v1/challenges/initialize', { user });
-    const stream = await open(user);
+    const { app, openNewPlayer } = await serveStreams();
+    const { user, stream } = await openNewPlayer('thread-cut');
     try {
       // Every connection of the service but the LISTEN one: the thread's reads reconnect.
       const cut = await app.db.pool<{ ok: boolean }[]>`
@@ -118,10 +114,8 @@ describe('a stream served from the stream thread', () => {
   });
 
   test('a new configuration renders from the next change on', async () => {
-    const { app, open } = await serveStreams();
-    const user = `thread-config-${crypto.randomUUID()}`;
-    await app.request('POST', '/v1/challenges/initialize', { user });
-    const stream = await open(user);
+    const { app, openNewPlayer } = await serveStreams();
+    const { user, stream } = await openNewPlayer('thread-config');
     try {
       const document = JSON.parse(readFileSync(TEST_CONFIG_PATH, 'utf8')) as {
         challenges: { goals: { goalId: string; name: string }[] }[];
