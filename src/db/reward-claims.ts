@@ -55,23 +55,33 @@ export async function reserveClaim(
     rowId: string | null;
   },
 ): Promise<Reservation> {
+  // The reservation's commit need not wait for its WAL to reach disk. Lost in a database crash, it
+  // is made again from what is durable: the same idempotency key (the earning number comes from the
+  // ledger row it updates, or is 1 when there is none), so a backend asked twice sees one grant,
+  // as after any crash between grant and record. It is visible to other transactions at commit
+  // either way, which is what the lease needs. The record of the grant is a normal commit, and
+  // flushing it flushes this one too.
+  const asynchronousCommit = db`set local synchronous_commit = off`;
   const leaseToken = crypto.randomUUID();
   const leaseUntil = () => db`clock_timestamp() + ${input.leaseMs}::float8 * interval '1 millisecond'`;
-  const existing = await db<
-    {
-      status: 'pending' | 'granted';
-      live: boolean | null;
-      granted_at: Date | null;
-      idempotency_key: string;
-      reward: unknown;
-      row_id: string | null;
-      earning: number;
-    }[]
-  >`select status, lease_until > clock_timestamp() as live, granted_at, idempotency_key, reward,
+  const [, existing] = await Promise.all([
+    asynchronousCommit,
+    db<
+      {
+        status: 'pending' | 'granted';
+        live: boolean | null;
+        granted_at: Date | null;
+        idempotency_key: string;
+        reward: unknown;
+        row_id: string | null;
+        earning: number;
+      }[]
+    >`select status, lease_until > clock_timestamp() as live, granted_at, idempotency_key, reward,
       row_id, earning
     from reward_claims
     where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}
-    for update`;
+    for update`,
+  ]);
   const current = existing[0];
   if (current && current.row_id !== input.rowId) {
     // Reserved (and perhaps granted) on a progress row that has since been deleted: this is a new
