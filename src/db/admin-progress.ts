@@ -8,6 +8,7 @@
 import type { EventProgress } from '../domain/progress.ts';
 import type { ProgressRow } from '../domain/types.ts';
 import type { Db } from './client.ts';
+import { lockThenRead } from './progress-rows.ts';
 
 /** A progress row with the fields only operators look at. */
 export interface StoredProgress extends ProgressRow, EventProgress {
@@ -60,7 +61,7 @@ const toStored = (raw: RawStored): StoredProgress => ({
 /** All of a player's rows, of configured goals or not. */
 export async function readStoredProgress(db: Db, userId: string): Promise<StoredProgress[]> {
   const rows = await db<RawStored[]>`
-    select ${COLUMNS(db)} from user_goal_progress where user_id = ${userId} order by goal_id`;
+    select ${COLUMNS(db)} from user_goal_progress_current where user_id = ${userId} order by goal_id`;
   return rows.map(toStored);
 }
 
@@ -89,10 +90,11 @@ export async function lockStoredProgress(
         true, ${create.now}, ${create.expiresAt}, ${create.periodStart}::date, ${create.now}, ${create.now})
       on conflict (user_id, goal_id) do nothing`;
   }
-  const rows = await db<RawStored[]>`
-    select ${COLUMNS(db)} from user_goal_progress
-    where user_id = ${key.userId} and goal_id = ${key.goalId}
-    for update`;
+  const rows = await lockThenRead(
+    db`select 1 from user_goal_progress where user_id = ${key.userId} and goal_id = ${key.goalId} for update`,
+    db<RawStored[]>`select ${COLUMNS(db)} from user_goal_progress_current
+      where user_id = ${key.userId} and goal_id = ${key.goalId}`,
+  );
   const row = rows[0];
   return row ? toStored(row) : undefined;
 }
@@ -123,7 +125,7 @@ export async function writeAdminProgress(
       last_event_at = ${state.lastEventAt}, baseline_value = ${state.baselineValue},
       period_start = ${state.periodStart}::date, expires_at = coalesce(${input.expiresAt}, expires_at),
       row_id = case when ${input.newEarning} then gen_random_uuid() else row_id end,
-      updated_at = ${input.now}
+      stat_code = null, updated_at = ${input.now}
     where user_id = ${input.userId} and goal_id = ${input.goalId}`;
   if (result.count !== 1) throw new Error(`admin write found no row (${input.userId}, ${input.goalId})`);
 }

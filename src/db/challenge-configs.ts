@@ -34,10 +34,14 @@ const head = (row: HeadRow): StoredConfigHead => ({
 });
 
 /** Records a configuration as applied now; it is the newest, so the one in force. */
-export async function insertConfig(
-  db: Db,
-  config: { version: string; document: unknown; source: ConfigSource; appliedBy: string },
-): Promise<StoredConfigHead> {
+export interface NewConfig {
+  readonly version: string;
+  readonly document: unknown;
+  readonly source: ConfigSource;
+  readonly appliedBy: string;
+}
+
+export async function insertConfig(db: Db, config: NewConfig): Promise<StoredConfigHead> {
   // The document goes as text: postgres.js would encode a string parameter typed jsonb as a JSON string.
   const [row] = await db<HeadRow[]>`
     insert into challenge_configs (version, document, source, applied_by)
@@ -85,7 +89,7 @@ export async function goalRowCounts(
     select goal_id, count(*) as players,
       count(*) filter (where status = 'in_progress') as in_progress,
       count(*) filter (where status = 'completed') as completed
-    from user_goal_progress
+    from user_goal_progress_current
     where namespace = ${namespace} and goal_id = any(${goalIds as string[]}::text[])
     group by goal_id`;
   return new Map(

@@ -9,7 +9,7 @@ export interface ErasedRows {
 
 /**
  * Deletes everything stored for one player in one statement, so in one transaction: progress rows
- * and claims ledger rows of the namespace, the player's outbox messages (delivered or not: an
+ * and claims ledger rows of the namespace, the player's stat values, the player's outbox messages (delivered or not: an
  * erased player is not announced afterwards), and the processed event ids recorded with the player
  * (ids from before the `user_id` column carry no user and age out with their retention instead).
  * Idempotent: erasing an erased player deletes nothing.
@@ -24,6 +24,8 @@ export async function erasePlayerRows(db: Db, userId: string, namespace: string)
       delete from processed_events where user_id = ${userId} returning 1
     ), messages as (
       delete from outbox_messages where user_id = ${userId} and namespace = ${namespace}
+    ), stats as (
+      delete from user_stat_values where user_id = ${userId}
     )
     select (select count(*) from progress) as progress, (select count(*) from claims) as claims,
       (select count(*) from events) as events`;

@@ -4,6 +4,7 @@
  * UNNEST update guarded on the row versions read. Rows are never created here (lazy materialisation).
  */
 import type { EventProgress } from '../domain/progress.ts';
+import type { StatMark } from '../domain/stat-values.ts';
 import type { Db } from './client.ts';
 
 /**
@@ -40,9 +41,17 @@ export interface VersionedProgress extends EventProgress {
   readonly version: string;
 }
 
-/** A row as the flush read it: `isActive` false only when every row was asked for. */
-export interface ReadProgress extends VersionedProgress {
-  readonly isActive: boolean;
+/** A row as the flush read it, as stored: `isActive` false only when every row was asked for. */
+export interface ReadProgress extends VersionedProgress, StatMark {}
+
+/** A row's new state, to be written over the version read. */
+export interface ProgressWrite extends VersionedProgress {
+  readonly expiresAt: Date | null;
+  /**
+   * The stat the row follows from now on (domain/stat-values.ts), null for a row that stores its
+   * own progress; a row that follows gets the stat's current `seq` as the one it includes.
+   */
+  readonly statCode: string | null;
 }
 
 /**
@@ -109,6 +118,8 @@ export async function readChangeableRows(
       baseline_value: number | null;
       period_start: string | null;
       is_active: boolean;
+      stat_code: string | null;
+      stat_seen: string;
       version: string;
     }[]
   >`
@@ -117,7 +128,8 @@ export async function readChangeableRows(
     cross join lateral (
       select p.user_id, p.goal_id, p.progress, p.status, p.completed_at, p.claimed_at,
         p.progress_day::text as progress_day, p.last_event_at, p.baseline_value,
-        p.period_start::text as period_start, p.is_active, p.xmin::text as version
+        p.period_start::text as period_start, p.is_active, p.stat_code, p.stat_seen::text as stat_seen,
+        p.xmin::text as version
       from user_goal_progress p
       where p.user_id = any((${userIds}::text[])[g.user_from:g.user_to])
         and p.goal_id = any((${goalIds}::text[])[g.goal_from:g.goal_to])
@@ -141,20 +153,19 @@ export async function readChangeableRows(
     baselineValue: row.baseline_value,
     periodStart: row.period_start,
     isActive: row.is_active,
+    statCode: row.stat_code,
+    statSeen: BigInt(row.stat_seen),
     version: row.version,
   }));
 }
 
 /**
  * Writes changed rows in one statement, in key order, each only if it is still active and at the
- * version it was read at. Returns how many were written: fewer than given means another writer
+ * version it was read at. Stats this flush writes must be written before (sent first): a row that
+ * follows one takes the stat's new `seq`. Returns how many were written: fewer than given means another writer
  * changed some of the rows since they were read (never the case for rows read with `lock`).
  */
-export async function writeProgressBatch(
-  db: Db,
-  rows: ReadonlyArray<VersionedProgress & { readonly expiresAt: Date | null }>,
-  now: Date,
-): Promise<number> {
+export async function writeProgressBatch(db: Db, rows: readonly ProgressWrite[], now: Date): Promise<number> {
   if (rows.length === 0) return 0;
   const sorted = [...rows].sort((a, b) =>
     a.userId === b.userId ? (a.goalId < b.goalId ? -1 : 1) : a.userId < b.userId ? -1 : 1,
@@ -170,6 +181,10 @@ export async function writeProgressBatch(
       baseline_value = u.baseline_value,
       period_start = u.period_start,
       expires_at = coalesce(u.expires_at, t.expires_at),
+      stat_code = u.stat_code,
+      stat_seen = case when u.stat_code is null then 0 else coalesce(
+        (select s.seq from user_stat_values s where s.user_id = t.user_id and s.stat_code = u.stat_code), 0)
+        end,
       updated_at = ${now}
     from unnest(
       ${sorted.map((r) => r.userId)}::text[],
@@ -183,9 +198,10 @@ export async function writeProgressBatch(
       ${db.array(sorted.map((r) => r.baselineValue))}::int[],
       ${db.array(sorted.map((r) => r.periodStart))}::date[],
       ${db.array(sorted.map((r) => r.expiresAt?.toISOString() ?? null))}::timestamptz[],
+      ${db.array(sorted.map((r) => r.statCode))}::text[],
       ${sorted.map((r) => r.version)}::text[]
     ) as u(user_id, goal_id, progress, status, completed_at, claimed_at, progress_day, last_event_at,
-      baseline_value, period_start, expires_at, version)
+      baseline_value, period_start, expires_at, stat_code, version)
     where t.user_id = u.user_id and t.goal_id = u.goal_id and t.is_active and t.xmin = u.version::xid`;
   return result.count;
 }

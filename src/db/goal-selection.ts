@@ -11,7 +11,7 @@
  */
 import type { ProgressRow } from '../domain/types.ts';
 import type { Db } from './client.ts';
-import { type RawRow, ROW_COLUMNS, toRow } from './progress-rows.ts';
+import { lockThenRead, type RawRow, ROW_COLUMNS, toRow } from './progress-rows.ts';
 
 /** Waits until no other selection of this player in this challenge is running; held until commit. */
 export async function lockSelection(db: Db, userId: string, challengeId: string): Promise<void> {
@@ -25,11 +25,14 @@ export async function lockProgressRows(
   userId: string,
   goalIds: readonly string[],
 ): Promise<ProgressRow[]> {
-  const rows = await db<RawRow[]>`
-    select ${ROW_COLUMNS(db)} from user_goal_progress
-    where user_id = ${userId} and goal_id = any(${goalIds as string[]}::text[])
-    order by goal_id
-    for update`;
+  const rows = await lockThenRead(
+    db`select 1 from user_goal_progress
+      where user_id = ${userId} and goal_id = any(${goalIds as string[]}::text[])
+      order by goal_id
+      for update`,
+    db<RawRow[]>`select ${ROW_COLUMNS(db)} from user_goal_progress_current
+      where user_id = ${userId} and goal_id = any(${goalIds as string[]}::text[])`,
+  );
   return rows.map(toRow);
 }
 
@@ -41,7 +44,7 @@ export async function getProgressRows(
 ): Promise<ProgressRow[]> {
   if (goalIds.length === 0) return [];
   const rows = await db<RawRow[]>`
-    select ${ROW_COLUMNS(db)} from user_goal_progress
+    select ${ROW_COLUMNS(db)} from user_goal_progress_current
     where user_id = ${userId} and goal_id = any(${goalIds as string[]}::text[])`;
   return rows.map(toRow);
 }

@@ -1,4 +1,8 @@
-/** Reads and assignment writes on `user_goal_progress`. Event-driven progress writes live in the flush. */
+/**
+ * Reads and assignment writes on `user_goal_progress`. Event-driven progress writes live in the
+ * flush. Reads go through `user_goal_progress_current`, the rows as players see them: a goal that
+ * follows its stat shows the stat's latest value (sql/0014_stat_values.sql).
+ */
 import type { ProgressRow, ProgressState } from '../domain/types.ts';
 import type { Db } from './client.ts';
 
@@ -49,21 +53,21 @@ export const ROW_COLUMNS = (db: Db) => db`${STATE_COLUMNS(db)}, assigned_at`;
 /** All of a player's rows (active and inactive) with assignment times: one primary-key range read. */
 export async function getUserProgress(db: Db, userId: string): Promise<ProgressRow[]> {
   const rows = await db<RawRow[]>`
-    select ${ROW_COLUMNS(db)} from user_goal_progress where user_id = ${userId}`;
+    select ${ROW_COLUMNS(db)} from user_goal_progress_current where user_id = ${userId}`;
   return rows.map(toRow);
 }
 
 /** All of a player's progress (active and inactive): one primary-key range read. */
 export async function getProgressStates(db: Db, userId: string): Promise<ProgressState[]> {
   const rows = await db<RawState[]>`
-    select ${STATE_COLUMNS(db)} from user_goal_progress where user_id = ${userId}`;
+    select ${STATE_COLUMNS(db)} from user_goal_progress_current where user_id = ${userId}`;
   return rows.map(toState);
 }
 
 /** A player's progress on active goals only, served by the partial index on active rows. */
 export async function getActiveProgressStates(db: Db, userId: string): Promise<ProgressState[]> {
   const rows = await db<RawState[]>`
-    select ${STATE_COLUMNS(db)} from user_goal_progress where user_id = ${userId} and is_active`;
+    select ${STATE_COLUMNS(db)} from user_goal_progress_current where user_id = ${userId} and is_active`;
   return rows.map(toState);
 }
 
@@ -76,10 +80,12 @@ export async function lockProgressState(
   userId: string,
   goalId: string,
 ): Promise<(ProgressState & { readonly rowId: string | null }) | undefined> {
-  const rows = await db<(RawState & { row_id: string | null })[]>`
-    select ${STATE_COLUMNS(db)}, row_id from user_goal_progress
-    where user_id = ${userId} and goal_id = ${goalId}
-    for update`;
+  const rows = await lockThenRead(
+    db`select 1 from user_goal_progress where user_id = ${userId} and goal_id = ${goalId} for update`,
+    db<(RawState & { row_id: string | null })[]>`
+      select ${STATE_COLUMNS(db)}, row_id from user_goal_progress_current
+      where user_id = ${userId} and goal_id = ${goalId}`,
+  );
   const row = rows[0];
   return row ? { ...toState(row), rowId: row.row_id } : undefined;
 }
@@ -190,6 +196,16 @@ export async function markClaimed(
   return rows.length === 1;
 }
 
+/**
+ * Locks rows, then reads them as players see them. The view joins the stats, which are not to be
+ * locked (and an outer join's other side cannot be), so the lock is its own statement; the read,
+ * sent right behind it, starts after the lock is held and sees the newest committed state.
+ */
+export async function lockThenRead<T>(lock: PromiseLike<unknown>, read: PromiseLike<T>): Promise<T> {
+  const [, rows] = await Promise.all([lock, read]);
+  return rows;
+}
+
 /** Writes a progress row's event-driven state; for tests and tools that set up progress directly. */
 export async function writeProgressState(
   db: Db,
@@ -208,6 +224,6 @@ export async function writeProgressState(
     update user_goal_progress set
       progress = ${input.progress}, status = ${input.status}, completed_at = ${input.completedAt},
       claimed_at = ${input.claimedAt ?? null}, progress_day = ${input.progressDay ?? null}::date,
-      updated_at = ${input.now}
+      stat_code = null, updated_at = ${input.now}
     where user_id = ${input.userId} and goal_id = ${input.goalId}`;
 }

@@ -12,10 +12,15 @@ export interface VersionedRow extends ProgressRow {
   readonly version: string;
 }
 
-/** All of a player's rows with their versions: the same primary-key range read as `getUserProgress`. */
+/**
+ * All of a player's rows as they show (`getUserProgress`), with their stored versions: the view
+ * has no row versions, so the table's primary-key range is read beside it.
+ */
 export async function getVersionedUserProgress(db: Db, userId: string): Promise<VersionedRow[]> {
   const rows = await db<(RawRow & { version: string })[]>`
-    select ${ROW_COLUMNS(db)}, xmin::text as version from user_goal_progress where user_id = ${userId}`;
+    select c.*, p.xmin::text as version
+    from (select user_id, ${ROW_COLUMNS(db)} from user_goal_progress_current where user_id = ${userId}) as c
+    join user_goal_progress p on p.user_id = c.user_id and p.goal_id = c.goal_id`;
   return rows.map((raw) => ({ ...toRow(raw), version: raw.version }));
 }
 
@@ -56,6 +61,7 @@ export async function writeRolledOverRows(
       claimed_at = u.claimed_at,
       period_start = u.period_start,
       expires_at = u.expires_at,
+      stat_code = null, -- rotating goals never follow a stat (domain/stat-values.ts)
       updated_at = ${now}
     from unnest(
       ${sorted.map((r) => r.goalId)}::text[],

@@ -51,7 +51,7 @@ export async function readPlayersProgress(
   const byUser = new Map<string, ProgressState[]>(userIds.map((userId) => [userId, []]));
   if (userIds.length === 0) return byUser;
   const rows = await db<(RawState & { user_id: string })[]>`
-    select user_id, ${STATE_COLUMNS(db)} from user_goal_progress
+    select user_id, ${STATE_COLUMNS(db)} from user_goal_progress_current
     where user_id = any(${userIds as string[]}::text[])`;
   for (const row of rows) byUser.get(row.user_id)?.push(toState(row));
   return byUser;
@@ -76,7 +76,7 @@ export async function readPlayersGoals(
   const rows = await db<(RawState & { user_id: string })[]>`
     select k.user_id, p.* from unnest(${userIds}::text[], ${goalIds}::text[]) as k(user_id, goal_id)
     cross join lateral (
-      select ${STATE_COLUMNS(db)} from user_goal_progress
+      select ${STATE_COLUMNS(db)} from user_goal_progress_current
       where user_id = k.user_id and goal_id = k.goal_id
       offset 0
     ) as p`;
@@ -154,6 +154,9 @@ export interface NoticedRow extends ProgressState {
  * change has no outbox message, and the rows of `prerequisiteGoalIds` (what `locked` depends on),
  * in input order. A row with a message is left out: its change is streamed as the message.
  *
+ * A row that follows its stat was "written" when its stat was (the view's `updated_at`); its own
+ * row version is older, written at another instant, and its message (if any) is not this change's.
+ *
  * A write recorded in the outbox wrote its message in the same transaction, so the message is found
  * by the row version's transaction id: `xmin` holds its low 32 bits, and the full id is the latest
  * one with those bits up to the snapshot's `xmax`. Asked per row in a LATERAL `LIMIT 1`, that is
@@ -173,12 +176,13 @@ export async function readNoticedProgress(
     cross join lateral (
       select ${STATE_COLUMNS(db)},
         g.updated_at = n.at and recorded.found is null as noticed
-      from user_goal_progress g
+      from user_goal_progress_current g
       left join lateral (
-        select true as found from outbox_messages m
+        select true as found from user_goal_progress r, outbox_messages m
         where g.status in ('completed', 'not_started') and g.updated_at = n.at
+          and r.user_id = g.user_id and r.goal_id = g.goal_id and r.updated_at = n.at
           and m.user_id = n.user_id
-          and m.tx = (s.xmax - (((s.xmax & 4294967295) - g.xmin::text::bigint + 4294967296) % 4294967296))
+          and m.tx = (s.xmax - (((s.xmax & 4294967295) - r.xmin::text::bigint + 4294967296) % 4294967296))
             ::text::xid8
           and m.goal_id = g.goal_id
         limit 1

@@ -4,7 +4,7 @@
  */
 import { ConfigError, parseChallengeConfig } from '../config/challenge-config.ts';
 import { configHistory, goalRowCounts, type StoredConfigHead } from '../db/challenge-configs.ts';
-import type { Db } from '../db/client.ts';
+import type { Pool } from '../db/client.ts';
 import { type ConfigDiff, configVersion, diffConfigs } from '../domain/config-diff.ts';
 import { AppError } from '../domain/errors.ts';
 import { formatTimestamp } from '../domain/time.ts';
@@ -58,7 +58,7 @@ export interface ConfigAdmin {
   apply(document: unknown, adminUserId: string): Promise<ConfigHeadJson & { readonly diff: ConfigDiff }>;
 }
 
-export function createConfigAdmin(deps: { db: Db; live: LiveCatalog; namespace: string }): ConfigAdmin {
+export function createConfigAdmin(deps: { db: Pool; live: LiveCatalog; namespace: string }): ConfigAdmin {
   const { db, live } = deps;
   return {
     async get() {

@@ -14,10 +14,14 @@ import {
   insertConfig,
   latestConfigHead,
   loadConfig,
+  type NewConfig,
   type StoredConfig,
+  type StoredConfigHead,
 } from '../db/challenge-configs.ts';
-import type { Db } from '../db/client.ts';
+import type { Db, Pool } from '../db/client.ts';
+import { releaseUnfollowedRows } from '../db/stat-values.ts';
 import { configVersion } from '../domain/config-diff.ts';
+import { followedStats } from '../domain/stat-values.ts';
 import type { Challenge } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
 import type { ConfigInForce, LiveCatalog } from './live-catalog.ts';
@@ -39,11 +43,15 @@ export function readConfigFile(path: string, options: ConfigOptions = {}): Confi
 }
 
 /** The configuration to start with: the file's, or the newest applied (see above). */
-export async function resolveStartupConfig(db: Db, file: ConfigFile, logger: Logger): Promise<ConfigInForce> {
+export async function resolveStartupConfig(
+  db: Pool,
+  file: ConfigFile,
+  logger: Logger,
+): Promise<ConfigInForce> {
   const { path, document, challenges } = file;
   const version = configVersion(challenges);
   if (!(await fileVersionApplied(db, version))) {
-    const head = await insertConfig(db, { version, document, source: 'file', appliedBy: path });
+    const head = await recordConfig(db, challenges, { version, document, source: 'file', appliedBy: path });
     logger.info({ version, path }, 'challenge configuration applied from the file');
     return { ...head, document, challenges };
   }
@@ -66,13 +74,13 @@ export async function resolveStartupConfig(db: Db, file: ConfigFile, logger: Log
 
 /** Validates `document` and records it as the newest configuration, then puts it in force here. */
 export async function applyConfigDocument(
-  db: Db,
+  db: Pool,
   live: LiveCatalog,
   config: { document: unknown; source: ConfigSource; appliedBy: string; sourceName: string },
   options: ConfigOptions = {},
 ): Promise<ConfigInForce> {
   const challenges = parseChallengeConfig(config.document, config.sourceName, options);
-  const head = await insertConfig(db, {
+  const head = await recordConfig(db, challenges, {
     version: configVersion(challenges),
     document: config.document,
     source: config.source,
@@ -84,11 +92,27 @@ export async function applyConfigDocument(
 }
 
 /**
+ * Records a configuration as the newest, and in the same transaction stops rows from following a
+ * stat their goal no longer follows under it (db/stat-values.ts).
+ */
+function recordConfig(
+  db: Pool,
+  challenges: readonly Challenge[],
+  config: NewConfig,
+): Promise<StoredConfigHead> {
+  return db.begin(async (tx) => {
+    const head = await insertConfig(tx, config);
+    await releaseUnfollowedRows(tx, followedStats(challenges));
+    return head;
+  });
+}
+
+/**
  * Applies the file as it is now (SIGHUP). Nothing is recorded when its rules are the ones in force.
  * @throws ConfigError when the file is not a valid configuration; the one in force stays.
  */
 export async function reloadConfigFile(
-  db: Db,
+  db: Pool,
   live: LiveCatalog,
   path: string,
   options: ConfigOptions = {},

@@ -19,12 +19,19 @@ import { type AuditRow, appliedEventIds, writeAuditRows } from '../db/event-audi
 import {
   claimEventIds,
   type ProgressKeyGroup,
+  type ProgressWrite,
   type ReadProgress,
   readChangeableRows,
-  type VersionedProgress,
   writeProgressBatch,
 } from '../db/event-progress.ts';
 import { notifyProgress } from '../db/progress-notices.ts';
+import {
+  readStatValues,
+  type StatKey,
+  type StatWrite,
+  statKeyOf,
+  writeStatValues,
+} from '../db/stat-values.ts';
 import type { EventEntry, EventUnchangedReason, GoalEffect } from '../domain/audit.ts';
 import type { Catalog } from '../domain/catalog.ts';
 import {
@@ -36,6 +43,7 @@ import {
 } from '../domain/progress.ts';
 import { progressNoticePayloads } from '../domain/progress-notice.ts';
 import { nextPeriodStart } from '../domain/rotation.ts';
+import { applyStatEvent, followsStat, type StatValue, shownState, withStat } from '../domain/stat-values.ts';
 import type { EventSource, Goal, RotationSchedule } from '../domain/types.ts';
 import type { PipelineEvent } from './pipeline-event.ts';
 
@@ -70,10 +78,11 @@ export function goalsMatching(catalog: Catalog, event: PipelineEvent): readonly 
 }
 
 /** Which goals an event advances: all login goals, or the statistic goals of one stat code. */
+const statisticKey = (statCode: string): string => `statistic:${statCode}`;
 const eventKey = (event: PipelineEvent): string =>
-  event.kind === 'login' ? 'login' : `statistic:${event.statCode}`;
+  event.kind === 'login' ? 'login' : statisticKey(event.statCode);
 const goalKey = (goal: Goal): string =>
-  goal.eventSource === 'login' ? 'login' : `statistic:${goal.requirement.statCode}`;
+  goal.eventSource === 'login' ? 'login' : statisticKey(goal.requirement.statCode);
 const rowKey = (userId: string, goalId: string): string => `${userId}\u0000${goalId}`;
 
 /** A guarded write found a row (or an event id) taken since it was read; rolls the transaction back. */
@@ -128,14 +137,17 @@ async function applyInTransaction(
   const { groups, reopeningGoalIds } = keyGroups(catalog, events);
   const claimFirst = !audit || lock;
   const readOptions = { lock, everyRow: audit };
-  const [fresh, rows] = claimFirst
-    ? await Promise.all([
-        claimEventIds(tx, ids, now, userOf),
-        readChangeableRows(tx, groups, reopeningGoalIds, readOptions),
-      ])
+  // Sent after the rows, so flushers that lock take rows, then stats, in one order.
+  const readRowsAndStats = () =>
+    Promise.all([
+      readChangeableRows(tx, groups, reopeningGoalIds, readOptions),
+      readStatValues(tx, statKeysOf(catalog, events), { lock }),
+    ]);
+  const [fresh, [rows, stats]] = claimFirst
+    ? await Promise.all([claimEventIds(tx, ids, now, userOf), readRowsAndStats()])
     : await Promise.all([
         appliedEventIds(tx, ids).then((applied) => new Set(ids.filter((id) => !applied.has(id)))),
-        readChangeableRows(tx, groups, reopeningGoalIds, readOptions),
+        readRowsAndStats(),
       ]);
   // user → event key → the user's fresh events of that key, in arrival order
   const work = new Map<string, Map<string, PipelineEvent[]>>();
@@ -185,43 +197,124 @@ async function applyInTransaction(
     if (list) list.push(event);
     else byKey.set(key, [event]);
   }
-  const changed: Array<VersionedProgress & { readonly expiresAt: Date | null }> = [];
+  const statChanges = new StatChanges(stats, work);
+  const changed: ProgressWrite[] = [];
+  const changedUsers = new Set<string>();
   for (const row of rows) {
     const goal = catalog.goalById.get(row.goalId);
     const rowEvents = goal && work.get(row.userId)?.get(goalKey(goal));
     if (!goal || !rowEvents || !row.isActive) continue;
-    let state: EventProgress = row;
+    const stat = followsStat(goal) ? statChanges.of(row.userId, goal.requirement.statCode) : undefined;
+    const shown: EventProgress =
+      row.statCode !== null && row.statCode === stat?.key.statCode ? shownState(row, stat.read) : row;
+    let state = shown;
     for (const event of rowEvents) {
       const next = evaluateGoalEvent(goal, state, toGoalEvent(event), new Date(event.occurredAt));
       entries.get(event)?.goals.push(goalEffect(goal.goalId, state, next));
       if (typeof next !== 'string') state = next;
     }
-    if (!isSameProgress(state, row)) {
-      changed.push({
-        ...state,
-        userId: row.userId,
-        goalId: row.goalId,
-        version: row.version,
-        // The original's column, kept current for operators: when the row's rotation period ends.
-        expiresAt:
-          goal.rotation && state.periodStart ? periodEnd(goal.rotation.schedule, state.periodStart) : null,
-      });
+    if (isSameProgress(state, shown)) continue;
+    changedUsers.add(row.userId);
+    if (stat?.next) {
+      stat.write = true;
+      // A row already following its stat shows the new value without a write of its own, unless
+      // something the stat does not carry changed (it completed).
+      if (row.statCode === stat.key.statCode && isSameProgress(state, withStat(row, stat.next))) continue;
     }
+    changed.push({
+      ...state,
+      userId: row.userId,
+      goalId: row.goalId,
+      version: row.version,
+      // The original's column, kept current for operators: when the row's rotation period ends.
+      expiresAt:
+        goal.rotation && state.periodStart ? periodEnd(goal.rotation.schedule, state.periodStart) : null,
+      statCode: stat ? stat.key.statCode : null,
+    });
   }
+  const statWrites = statChanges.writes();
   if (audit) explainUnread(catalog, rows, entries, { listUnassigned: configId === undefined });
   const keyedRows = auditRows.filter((row) => row.keyedByEventId).length;
   // The notice names the players whose rows this flush changed, for live streams of any replica
   // (src/stream/); it goes out at commit, with the rows' `updated_at` set to `now`.
-  const [rowsWritten, keyedWritten] = await Promise.all([
+  const [statsWritten, rowsWritten, keyedWritten] = await Promise.all([
+    writeStatValues(tx, statWrites, now),
     writeProgressBatch(tx, changed, now),
     audit ? writeAuditRows(tx, auditRows, now, { claimed: claimFirst, catalog }) : Promise.resolve(0),
-    notifyProgress(tx, progressNoticePayloads(now, new Set(changed.map((row) => row.userId)))),
+    notifyProgress(tx, progressNoticePayloads(now, changedUsers)),
   ]);
-  if (rowsWritten !== changed.length || keyedWritten !== (audit ? keyedRows : 0)) {
-    if (!lock) throw new WriteConflict('a progress row or an event id was taken while the batch was applied');
-    throw new Error(`wrote ${rowsWritten} of ${changed.length} locked progress rows`);
+  if (
+    statsWritten !== statWrites.length ||
+    rowsWritten !== changed.length ||
+    keyedWritten !== (audit ? keyedRows : 0)
+  ) {
+    if (!lock)
+      throw new WriteConflict('a progress row, a stat or an event id was taken while the batch was applied');
+    throw new Error(
+      `wrote ${rowsWritten} of ${changed.length} locked progress rows and ${statsWritten} of ${statWrites.length} stats`,
+    );
   }
-  return { appliedByKind, duplicatesByKind, skippedByKind, rowsWritten };
+  return { appliedByKind, duplicatesByKind, skippedByKind, rowsWritten: rowsWritten + statsWritten };
+}
+
+/** One player's stat in this batch: as read, after the batch's events, and whether to write it. */
+interface StatChange {
+  readonly key: StatKey;
+  readonly read: StatValue | undefined;
+  /** Undefined when the batch's events leave the value as it was. */
+  readonly next: Pick<StatValue, 'value' | 'lastEventAt'> | undefined;
+  /** A goal row that follows (or starts to follow) the stat changed with it. */
+  write: boolean;
+}
+
+/** The batch's stats, each folded from its events the first time a goal row asks for it. */
+class StatChanges {
+  private readonly changes = new Map<string, StatChange>();
+
+  constructor(
+    private readonly stats: ReadonlyMap<string, StatValue>,
+    private readonly work: ReadonlyMap<string, ReadonlyMap<string, readonly PipelineEvent[]>>,
+  ) {}
+
+  of(userId: string, statCode: string): StatChange {
+    const key = { userId, statCode };
+    const id = statKeyOf(key);
+    const known = this.changes.get(id);
+    if (known) return known;
+    const read = this.stats.get(id);
+    let value: Pick<StatValue, 'value' | 'lastEventAt'> | undefined = read;
+    let next: Pick<StatValue, 'value' | 'lastEventAt'> | undefined;
+    for (const event of this.work.get(userId)?.get(statisticKey(statCode)) ?? []) {
+      if (event.kind !== 'statistic') continue;
+      const after = applyStatEvent(value, event.value, new Date(event.occurredAt));
+      if (after) value = next = after;
+    }
+    const change: StatChange = { key, read, next, write: false };
+    this.changes.set(id, change);
+    return change;
+  }
+
+  writes(): StatWrite[] {
+    const writes: StatWrite[] = [];
+    for (const change of this.changes.values()) {
+      if (!change.write || !change.next) continue;
+      writes.push({ ...change.key, ...change.next, readSeq: change.read?.seq });
+    }
+    return writes;
+  }
+}
+
+/** The stats the batch's statistic events may change: those some goal follows. */
+function statKeysOf(catalog: Catalog, events: readonly PipelineEvent[]): StatKey[] {
+  const keys = new Map<string, StatKey>();
+  for (const event of events) {
+    if (event.kind !== 'statistic' || event.foreignNamespace !== undefined) continue;
+    const key = { userId: event.userId, statCode: event.statCode };
+    const id = statKeyOf(key);
+    if (keys.has(id) || !goalsMatching(catalog, event).some(followsStat)) continue;
+    keys.set(id, key);
+  }
+  return [...keys.values()];
 }
 
 /** An audit entry being filled in while the batch folds; `keyed`: stored under the event's own id. */

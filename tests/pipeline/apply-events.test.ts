@@ -160,6 +160,7 @@ describe('applyEventBatch', () => {
     const users = Array.from({ length: 200 }, (_, i) => `bulk-${i}-${crypto.randomUUID()}`);
     for (const id of users) await insertAssignments(db.pool, id, 'ns', catalog.defaultGoals, NOW);
     const result = await apply(users.flatMap((id) => [stat('enemy_kills', 5, '', id), login('', id)]));
-    expect(result).toMatchObject({ appliedByKind: { login: 200, statistic: 200 }, rowsWritten: 400 });
+    // Per user: the login goal's row, the kill goal's row and the kill stat it follows from now on.
+    expect(result).toMatchObject({ appliedByKind: { login: 200, statistic: 200 }, rowsWritten: 600 });
   });
 });
