@@ -1,14 +1,17 @@
--- A statistic event rewrote the row of every goal of its stat code that the player holds: ~17 rows
--- per event on the original's workload, where an `absolute` goal keeps following its stat until it
--- is claimed. Those goals (`absolute`, statistic, absolute progress, not rotating) now take their
--- progress from one row per player and stat code, written once per event; the goal's own row is
--- written when something else about it changes (it completes, is claimed, deactivated, …).
+-- An event rewrote the row of every goal it advances that the player holds: ~17 rows per event on
+-- the original's workload, where an `absolute` goal keeps following its stat (or counting logins)
+-- until it is claimed. Those goals (`absolute`, absolute progress, not rotating) now take their
+-- progress from one row per player and stat, written once per event; the goal's own row is
+-- written when something else about it changes (it completes, is claimed, deactivated, …). A
+-- player's logins are counted under the empty stat code, which no statistic goal can have.
 --
 -- A goal row follows the stat once the event flush has marked it (`stat_code`); `stat_seen` is the
--- stat's `seq` the row's stored state already includes. While the row is active and not claimed,
--- a stat newer than that is what the row shows: `user_goal_progress_current` is the table as
--- players see it, and what operators' SQL should read. Rows never marked (every other kind of
--- goal, and rows not written by an event since this migration) show what they store.
+-- stat's `seq` the row's stored state already includes, and `stat_base` how far the stat's value
+-- is ahead of the goal's progress (0 for a statistic; for logins, those before the goal counted
+-- them). While the row is active and not claimed, a stat newer than `stat_seen` is what the row
+-- shows: `user_goal_progress_current` is the table as players see it, and what operators' SQL
+-- should read. Rows never marked (every other kind of goal, and rows not written by an event since
+-- this migration) show what they store.
 CREATE SEQUENCE user_stat_seq AS bigint;
 
 CREATE TABLE user_stat_values (
@@ -26,6 +29,7 @@ CREATE TABLE user_stat_values (
 
 ALTER TABLE user_goal_progress ADD COLUMN stat_code text;
 ALTER TABLE user_goal_progress ADD COLUMN stat_seen bigint NOT NULL DEFAULT 0;
+ALTER TABLE user_goal_progress ADD COLUMN stat_base integer NOT NULL DEFAULT 0;
 
 -- Whether a marked row shows its stat rather than what it stores. One definition for the view and
 -- the trigger below; the event flush applies the same rule (src/domain/stat-values.ts).
@@ -35,16 +39,16 @@ CREATE FUNCTION follows_stat(is_active boolean, status text, stat_seen bigint, s
 $$;
 
 -- The status a row following its stat shows: completion is sticky (and only ever written by the
--- flush, with its outbox message); below the target, the value says whether it has started.
-CREATE FUNCTION status_from_stat(status text, value integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN status = 'completed' THEN 'completed' WHEN value > 0 THEN 'in_progress'
+-- flush, with its outbox message); below the target, the progress says whether it has started.
+CREATE FUNCTION status_from_stat(status text, progress integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN status = 'completed' THEN 'completed' WHEN progress > 0 THEN 'in_progress'
     ELSE 'not_started' END
 $$;
 
 CREATE VIEW user_goal_progress_current AS
 SELECT p.user_id, p.goal_id, p.challenge_id, p.namespace,
-  CASE WHEN f.follows THEN s.value ELSE p.progress END AS progress,
-  CASE WHEN f.follows THEN status_from_stat(p.status, s.value) ELSE p.status END AS status,
+  CASE WHEN f.follows THEN s.value - p.stat_base ELSE p.progress END AS progress,
+  CASE WHEN f.follows THEN status_from_stat(p.status, s.value - p.stat_base) ELSE p.status END AS status,
   p.is_active, p.assigned_at, p.expires_at, p.completed_at, p.claimed_at, p.progress_day,
   p.created_at,
   CASE WHEN f.follows THEN greatest(p.updated_at, s.changed_at) ELSE p.updated_at END AS updated_at,
@@ -71,10 +75,10 @@ BEGIN
   END IF;
   IF follows_stat(OLD.is_active, OLD.status, OLD.stat_seen, stat.seq) THEN
     IF NEW.progress = OLD.progress THEN
-      NEW.progress := stat.value;
+      NEW.progress := stat.value - OLD.stat_base;
     END IF;
     IF NEW.status = OLD.status THEN
-      NEW.status := status_from_stat(OLD.status, stat.value);
+      NEW.status := status_from_stat(OLD.status, stat.value - OLD.stat_base);
     END IF;
     IF NEW.last_event_at IS NOT DISTINCT FROM OLD.last_event_at THEN
       NEW.last_event_at := stat.last_event_at;

@@ -52,6 +52,8 @@ export interface ProgressWrite extends VersionedProgress {
    * own progress; a row that follows gets the stat's current `seq` as the one it includes.
    */
   readonly statCode: string | null;
+  /** How far the stat's value is ahead of the row's progress while it follows. */
+  readonly statBase: number;
 }
 
 /**
@@ -120,6 +122,7 @@ export async function readChangeableRows(
       is_active: boolean;
       stat_code: string | null;
       stat_seen: string;
+      stat_base: number;
       version: string;
     }[]
   >`
@@ -129,6 +132,7 @@ export async function readChangeableRows(
       select p.user_id, p.goal_id, p.progress, p.status, p.completed_at, p.claimed_at,
         p.progress_day::text as progress_day, p.last_event_at, p.baseline_value,
         p.period_start::text as period_start, p.is_active, p.stat_code, p.stat_seen::text as stat_seen,
+        p.stat_base,
         p.xmin::text as version
       from user_goal_progress p
       where p.user_id = any((${userIds}::text[])[g.user_from:g.user_to])
@@ -155,6 +159,7 @@ export async function readChangeableRows(
     isActive: row.is_active,
     statCode: row.stat_code,
     statSeen: BigInt(row.stat_seen),
+    statBase: row.stat_base,
     version: row.version,
   }));
 }
@@ -182,6 +187,7 @@ export async function writeProgressBatch(db: Db, rows: readonly ProgressWrite[],
       period_start = u.period_start,
       expires_at = coalesce(u.expires_at, t.expires_at),
       stat_code = u.stat_code,
+      stat_base = u.stat_base,
       stat_seen = case when u.stat_code is null then 0 else coalesce(
         (select s.seq from user_stat_values s where s.user_id = t.user_id and s.stat_code = u.stat_code), 0)
         end,
@@ -199,9 +205,10 @@ export async function writeProgressBatch(db: Db, rows: readonly ProgressWrite[],
       ${db.array(sorted.map((r) => r.periodStart))}::date[],
       ${db.array(sorted.map((r) => r.expiresAt?.toISOString() ?? null))}::timestamptz[],
       ${db.array(sorted.map((r) => r.statCode))}::text[],
+      ${sorted.map((r) => r.statBase)}::int[],
       ${sorted.map((r) => r.version)}::text[]
     ) as u(user_id, goal_id, progress, status, completed_at, claimed_at, progress_day, last_event_at,
-      baseline_value, period_start, expires_at, stat_code, version)
+      baseline_value, period_start, expires_at, stat_code, stat_base, version)
     where t.user_id = u.user_id and t.goal_id = u.goal_id and t.is_active and t.xmin = u.version::xid`;
   return result.count;
 }

@@ -96,7 +96,7 @@ export async function releaseUnfollowedRows(
   followed: ReadonlyArray<{ readonly goalId: string; readonly statCode: string }>,
 ): Promise<number> {
   const result = await db`
-    update user_goal_progress p set stat_code = null, stat_seen = 0,
+    update user_goal_progress p set stat_code = null, stat_seen = 0, stat_base = 0,
       progress = v.progress, status = v.status, last_event_at = v.last_event_at, updated_at = v.updated_at
     from user_goal_progress_current v
     where p.stat_code is not null and v.user_id = p.user_id and v.goal_id = p.goal_id

@@ -1,14 +1,17 @@
 /**
- * Goals that follow a stat: an `absolute` goal of a statistic, measured absolutely and not
- * rotating, shows the player's latest value of its stat until it is claimed. Their progress lives
- * in one row per player and stat (`user_stat_values`), so an event writes that row instead of one
- * row per goal; a goal's own row is written when something else about it changes.
+ * Goals that follow a stat: an `absolute` goal, measured absolutely and not rotating, shows the
+ * player's latest value of its statistic (or the logins it counted) until it is claimed. Their
+ * progress lives in one row per player and stat (`user_stat_values`), so an event writes that row
+ * instead of one row per goal; a goal's own row is written when something else about it changes.
+ * Logins are counted under the stat code `LOGIN_STAT`, which no statistic goal can have (a
+ * statistic goal's stat code must not be empty), and a goal that counts them shows how far the
+ * count got past where it was when the goal started counting (the row's `statBase`).
  *
  * The rule for which rows show their stat is SQL's `follows_stat` (sql/0014_stat_values.sql), the
  * one the `user_goal_progress_current` view and the other writers' trigger use; the event flush
  * applies it here, to the rows it reads.
  */
-import { type EventProgress, MAX_PROGRESS } from './progress.ts';
+import { type EventProgress, type GoalEvent, MAX_PROGRESS } from './progress.ts';
 import type { Challenge, Goal, GoalStatus } from './types.ts';
 
 /** A player's latest value of one stat, as stored. */
@@ -19,6 +22,9 @@ export interface StatValue {
   readonly seq: bigint;
 }
 
+/** A stat's value and the time of the newest event in it. */
+export type StatState = Pick<StatValue, 'value' | 'lastEventAt'>;
+
 /** What a goal row stores about the stat it follows. */
 export interface StatMark {
   readonly isActive: boolean;
@@ -26,40 +32,54 @@ export interface StatMark {
   readonly statCode: string | null;
   /** The stat's `seq` the stored state already includes. */
   readonly statSeen: bigint;
+  /** How far the stat's value is ahead of the row's progress while it follows. */
+  readonly statBase: number;
 }
 
-/** Whether the goal's progress is its stat's latest value: what lets its rows follow the stat. */
-export function followsStat(goal: Goal): boolean {
-  return (
-    goal.type === 'absolute' &&
-    goal.eventSource === 'statistic' &&
-    goal.progressMode === 'absolute' &&
-    goal.rotation === null
-  );
+/** The stat code a player's login count is kept under. */
+export const LOGIN_STAT = '';
+
+/**
+ * The stat the goal's progress is (its statistic's latest value, or the logins counted), or
+ * undefined for a goal whose rows keep progress of their own.
+ */
+export function followedStat(goal: Goal): string | undefined {
+  if (goal.type !== 'absolute' || goal.progressMode !== 'absolute' || goal.rotation !== null)
+    return undefined;
+  return goal.eventSource === 'login' ? LOGIN_STAT : goal.requirement.statCode;
 }
 
-/** Every goal of the configuration that follows its stat, with that stat. */
+export const followsStat = (goal: Goal): boolean => followedStat(goal) !== undefined;
+
+/** Every goal of the configuration that follows a stat, with that stat. */
 export function followedStats(
   challenges: readonly Challenge[],
 ): Array<{ readonly goalId: string; readonly statCode: string }> {
   return challenges
     .flatMap((challenge) => challenge.goals)
-    .filter(followsStat)
-    .map((goal) => ({ goalId: goal.goalId, statCode: goal.requirement.statCode }));
+    .flatMap((goal) => {
+      const statCode = followedStat(goal);
+      return statCode === undefined ? [] : [{ goalId: goal.goalId, statCode }];
+    });
 }
 
 /**
  * The stat after one event at `at`, or undefined when the event changes nothing: the same rules as
- * an absolute goal's own (domain/progress.ts): negative and non-finite values are ignored, an event
- * older than the newest applied changes nothing, and an unchanged value is not written.
+ * an absolute goal's own (domain/progress.ts). A login counts one, whenever it happened. A
+ * statistic's negative and non-finite values are ignored, an event older than the newest applied
+ * changes nothing, and an unchanged value is not written.
  */
 export function applyStatEvent(
-  stat: Pick<StatValue, 'value' | 'lastEventAt'> | undefined,
-  value: number,
+  stat: StatState | undefined,
+  event: GoalEvent,
   at: Date,
-): Pick<StatValue, 'value' | 'lastEventAt'> | undefined {
-  if (!Number.isFinite(value) || value < 0) return undefined;
-  const latest = Math.min(Math.trunc(value), MAX_PROGRESS);
+): StatState | undefined {
+  if (event.source === 'login') {
+    const lastEventAt = stat && stat.lastEventAt.getTime() > at.getTime() ? stat.lastEventAt : at;
+    return { value: Math.min((stat?.value ?? 0) + 1, MAX_PROGRESS), lastEventAt };
+  }
+  if (!Number.isFinite(event.value) || event.value < 0) return undefined;
+  const latest = Math.min(Math.trunc(event.value), MAX_PROGRESS);
   if (stat && at.getTime() < stat.lastEventAt.getTime()) return undefined;
   if (stat && latest === stat.value) return undefined;
   return { value: latest, lastEventAt: at };
@@ -79,12 +99,13 @@ export function showsStat(
   );
 }
 
-/** The state a row following its stat shows: the stat's value and time, the status they imply. */
-export function withStat<T extends EventProgress>(row: T, stat: Pick<StatValue, 'value' | 'lastEventAt'>): T {
+/** The state a row following its stat shows: the progress and time of the stat, the status they imply. */
+export function withStat<T extends EventProgress & StatMark>(row: T, stat: StatState): T {
+  const progress = stat.value - row.statBase;
   return {
     ...row,
-    progress: stat.value,
-    status: row.status === 'completed' ? 'completed' : stat.value > 0 ? 'in_progress' : 'not_started',
+    progress,
+    status: row.status === 'completed' ? 'completed' : progress > 0 ? 'in_progress' : 'not_started',
     lastEventAt: stat.lastEventAt,
   };
 }

@@ -1,14 +1,19 @@
 /**
  * Applies one batch of events in one transaction, with the shared pure domain rules: dedup by
  * event id, read the affected active rows, fold each row's events in arrival order with
- * `applyGoalEvent`, write every changed row with one UNNEST statement.
+ * `applyGoalEvent`, write every changed row with one UNNEST statement. A goal that follows its stat
+ * (domain/stat-values.ts) is folded from what it shows, and when the stat carries its whole change
+ * only the stat is written: one row per player and stat instead of one per goal.
  *
- * Rows are not locked while they are read. HTTP writes to the same rows (claim, activation,
- * initialize) are rare, and a lock would cost one more write per row; instead the write is
- * guarded on each row's version. If any row changed in between, the whole transaction rolls back
- * (dedup ids included) and the batch runs again with the rows locked `FOR UPDATE`, so every row
- * is always folded from the state it is written over. Rows read but left unchanged need no guard:
- * each row's fold depends on that row alone, so the batch orders before any later writer of it.
+ * Rows and stats are not locked while they are read. HTTP writes to the same rows (claim,
+ * activation, initialize) are rare, and a lock would cost one more write per row; instead the
+ * write is guarded on each row's version (a stat's on its `seq`). If any changed in between, the
+ * whole transaction rolls back (dedup ids included) and the batch runs again with rows and stats
+ * locked `FOR UPDATE`, so every row is always folded from the state it is written over. Rows read
+ * but left unchanged need no guard: each row's fold depends on that row alone, so the batch orders
+ * before any later writer of it. Nor do rows whose change the stat carries: a writer that changed
+ * one meanwhile took over what it showed, and the stat written after it reaches the row only if
+ * it still follows (active, not claimed), as the event would have after that writer.
  *
  * With the audit on, every event also gets its record of what it did (domain/audit.ts), written in
  * the same transaction as the progress it changed, so the audit never disagrees with the state.
@@ -43,7 +48,15 @@ import {
 } from '../domain/progress.ts';
 import { progressNoticePayloads } from '../domain/progress-notice.ts';
 import { nextPeriodStart } from '../domain/rotation.ts';
-import { applyStatEvent, followsStat, type StatValue, shownState, withStat } from '../domain/stat-values.ts';
+import {
+  applyStatEvent,
+  followedStat,
+  LOGIN_STAT,
+  type StatState,
+  type StatValue,
+  shownState,
+  withStat,
+} from '../domain/stat-values.ts';
 import type { EventSource, Goal, RotationSchedule } from '../domain/types.ts';
 import type { PipelineEvent } from './pipeline-event.ts';
 
@@ -54,7 +67,7 @@ export interface BatchResult {
   readonly duplicatesByKind: Readonly<Record<EventSource, number>>;
   /** Events recorded in the audit only: another namespace, or no goal counts them. */
   readonly skippedByKind: Readonly<Record<EventSource, number>>;
-  /** Progress rows updated: what the batch cost PostgreSQL in row versions. */
+  /** Goal progress rows and stat values written: what the batch cost PostgreSQL in row versions. */
   readonly rowsWritten: number;
 }
 
@@ -204,7 +217,8 @@ async function applyInTransaction(
     const goal = catalog.goalById.get(row.goalId);
     const rowEvents = goal && work.get(row.userId)?.get(goalKey(goal));
     if (!goal || !rowEvents || !row.isActive) continue;
-    const stat = followsStat(goal) ? statChanges.of(row.userId, goal.requirement.statCode) : undefined;
+    const statCode = followedStat(goal);
+    const stat = statCode === undefined ? undefined : statChanges.of(row.userId, statCode);
     const shown: EventProgress =
       row.statCode !== null && row.statCode === stat?.key.statCode ? shownState(row, stat.read) : row;
     let state = shown;
@@ -230,6 +244,8 @@ async function applyInTransaction(
       expiresAt:
         goal.rotation && state.periodStart ? periodEnd(goal.rotation.schedule, state.periodStart) : null,
       statCode: stat ? stat.key.statCode : null,
+      // A row counting logins shows the count past where it was when the row started counting.
+      statBase: stat?.key.statCode === LOGIN_STAT ? valueAfter(stat) - state.progress : 0,
     });
   }
   const statWrites = statChanges.writes();
@@ -262,7 +278,7 @@ interface StatChange {
   readonly key: StatKey;
   readonly read: StatValue | undefined;
   /** Undefined when the batch's events leave the value as it was. */
-  readonly next: Pick<StatValue, 'value' | 'lastEventAt'> | undefined;
+  readonly next: StatState | undefined;
   /** A goal row that follows (or starts to follow) the stat changed with it. */
   write: boolean;
 }
@@ -282,11 +298,11 @@ class StatChanges {
     const known = this.changes.get(id);
     if (known) return known;
     const read = this.stats.get(id);
-    let value: Pick<StatValue, 'value' | 'lastEventAt'> | undefined = read;
-    let next: Pick<StatValue, 'value' | 'lastEventAt'> | undefined;
-    for (const event of this.work.get(userId)?.get(statisticKey(statCode)) ?? []) {
-      if (event.kind !== 'statistic') continue;
-      const after = applyStatEvent(value, event.value, new Date(event.occurredAt));
+    let value: StatState | undefined = read;
+    let next: StatState | undefined;
+    const events = this.work.get(userId)?.get(statCode === LOGIN_STAT ? 'login' : statisticKey(statCode));
+    for (const event of events ?? []) {
+      const after = applyStatEvent(value, toGoalEvent(event), new Date(event.occurredAt));
       if (after) value = next = after;
     }
     const change: StatChange = { key, read, next, write: false };
@@ -304,15 +320,18 @@ class StatChanges {
   }
 }
 
-/** The stats the batch's statistic events may change: those some goal follows. */
+/** The stat's value once the batch is applied. */
+const valueAfter = (stat: StatChange): number => (stat.next ?? stat.read)?.value ?? 0;
+
+/** The stats the batch's events may change: those some goal follows. */
 function statKeysOf(catalog: Catalog, events: readonly PipelineEvent[]): StatKey[] {
   const keys = new Map<string, StatKey>();
   for (const event of events) {
-    if (event.kind !== 'statistic' || event.foreignNamespace !== undefined) continue;
-    const key = { userId: event.userId, statCode: event.statCode };
+    if (event.foreignNamespace !== undefined) continue;
+    const key = { userId: event.userId, statCode: event.kind === 'login' ? LOGIN_STAT : event.statCode };
     const id = statKeyOf(key);
-    if (keys.has(id) || !goalsMatching(catalog, event).some(followsStat)) continue;
-    keys.set(id, key);
+    if (keys.has(id)) continue;
+    if (goalsMatching(catalog, event).some((goal) => followedStat(goal) === key.statCode)) keys.set(id, key);
   }
   return [...keys.values()];
 }

@@ -66,7 +66,7 @@ export function createPipelineMetrics(): PipelineMetrics {
     }),
     rowsWritten: new Counter({
       name: 'challenge_progress_rows_written_total',
-      help: 'Progress rows updated by event flushes (row versions written)',
+      help: 'Goal progress rows and stat values written by event flushes (row versions written)',
       labelNames: ['shard'],
       registers,
     }),

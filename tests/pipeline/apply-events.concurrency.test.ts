@@ -15,24 +15,26 @@ import {
 import { createCatalog } from '../../src/domain/catalog.ts';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
+import { statEvent } from '../helpers/pipeline-events.ts';
 import { createTestDb } from '../helpers/test-db.ts';
 
 const db = await createTestDb();
 afterAll(() => db.drop());
 const catalog = createCatalog(loadChallengeConfig('config/challenges.test.json'));
 const NOW = new Date('2026-05-01T12:00:00Z');
-let seq = 0;
 let user = '';
 
 /** Event ids are unique across tests: the dedup table is shared by the whole file. */
-const login = (id: string): PipelineEvent => ({
-  seq: ++seq,
-  kind: 'login',
-  id: `${user}-${id}`,
-  userId: user,
-  receivedAt: NOW.getTime(),
-  occurredAt: NOW.getTime(),
-});
+const matches = (id: string) => statEvent(user, 'matches_played', 1, { id: `${user}-${id}`, at: NOW });
+const activateMatches = () =>
+  setGoalActive(db.pool, {
+    userId: user,
+    namespace: 'ns',
+    goalId: 'play-5-matches',
+    challengeId: 'starter-challenge',
+    isActive: true,
+    now: NOW,
+  });
 const apply = (events: PipelineEvent[]) => applyEventBatch(db.pool, catalog, events, NOW);
 const progressOf = async (goalId: string) =>
   (await getUserProgress(db.pool, user)).find((row) => row.goalId === goalId);
@@ -78,51 +80,73 @@ beforeEach(async () => {
 });
 
 describe('applyEventBatch with a concurrent writer', () => {
+  // An increment goal keeps its own count in its row, so the flush writes the row itself.
   test('a row changed after the read is folded again from its new state, events applied once', async () => {
-    await apply([login('first')]);
+    await activateMatches();
+    await apply([matches('first')]);
     const result = await whileHeldOpen(
       (tx) =>
         writeProgressState(tx, {
           userId: user,
-          goalId: 'login-3-times',
-          progress: 2,
+          goalId: 'play-5-matches',
+          progress: 3,
           status: 'in_progress',
           completedAt: null,
           now: NOW,
         }),
-      () => apply([login('second')]),
+      () => apply([matches('second')]),
     );
     expect(result).toMatchObject({
-      appliedByKind: { login: 1 },
-      duplicatesByKind: { login: 0 },
+      appliedByKind: { statistic: 1 },
+      duplicatesByKind: { statistic: 0 },
       rowsWritten: 1,
     });
-    expect(await progressOf('login-3-times')).toMatchObject({ progress: 3, status: 'completed' });
+    expect(await progressOf('play-5-matches')).toMatchObject({ progress: 4, status: 'in_progress' });
 
-    const again = await apply([login('second')]);
+    const again = await apply([matches('second')]);
     expect(again).toMatchObject({
-      appliedByKind: { login: 0 },
-      duplicatesByKind: { login: 1 },
+      appliedByKind: { statistic: 0 },
+      duplicatesByKind: { statistic: 1 },
       rowsWritten: 0,
     });
-    expect(await progressOf('login-3-times')).toMatchObject({ progress: 3 });
+    expect(await progressOf('play-5-matches')).toMatchObject({ progress: 4 });
+  });
+
+  test('a stat changed after the read (another replica) is folded again from its new value', async () => {
+    const kills = (value: number, seconds: number) =>
+      statEvent(user, 'enemy_kills', value, {
+        id: `${user}-kills-${value}`,
+        at: new Date(NOW.getTime() + seconds * 1000),
+      });
+    await apply([kills(2, 1)]);
+    const result = await whileHeldOpen(
+      (tx) => tx`update user_stat_values set value = 9, last_event_at = ${new Date(NOW.getTime() + 2000)},
+          seq = nextval('user_stat_seq')
+        where user_id = ${user} and stat_code = 'enemy_kills'`,
+      () => apply([kills(5, 1.5)]),
+    );
+    // Folded again from 9, stored for a newer event, the older 5 changes nothing (written over
+    // the stat it first read, it would have replaced the 9).
+    expect(result).toMatchObject({ appliedByKind: { statistic: 1 }, rowsWritten: 0 });
+    expect(await progressOf('defeat-10-enemies')).toMatchObject({ progress: 9, status: 'in_progress' });
   });
 
   test('a row deactivated after the read is left untouched', async () => {
-    await apply([login('first')]);
+    await activateMatches();
+    await apply([matches('first')]);
     const result = await whileHeldOpen(
       (tx) =>
         setGoalActive(tx, {
           userId: user,
           namespace: 'ns',
-          goalId: 'login-3-times',
+          goalId: 'play-5-matches',
           challengeId: 'starter-challenge',
           isActive: false,
           now: NOW,
         }),
-      () => apply([login('second')]),
+      () => apply([matches('second')]),
     );
-    expect(result).toMatchObject({ appliedByKind: { login: 1 }, rowsWritten: 0 });
-    expect(await progressOf('login-3-times')).toMatchObject({ progress: 1, isActive: false });
+    expect(result).toMatchObject({ appliedByKind: { statistic: 1 }, rowsWritten: 0 });
+    expect(await progressOf('play-5-matches')).toMatchObject({ progress: 1, isActive: false });
   });
 });

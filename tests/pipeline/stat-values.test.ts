@@ -19,6 +19,7 @@ import { createCatalog } from '../../src/domain/catalog.ts';
 import { followedStats } from '../../src/domain/stat-values.ts';
 import type { Goal } from '../../src/domain/types.ts';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
+import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
 import { makeGoal } from '../helpers/goals.ts';
 import { statEvent } from '../helpers/pipeline-events.ts';
 import { createTestDb } from '../helpers/test-db.ts';
@@ -29,15 +30,24 @@ afterAll(() => db.drop());
 const kills10 = makeGoal({ goalId: 'kills-10', targetValue: 10, defaultAssigned: true });
 const kills50 = makeGoal({ goalId: 'kills-50', targetValue: 50, defaultAssigned: true });
 const wins3 = makeGoal({ goalId: 'wins-3', statCode: 'wins', targetValue: 3, defaultAssigned: true });
+const loginGoal = (goalId: string, targetValue: number, defaultAssigned: boolean) =>
+  makeGoal({ goalId, statCode: 'login_count', eventSource: 'login', targetValue, defaultAssigned });
+const logins3 = loginGoal('logins-3', 3, true);
+const logins5 = loginGoal('logins-5', 5, true);
+const logins7 = loginGoal('logins-7', 7, false);
 const challenge = (goals: Goal[]) => [{ challengeId: 'challenge-a', name: 'A', description: '', goals }];
-const catalog = createCatalog(challenge([kills10, kills50, wins3]));
+const catalog = createCatalog(challenge([kills10, kills50, wins3, logins3, logins5, logins7]));
 
 const T0 = new Date('2026-05-01T12:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 let user = '';
 
 const kills = (value: number, seconds: number) => statEvent(user, 'enemy_kills', value, { at: at(seconds) });
-const apply = (events: ReturnType<typeof kills>[], seconds = 0, inCatalog = catalog) =>
+const login = (seconds: number): PipelineEvent => ({
+  ...kills(0, seconds),
+  kind: 'login',
+});
+const apply = (events: PipelineEvent[], seconds = 0, inCatalog = catalog) =>
   applyEventBatch(db.pool, inCatalog, events, at(seconds));
 const shown = async (goalId: string) =>
   (await getUserProgress(db.pool, user)).find((row) => row.goalId === goalId);
@@ -218,6 +228,35 @@ describe('goals that follow their stat', () => {
     // Counted once, from what it showed; the goal that still follows shows the stat.
     expect(await shown('kills-50')).toMatchObject({ progress: 10 });
     expect(await shown('kills-10')).toMatchObject({ progress: 30, status: 'completed' });
+  });
+
+  test('goals that count logins share one count; a goal that starts later counts from there', async () => {
+    const first = await apply([login(1)], 1);
+    expect(first.rowsWritten).toBe(3); // both login goals start to follow, plus the count
+    const second = await apply([login(2)], 2);
+    expect(second.rowsWritten).toBe(1);
+    expect(await shown('logins-5')).toMatchObject({ progress: 2, status: 'in_progress' });
+    await setGoalActive(db.pool, {
+      userId: user,
+      namespace: 'ns',
+      goalId: 'logins-7',
+      challengeId: 'challenge-a',
+      isActive: true,
+      now: at(3),
+    });
+    expect(await shown('logins-7')).toMatchObject({ progress: 0, status: 'not_started' });
+    // logins-3 completes (its row and message); logins-7 starts to follow, one login in.
+    const third = await apply([login(4)], 4);
+    expect(third.rowsWritten).toBe(3);
+    expect(await shown('logins-3')).toMatchObject({ progress: 3, status: 'completed', completedAt: at(4) });
+    expect(await outboxTypes('logins-3')).toEqual(['goal.assigned:0', 'goal.completed:3']);
+    expect(await shown('logins-7')).toMatchObject({ progress: 1, status: 'in_progress' });
+    const fourth = await apply([login(5), login(6)], 6);
+    expect(fourth.rowsWritten).toBe(2); // logins-5 completes at 5
+    expect(await shown('logins-3')).toMatchObject({ progress: 5, status: 'completed' });
+    expect(await shown('logins-5')).toMatchObject({ progress: 5, status: 'completed', completedAt: at(5) });
+    expect(await shown('logins-7')).toMatchObject({ progress: 3, status: 'in_progress' });
+    expect(await stored('logins-7')).toMatchObject({ progress: 1, stat_code: '' });
   });
 
   test('a player erased loses the stat values too', async () => {
