@@ -16,6 +16,7 @@ import m0011 from '../../sql/0011_outbox_reset_meaning.sql' with { type: 'text' 
 import m0012 from '../../sql/0012_outbox_insert_statement.sql' with { type: 'text' };
 import m0013 from '../../sql/0013_outbox_delivery_when_configured.sql' with { type: 'text' };
 import m0014 from '../../sql/0014_stat_values.sql' with { type: 'text' };
+import m0015 from '../../sql/0015_outbox_update_statement.sql' with { type: 'text' };
 
 export interface Migration {
   readonly version: string;
@@ -37,4 +38,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '0012_outbox_insert_statement', sql: m0012 },
   { version: '0013_outbox_delivery_when_configured', sql: m0013 },
   { version: '0014_stat_values', sql: m0014 },
+  { version: '0015_outbox_update_statement', sql: m0015 },
 ];
