@@ -13,7 +13,14 @@ export interface StatKey {
 /** A key as one string, for maps. */
 export const statKeyOf = (key: StatKey): string => `${key.userId}\u0000${key.statCode}`;
 
-/** The stats of the given keys, keyed by `statKeyOf`; with `lock`, locked `FOR UPDATE` in key order. */
+/**
+ * The stats of the given keys, keyed by `statKeyOf`; with `lock`, locked `FOR UPDATE` in key order.
+ *
+ * One primary-key probe per key, in a LATERAL subquery kept from being pulled up (`OFFSET 0`): as a
+ * plain join, a plan made while the table was small (a fresh database, whose table statistics say
+ * nothing yet) hashes the keys and scans the whole table, and the connection keeps that plan as
+ * the table grows.
+ */
 export async function readStatValues(
   db: Db,
   keys: readonly StatKey[],
@@ -21,14 +28,18 @@ export async function readStatValues(
 ): Promise<Map<string, StatValue>> {
   const stats = new Map<string, StatValue>();
   if (keys.length === 0) return stats;
+  const sorted = [...keys].sort(compareKeys);
   const rows = await db<
     { user_id: string; stat_code: string; value: number; last_event_at: Date; seq: string }[]
   >`
-    select s.user_id, s.stat_code, s.value, s.last_event_at, s.seq::text as seq
-    from user_stat_values s
-    join unnest(${keys.map((key) => key.userId)}::text[], ${keys.map((key) => key.statCode)}::text[])
-      as k(user_id, stat_code) on s.user_id = k.user_id and s.stat_code = k.stat_code
-    ${options.lock ? db`order by s.user_id, s.stat_code for update of s` : db``}`;
+    select s.* from unnest(${sorted.map((key) => key.userId)}::text[], ${sorted.map((key) => key.statCode)}::text[])
+      with ordinality as k(user_id, stat_code, ord)
+    cross join lateral (
+      select v.user_id, v.stat_code, v.value, v.last_event_at, v.seq::text as seq
+      from user_stat_values v where v.user_id = k.user_id and v.stat_code = k.stat_code
+      ${options.lock ? db`for update` : db`offset 0`}
+    ) as s
+    order by k.ord`;
   for (const row of rows) {
     stats.set(statKeyOf({ userId: row.user_id, statCode: row.stat_code }), {
       value: row.value,
@@ -49,41 +60,36 @@ export interface StatWrite extends StatKey {
 /**
  * Writes new values, each with a new `seq`, only over the version read (or as a new row where none
  * was read). Returns how many were written: fewer than given means another writer got there first.
+ *
+ * One upsert: its conflict check is a primary-key probe per row whatever the table's statistics
+ * say (an UPDATE joined to the input may hash-join a full scan of the table, see above). The
+ * version read travels as the proposed row's `seq`: a new row takes a fresh one.
  */
 export async function writeStatValues(db: Db, stats: readonly StatWrite[], now: Date): Promise<number> {
   if (stats.length === 0) return 0;
-  const sorted = [...stats].sort((a, b) => {
-    const ka = statKeyOf(a);
-    const kb = statKeyOf(b);
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
-  const [row] = await db<{ written: number }[]>`
-    with input as (
-      select * from unnest(
-        ${sorted.map((s) => s.userId)}::text[],
-        ${sorted.map((s) => s.statCode)}::text[],
-        ${sorted.map((s) => s.value)}::int[],
-        ${sorted.map((s) => s.lastEventAt.toISOString())}::timestamptz[],
-        ${db.array(sorted.map((s) => (s.readSeq === undefined ? null : s.readSeq.toString())))}::bigint[]
-      ) as u(user_id, stat_code, value, last_event_at, read_seq)
-    ), updated as (
-      update user_stat_values s set value = i.value, last_event_at = i.last_event_at,
-        changed_at = ${now}, seq = nextval('user_stat_seq')
-      from input i
-      where i.read_seq is not null and s.user_id = i.user_id and s.stat_code = i.stat_code
-        and s.seq = i.read_seq
-      returning 1
-    ), inserted as (
-      insert into user_stat_values (user_id, stat_code, value, last_event_at, changed_at, seq)
-      select i.user_id, i.stat_code, i.value, i.last_event_at, ${now}, nextval('user_stat_seq')
-      from input i where i.read_seq is null
-      order by i.user_id, i.stat_code
-      on conflict (user_id, stat_code) do nothing
-      returning 1
-    )
-    select ((select count(*) from updated) + (select count(*) from inserted))::int as written`;
-  return row?.written ?? 0;
+  const sorted = [...stats].sort(compareKeys);
+  const result = await db`
+    insert into user_stat_values as s (user_id, stat_code, value, last_event_at, changed_at, seq)
+    select u.user_id, u.stat_code, u.value, u.last_event_at, ${now}, coalesce(u.read_seq, nextval('user_stat_seq'))
+    from unnest(
+      ${sorted.map((stat) => stat.userId)}::text[],
+      ${sorted.map((stat) => stat.statCode)}::text[],
+      ${sorted.map((stat) => stat.value)}::int[],
+      ${sorted.map((stat) => stat.lastEventAt.toISOString())}::timestamptz[],
+      ${db.array(sorted.map((stat) => (stat.readSeq === undefined ? null : stat.readSeq.toString())))}::bigint[]
+    ) as u(user_id, stat_code, value, last_event_at, read_seq)
+    on conflict (user_id, stat_code) do update set value = excluded.value,
+      last_event_at = excluded.last_event_at, changed_at = excluded.changed_at,
+      seq = nextval('user_stat_seq')
+    where s.seq = excluded.seq`;
+  return result.count;
 }
+
+const compareKeys = (a: StatKey, b: StatKey): number => {
+  const ka = statKeyOf(a);
+  const kb = statKeyOf(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+};
 
 /**
  * Rows that follow a stat their goal no longer follows under a new configuration (the goal's type,
