@@ -30,3 +30,15 @@ export async function serveStreams(options: TestAppOptions = {}, idleTimeoutSeco
   };
   return { app, server, url, open, openNewPlayer };
 }
+
+/**
+ * Terminates the service's database connections that carry `applicationName` (the reads, or the
+ * LISTEN connection), as a database restart or a proxy would; returns how many were cut.
+ */
+export async function cutConnections(app: TestApp, applicationName: string): Promise<number> {
+  const cut = await app.db.pool<{ ok: boolean }[]>`
+    select pg_terminate_backend(pid) as ok from pg_stat_activity
+    where application_name = ${applicationName} and datname = current_database()
+      and pid <> pg_backend_pid()`;
+  return cut.filter((row) => row.ok).length;
+}

@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'bun:test';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import { statEvent } from '../helpers/pipeline-events.ts';
-import { serveStreams } from '../helpers/stream-app.ts';
+import { cutConnections, serveStreams } from '../helpers/stream-app.ts';
 
 const stat = (userId: string, statCode: string, value: number) => statEvent(userId, statCode, value);
 
@@ -15,10 +15,7 @@ describe('the change feed', () => {
     const { app, openNewPlayer } = await serveStreams();
     const { user, stream } = await openNewPlayer('hub');
     try {
-      const terminated = await app.db.pool<{ ok: boolean }[]>`
-        select pg_terminate_backend(pid) as ok from pg_stat_activity
-        where application_name = 'challenge-service-listener' and datname = current_database()`;
-      expect(terminated.map((row) => row.ok)).toEqual([true]);
+      expect(await cutConnections(app, 'challenge-service-listener')).toBe(1);
       // Committed while nobody listens (or just after): seen through the catch-up either way.
       await applyEventBatch(app.db.pool, app.catalog, [stat(user, 'tutorial_completed', 1)], new Date());
       const [completed] = await stream.waitFor((e) => e.event === 'goal.completed', { timeoutMs: 10_000 });

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import { statEvent } from '../helpers/pipeline-events.ts';
 import type { SseEvent } from '../helpers/sse.ts';
-import { serveStreams } from '../helpers/stream-app.ts';
+import { cutConnections, serveStreams } from '../helpers/stream-app.ts';
 import { TEST_CONFIG_PATH } from '../helpers/test-app.ts';
 
 async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -62,11 +62,7 @@ describe('a stream served from the stream thread', () => {
     const { user, stream } = await openNewPlayer('thread-cut');
     try {
       // Every connection of the service but the LISTEN one: the thread's reads reconnect.
-      const cut = await app.db.pool<{ ok: boolean }[]>`
-        select pg_terminate_backend(pid) as ok from pg_stat_activity
-        where application_name = 'challenge-service' and datname = current_database()
-          and pid <> pg_backend_pid()`;
-      expect(cut.length).toBeGreaterThan(0);
+      expect(await cutConnections(app, 'challenge-service')).toBeGreaterThan(0);
       // The first read after the cut may fail; the stream then gets the state as a fresh snapshot.
       const from = stream.events.length;
       await applyEventBatch(app.db.pool, app.catalog, [statEvent(user, 'enemy_kills', 5)], new Date());
