@@ -1,6 +1,6 @@
 /**
  * The reads behind live streams (src/stream/): where a player's outbox ends, the messages after a
- * stream's position, and the rows a progress notice names. Each read serves many players in one
+ * stream's position, and the rows of the goals they show. Each read serves many players in one
  * statement, because one notification, poll or reconnect can concern thousands of streams.
  *
  * Reads keyed by an array of players go through a LATERAL subquery per key, kept from being pulled
@@ -138,60 +138,5 @@ export async function readMessagesAfter(
     result.pending = row.pending;
     if (row.id !== null) result.messages.push(toMessage({ ...row, id: row.id }));
   }
-  return results;
-}
-
-export interface NoticedRow extends ProgressState {
-  /**
-   * The row was written at the notice's instant and its change has no outbox message (a message
-   * is streamed as its own event). False for rows read only so prerequisites can be evaluated.
-   */
-  readonly noticed: boolean;
-}
-
-/**
- * For each (player, instant) of a progress notice: the player's rows written at that instant whose
- * change has no outbox message, and the rows of `prerequisiteGoalIds` (what `locked` depends on),
- * in input order. A row with a message is left out: its change is streamed as the message.
- *
- * A row that follows its stat was "written" when its stat was (the view's `updated_at`); its own
- * row version is older, written at another instant, and its message (if any) is not this change's.
- *
- * A write recorded in the outbox wrote its message in the same transaction, so the message is found
- * by the row version's transaction id: `xmin` holds its low 32 bits, and the full id is the latest
- * one with those bits up to the snapshot's `xmax`. Asked per row in a LATERAL `LIMIT 1`, that is
- * one index probe; as a plain EXISTS PostgreSQL hashes every message of the player instead.
- */
-export async function readNoticedProgress(
-  db: Db,
-  notices: ReadonlyArray<{ readonly userId: string; readonly at: Date }>,
-  prerequisiteGoalIds: readonly string[],
-): Promise<NoticedRow[][]> {
-  const results = notices.map((): NoticedRow[] => []);
-  if (notices.length === 0) return results;
-  const rows = await db<(RawState & { ord: string; noticed: boolean })[]>`
-    select n.ord, p.* from unnest(${notices.map((n) => n.userId)}::text[],
-        ${notices.map((n) => n.at.toISOString())}::timestamptz[]) with ordinality as n(user_id, at, ord)
-    cross join (select pg_snapshot_xmax(pg_current_snapshot())::text::bigint as xmax) as s
-    cross join lateral (
-      select ${STATE_COLUMNS(db)},
-        g.updated_at = n.at and recorded.found is null as noticed
-      from user_goal_progress_current g
-      left join lateral (
-        select true as found from user_goal_progress r, outbox_messages m
-        where g.status in ('completed', 'not_started') and g.updated_at = n.at
-          and r.user_id = g.user_id and r.goal_id = g.goal_id and r.updated_at = n.at
-          and m.user_id = n.user_id
-          and m.tx = (s.xmax - (((s.xmax & 4294967295) - r.xmin::text::bigint + 4294967296) % 4294967296))
-            ::text::xid8
-          and m.goal_id = g.goal_id
-        limit 1
-      ) as recorded on true
-      where g.user_id = n.user_id
-        and ((g.updated_at = n.at and recorded.found is null)
-          or g.goal_id = any(${prerequisiteGoalIds as string[]}::text[]))
-      offset 0
-    ) as p`;
-  for (const row of rows) results[Number(row.ord) - 1]?.push({ ...toState(row), noticed: row.noticed });
   return results;
 }

@@ -44,3 +44,39 @@ export const outboxMessageJson = (message: OutboxMessage): OutboxMessageJson => 
   progress: message.progress,
   status: message.status,
 });
+
+/** The fields of a goal's row that decide whether its change is recorded in the outbox. */
+export interface RecordedFields {
+  readonly isActive: boolean;
+  readonly status: GoalStatus;
+  readonly completedAt: Date | null;
+  readonly periodStart: string | null;
+}
+
+/**
+ * The message the outbox records for a change of a goal's row, or undefined for a change it does
+ * not record (progress that only moved). The database decides (`outbox_change_type`,
+ * sql/0015_outbox_update_statement.sql); writers ask here which of their changes it will leave
+ * unrecorded, to name those in a progress notice. `newEarning`: the write starts a new earning of
+ * the goal (an admin's reset gives the row a new `row_id`).
+ */
+export function outboxMessageTypeOf(
+  before: RecordedFields,
+  after: RecordedFields,
+  newEarning = false,
+): OutboxMessageType | undefined {
+  if (before.isActive && !after.isActive) return 'goal.unassigned';
+  if (!before.isActive && after.isActive) return 'goal.assigned';
+  if (after.status === 'claimed' && before.status !== 'claimed') return 'goal.claimed';
+  if (after.status === 'completed' && before.completedAt?.getTime() !== after.completedAt?.getTime())
+    return 'goal.completed';
+  if (
+    after.status === 'not_started' &&
+    (before.status === 'completed' ||
+      before.status === 'claimed' ||
+      before.periodStart !== after.periodStart ||
+      newEarning)
+  )
+    return 'goal.reset';
+  return undefined;
+}

@@ -39,6 +39,7 @@ import {
 } from '../db/stat-values.ts';
 import type { EventEntry, EventUnchangedReason, GoalEffect } from '../domain/audit.ts';
 import type { Catalog } from '../domain/catalog.ts';
+import { outboxMessageTypeOf } from '../domain/outbox-message.ts';
 import {
   type EventProgress,
   evaluateGoalEvent,
@@ -212,7 +213,8 @@ async function applyInTransaction(
   }
   const statChanges = new StatChanges(stats, work);
   const changed: ProgressWrite[] = [];
-  const changedUsers = new Set<string>();
+  // Goals whose change the outbox does not record, by player: the progress notice names them.
+  const noticed = new Map<string, string[]>();
   for (const row of rows) {
     const goal = catalog.goalById.get(row.goalId);
     const rowEvents = goal && work.get(row.userId)?.get(goalKey(goal));
@@ -228,7 +230,12 @@ async function applyInTransaction(
       if (typeof next !== 'string') state = next;
     }
     if (isSameProgress(state, shown)) continue;
-    changedUsers.add(row.userId);
+    const { isActive } = row;
+    if (outboxMessageTypeOf({ ...shown, isActive }, { ...state, isActive }) === undefined) {
+      const goals = noticed.get(row.userId);
+      if (goals) goals.push(row.goalId);
+      else noticed.set(row.userId, [row.goalId]);
+    }
     if (stat?.next) {
       stat.write = true;
       // A row already following its stat shows the new value without a write of its own, unless
@@ -251,13 +258,19 @@ async function applyInTransaction(
   const statWrites = statChanges.writes();
   if (audit) explainUnread(catalog, rows, entries, { listUnassigned: configId === undefined });
   const keyedRows = auditRows.filter((row) => row.keyedByEventId).length;
-  // The notice names the players whose rows this flush changed, for live streams of any replica
-  // (src/stream/); it goes out at commit, with the rows' `updated_at` set to `now`.
+  // The notice names the goals this flush changed without an outbox message, for live streams of
+  // any replica (src/stream/); it goes out at commit, with the changes stamped `now`.
   const [statsWritten, rowsWritten, keyedWritten] = await Promise.all([
     writeStatValues(tx, statWrites, now),
     writeProgressBatch(tx, changed, now),
     audit ? writeAuditRows(tx, auditRows, now, { claimed: claimFirst, catalog }) : Promise.resolve(0),
-    notifyProgress(tx, progressNoticePayloads(now, changedUsers)),
+    notifyProgress(
+      tx,
+      progressNoticePayloads(
+        now,
+        [...noticed].map(([userId, goalIds]) => ({ userId, goalIds })),
+      ),
+    ),
   ]);
   if (
     statsWritten !== statWrites.length ||

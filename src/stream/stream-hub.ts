@@ -15,13 +15,13 @@
  *    every row; the stream goes live at the head (or where its Last-Event-ID resumes, if earlier);
  * 2. outbox: messages after each dirty player's streams' positions, rendered with the rows read
  *    right after, sent with their positions as event ids;
- * 3. progress: the rows each progress notice names, sent as `goal.progress` events without ids.
+ * 3. progress: the goals each progress notice names, read and sent as `goal.progress` events
+ *    without ids.
  */
 import type { Db } from '../db/client.ts';
 import { OUTBOX_START, type OutboxCursor } from '../db/outbox.ts';
 import {
   readMessagesAfter,
-  readNoticedProgress,
   readOutboxHeads,
   readPlayersGoals,
   readPlayersProgress,
@@ -113,10 +113,7 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
   let feed: ChangeFeed | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   const retryUsers = new Set<string>();
-  const renderingOf = perCatalog((catalog) => ({
-    renderer: createChallengeRenderer(catalog),
-    prerequisiteIds: [...new Set(catalog.goals.flatMap((goal) => goal.prerequisites))],
-  }));
+  const rendererOf = perCatalog(createChallengeRenderer);
 
   // Each stream gets a heartbeat once it has been quiet for heartbeatMs, checked ten times per
   // period: streams opened at different moments keep different phases, so ten thousand of them
@@ -186,10 +183,10 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
 
   async function round(): Promise<void> {
     const catalog = options.catalog();
-    const { renderer, prerequisiteIds } = renderingOf(catalog);
+    const renderer = rendererOf(catalog);
     await sendSnapshots(renderer);
     await sendOutboxMessages(catalog, renderer);
-    await sendProgress(catalog, renderer, prerequisiteIds);
+    await sendProgress(catalog, renderer);
   }
 
   async function sendSnapshots(renderer: ChallengeRenderer): Promise<void> {
@@ -307,51 +304,61 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
     });
   }
 
-  async function sendProgress(
-    catalog: Catalog,
-    renderer: ChallengeRenderer,
-    prerequisiteIds: readonly string[],
-  ): Promise<void> {
+  async function sendProgress(catalog: Catalog, renderer: ChallengeRenderer): Promise<void> {
     if (notices.length === 0) return;
-    const pending = notices.splice(0);
-    const pairs = new Map<string, { userId: string; at: Date }>();
-    for (const notice of pending) {
-      for (const userId of notice.userIds) {
+    // Each player's noticed goals, with the latest instant any notice gave the goal.
+    const noticed = new Map<string, Map<string, Date>>();
+    for (const { at, changes } of notices.splice(0)) {
+      for (const { userId, goalIds } of changes) {
         if (liveStreamsOf(userId).length === 0) continue;
-        pairs.set(`${userId}\u0000${notice.at.getTime()}`, { userId, at: notice.at });
+        let goals = noticed.get(userId);
+        if (!goals) {
+          goals = new Map();
+          noticed.set(userId, goals);
+        }
+        for (const goalId of goalIds) goals.set(goalId, at);
       }
     }
-    if (pairs.size === 0) return;
-    const list = [...pairs.values()];
-    let results: Awaited<ReturnType<typeof readNoticedProgress>>;
+    if (noticed.size === 0) return;
+    // The noticed goals' rows, and those their `locked` depends on.
+    const wanted = new Map<string, Set<string>>();
+    for (const [userId, goals] of noticed) {
+      const ids = new Set<string>();
+      for (const goalId of goals.keys()) {
+        ids.add(goalId);
+        for (const prerequisite of catalog.goalById.get(goalId)?.prerequisites ?? []) ids.add(prerequisite);
+      }
+      wanted.set(userId, ids);
+    }
+    let rows: Awaited<ReturnType<typeof readPlayersGoals>>;
     try {
-      results = await readNoticedProgress(db, list, prerequisiteIds);
+      rows = await readPlayersGoals(db, wanted);
     } catch (error) {
       // Progress is not replayed from anywhere; a fresh snapshot gives the streams the state.
       logger.warn({ reason: String(error) }, 'live streams: progress read failed; sending snapshots');
-      for (const { userId } of list)
+      for (const userId of noticed.keys())
         for (const stream of liveStreamsOf(userId)) snapshots.push({ stream, resumeFrom: undefined });
       return;
     }
     const now = options.clock();
-    list.forEach(({ userId, at }, index) => {
-      const rows = results[index] ?? [];
-      const changed = rows.filter((row) => row.noticed).map((row) => row.goalId);
-      if (changed.length === 0) return;
-      const goals = renderer.renderGoals(changed, rows, now);
+    for (const [userId, goals] of noticed) {
+      const rendered = renderer.renderGoals(goals.keys(), rows.get(userId) ?? [], now);
       const targets = liveStreamsOf(userId);
-      for (const [goalId, goal] of goals) {
+      for (const [goalId, goal] of rendered) {
         const configured = catalog.goalById.get(goalId);
-        if (!configured) continue;
+        const at = goals.get(goalId);
+        if (!configured || !at) continue;
+        // The goal as read now: a stream that already shows it (its completion streamed from the
+        // outbox, or a later notice read first) is not sent it again.
         const look = lookOf(goal);
         const data = goalEventData('goal.progress', configured.challengeId, goalId, at, goal);
         for (const stream of targets) {
-          if (stream.shown.get(configured.goalId) === look) continue;
+          if (stream.shown.get(goalId) === look) continue;
           send(stream, 'goal.progress', data);
-          stream.shown.set(configured.goalId, look);
+          stream.shown.set(goalId, look);
         }
       }
-    });
+    }
   }
 
   const startFeed = () =>
@@ -364,9 +371,9 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
           schedule();
         },
         onProgress: (notice) => {
-          const local = notice.userIds.filter((userId) => streams.has(userId));
+          const local = notice.changes.filter((change) => streams.has(change.userId));
           if (local.length === 0) return;
-          notices.push({ at: notice.at, userIds: local });
+          notices.push({ at: notice.at, changes: local });
           schedule();
         },
         onResync: (reason) => {

@@ -170,7 +170,7 @@ describe('changes', () => {
     }
   });
 
-  test('a goal is not sent again when it looks as last sent (a second notice for the same rows)', async () => {
+  test('a goal is not sent again when it looks as last sent (a second notice for the same goal)', async () => {
     await initialize();
     const stream = await open();
     try {
@@ -180,8 +180,8 @@ describe('changes', () => {
       await stream.waitFor((e) => e.event === 'goal.progress');
       // Another writer that stamped the same instant would send this notice too.
       await app.db
-        .pool`select pg_notify('challenge_progress', ${progressNoticePayloads(at, [user])[0] ?? ''})`;
-      // Read before the next change overwrites the row.
+        .pool`select pg_notify('challenge_progress', ${progressNoticePayloads(at, [{ userId: user, goalIds: ['defeat-10-enemies'] }])[0] ?? ''})`;
+      // Time for it to be read before the next change.
       await Bun.sleep(200);
       await flush([stat('enemy_kills', 5)]);
       const moves = await stream.waitFor((e) => e.event === 'goal.progress', { count: 2 });

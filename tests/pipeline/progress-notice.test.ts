@@ -1,7 +1,7 @@
 /**
- * The event flush notifies `challenge_progress` once per batch that changed rows, naming the
- * players whose rows changed and the instant it stamped on them, at commit; a batch that changes
- * nothing sends nothing.
+ * The event flush notifies `challenge_progress` once per batch that changed goals without an outbox
+ * message, naming those goals of each player and the instant it stamped on them, at commit; a
+ * change the outbox records is not named, and a batch that changes nothing sends nothing.
  */
 import { afterAll, expect, test } from 'bun:test';
 import { PROGRESS_CHANNEL } from '../../src/db/progress-notices.ts';
@@ -31,7 +31,7 @@ async function noticesAfter(work: () => Promise<unknown>): Promise<ProgressNotic
   return received.slice(from);
 }
 
-test('a flush names the players whose rows changed, with the rows’ updated_at', async () => {
+test('a flush names the goals that moved without completing, with their updated_at', async () => {
   const users = ['notice-a', 'notice-b', 'notice-c'];
   for (const user of users) await app.request('POST', '/v1/challenges/initialize', { user });
   // Apart from the initialize's rows' updated_at.
@@ -50,10 +50,30 @@ test('a flush names the players whose rows changed, with the rows’ updated_at'
   );
   expect(notices).toHaveLength(1);
   expect(notices[0]?.at).toEqual(now);
-  expect([...(notices[0]?.userIds ?? [])].sort()).toEqual(['notice-a', 'notice-b']);
-  const stamped = await app.db.pool<{ user_id: string }[]>`
-    select user_id from user_goal_progress where updated_at = ${now} order by user_id`;
-  expect(stamped.map((row) => row.user_id)).toEqual(['notice-a', 'notice-b']);
+  const named = [...(notices[0]?.changes ?? [])].sort((a, b) => a.userId.localeCompare(b.userId));
+  expect(named).toEqual([
+    { userId: 'notice-a', goalIds: ['defeat-10-enemies'] },
+    { userId: 'notice-b', goalIds: ['defeat-10-enemies'] },
+  ]);
+  const stamped = await app.db.pool<{ user_id: string; goal_id: string; progress: number }[]>`
+    select user_id, goal_id, progress from user_goal_progress_current where updated_at = ${now}
+    order by user_id`;
+  expect([...stamped]).toEqual([
+    { user_id: 'notice-a', goal_id: 'defeat-10-enemies', progress: 3 },
+    { user_id: 'notice-b', goal_id: 'defeat-10-enemies', progress: 4 },
+  ]);
+});
+
+test('a completion is left to its outbox message; the notice names only what moved', async () => {
+  await app.request('POST', '/v1/challenges/initialize', { user: 'notice-e' });
+  const now = new Date(Date.now() + 120_000);
+  const notices = await noticesAfter(() =>
+    applyEventBatch(app.db.pool, app.catalog, [stat('notice-e', 'enemy_kills', 12)], now),
+  );
+  expect(notices).toEqual([]);
+  const messages = await app.db.pool<{ type: string; goal_id: string }[]>`
+    select type, goal_id from outbox_messages where user_id = 'notice-e' and occurred_at = ${now}`;
+  expect([...messages]).toEqual([{ type: 'goal.completed', goal_id: 'defeat-10-enemies' }]);
 });
 
 test('a flush that writes no row sends nothing', async () => {
@@ -90,5 +110,7 @@ test('a flush of many players splits its notice, every player named once', async
     ),
   );
   expect(notices.length).toBeGreaterThan(1);
-  expect(notices.flatMap((notice) => notice.userIds).sort()).toEqual(users);
+  const named = notices.flatMap((notice) => notice.changes);
+  expect(named.map((change) => change.userId).sort()).toEqual(users);
+  for (const change of named) expect(change.goalIds).toEqual(['defeat-10-enemies']);
 });

@@ -9,6 +9,7 @@ import { type AdminChange, applyAdminChange, freshState } from '../../domain/adm
 import type { GoalEffect } from '../../domain/audit.ts';
 import type { CurrentCatalog } from '../../domain/catalog.ts';
 import { goalNotConfigured } from '../../domain/errors.ts';
+import { outboxMessageTypeOf } from '../../domain/outbox-message.ts';
 import { progressNoticePayloads } from '../../domain/progress-notice.ts';
 import { viewProgress } from '../../domain/progress-view.ts';
 import { nextPeriodStart } from '../../domain/rotation.ts';
@@ -93,14 +94,15 @@ export function createGoalChanges(deps: {
         newEarning: change.kind === 'reset',
         now,
       });
-      // Progress set without completing or resetting has no outbox message; live streams learn of it here.
-      await notifyProgress(tx, progressNoticePayloads(now, [userId]));
       const after: StoredProgress = {
         ...row,
         ...result.next,
         expiresAt: expiresAt ?? row.expiresAt,
         updatedAt: now,
       };
+      // Progress set without completing or resetting has no outbox message; live streams learn of it here.
+      if (outboxMessageTypeOf(row, after, change.kind === 'reset') === undefined)
+        await notifyProgress(tx, progressNoticePayloads(now, [{ userId, goalIds: [goalId] }]));
       const effect = changedEffect(goalId, viewProgress(goal, row, now), viewProgress(goal, after, now));
       await record(effect);
       return response({ userId, goal, change, effect, row: after, now });
