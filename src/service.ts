@@ -17,6 +17,7 @@ import { loadOrCreateDevSecret } from './dev-secret.ts';
 import type { Catalog } from './domain/catalog.ts';
 import { createApp } from './http/app.ts';
 import { MAX_ACCEPTED_BODY_BYTES } from './http/request-body.ts';
+import { socketIdleTimeoutSeconds } from './http/socket-idle-timeout.ts';
 import { createConfigAdmin } from './live-config/config-admin.ts';
 import { createConfigCatalogs } from './live-config/config-catalogs.ts';
 import {
@@ -305,6 +306,7 @@ export async function startService(
       catalog: currentCatalog,
       catalogOf: createConfigCatalogs({ db: pool, live }),
     });
+    const claimTimeoutMs = config.requestTimeoutMs + config.rewards.timeoutMs;
     const app = createApp({
       basePath: config.basePath,
       authenticate,
@@ -340,7 +342,7 @@ export async function startService(
       metrics,
       logger,
       requestTimeoutMs: config.requestTimeoutMs,
-      claimTimeoutMs: config.requestTimeoutMs + config.rewards.timeoutMs,
+      claimTimeoutMs,
     });
     // reusePort off: a second instance on a taken port must fail to start, not share the traffic.
     app.listen({
@@ -348,6 +350,7 @@ export async function startService(
       port: config.httpPort,
       reusePort: false,
       maxRequestBodySize: MAX_ACCEPTED_BODY_BYTES,
+      idleTimeout: socketIdleTimeoutSeconds(config.httpIdleTimeoutSeconds, claimTimeoutMs),
     });
     const server = app.server;
     if (!server) throw new Error(`HTTP server did not start on ${config.httpHost}:${config.httpPort}`);

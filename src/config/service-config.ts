@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { AuthMode } from '../auth/types.ts';
+import { MAX_HTTP_IDLE_SECONDS } from '../http/socket-idle-timeout.ts';
 import type { RewardMode } from '../rewards/reward-granter.ts';
 import { parseWebhookUrl } from '../webhooks/signature.ts';
 
@@ -78,6 +79,11 @@ export interface ServiceConfig {
   readonly outboxRetentionHours: number;
   /** Compress challenge lists for clients that send Accept-Encoding: gzip. */
   readonly httpGzip: boolean;
+  /**
+   * How long a kept-alive HTTP connection may stay idle before it is closed. Longer than the idle
+   * timeout of the load balancer in front (60 s on AWS ALB), or it reuses a connection just closed.
+   */
+  readonly httpIdleTimeoutSeconds: number;
   /** Live event streams (src/stream/). */
   readonly stream: {
     /** A comment line on a stream quiet this long keeps proxies from closing it. */
@@ -207,6 +213,7 @@ export function readServiceConfig(env: Env): ServiceConfig {
     outboxRetentionHours: readInt(read, 'OUTBOX_RETENTION_HOURS', 72, 1, 24 * 90),
     configPollIntervalMs: readInt(read, 'CONFIG_POLL_INTERVAL_MS', 2_000, 100, 600_000),
     httpGzip: readBoolean(read, 'HTTP_GZIP', true),
+    httpIdleTimeoutSeconds: readInt(read, 'HTTP_IDLE_TIMEOUT_SECONDS', 75, 1, MAX_HTTP_IDLE_SECONDS),
     stream: Object.freeze({
       heartbeatMs: readInt(read, 'STREAM_HEARTBEAT_MS', 15_000, 100, 600_000),
       pollIntervalMs: readInt(read, 'STREAM_POLL_INTERVAL_MS', 1_000, 100, 600_000),
@@ -224,7 +231,9 @@ export function readServiceConfig(env: Env): ServiceConfig {
       batchSize: readInt(read, 'CLEANUP_BATCH_SIZE', 1_000, 1, 100_000),
     }),
     logLevel: readLogLevel(read('LOG_LEVEL')),
-    requestTimeoutMs: readInt(read, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
+    // With REWARD_TIMEOUT_MS on top, a claim's deadline stays inside the HTTP server's longest idle
+    // timeout, so its answer is not cut off (src/http/socket-idle-timeout.ts).
+    requestTimeoutMs: readInt(read, 'REQUEST_TIMEOUT_MS', 10_000, 100, 120_000),
     shutdownTimeoutMs: readInt(read, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
   });
 }
