@@ -34,16 +34,65 @@ export type Reservation =
   /** Granted already (the progress row is claimed or about to be). */
   | { readonly kind: 'granted'; readonly grantedAt: Date };
 
+/** A claim's ledger entry, as `lockClaim` read it. */
+export interface LedgerEntry {
+  readonly status: 'pending' | 'granted';
+  /** A pending reservation whose lease has not run out, on database time. */
+  readonly live: boolean;
+  readonly grantedAt: Date | null;
+  readonly idempotencyKey: string;
+  /** The `reward` column, read by `rewardFromColumn` when a takeover needs it. */
+  readonly reward: unknown;
+  readonly rowId: string | null;
+  readonly earning: number;
+}
+
 /**
- * Reserves the claim for `key` with a lease of `leaseMs` from now in database time. A pending
- * reservation whose lease ran out belongs to a request that died or stalled between grant and
- * record: it is taken over with the SAME idempotency key and the SAME reward, so the backend sees a
- * repeat of that grant rather than a new one. `idempotencyKey` and `reward` are used only when
- * there is no reservation yet. Call inside a transaction holding the progress row lock.
+ * The ledger entry for `key`, locked for the rest of the transaction; undefined when there is none.
+ * Send it right behind the progress row's lock (the claim's lock order: row, then ledger): both go
+ * in one round trip.
+ */
+export async function lockClaim(db: Db, key: ClaimKey): Promise<LedgerEntry | undefined> {
+  const rows = await db<
+    {
+      status: 'pending' | 'granted';
+      live: boolean | null;
+      granted_at: Date | null;
+      idempotency_key: string;
+      reward: unknown;
+      row_id: string | null;
+      earning: number;
+    }[]
+  >`select status, lease_until > clock_timestamp() as live, granted_at, idempotency_key, reward,
+      row_id, earning
+    from reward_claims
+    where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}
+    for update`;
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    status: row.status,
+    live: row.live === true,
+    grantedAt: row.granted_at,
+    idempotencyKey: row.idempotency_key,
+    reward: row.reward,
+    rowId: row.row_id,
+    earning: row.earning,
+  };
+}
+
+/**
+ * Reserves the claim for `key`, whose entry `lockClaim` read as `current` in this transaction, with
+ * a lease of `leaseMs` from now in database time. A pending reservation whose lease ran out belongs
+ * to a request that died or stalled between grant and record: it is taken over with the SAME
+ * idempotency key and the SAME reward, so the backend sees a repeat of that grant rather than a new
+ * one. `idempotencyKey` and `reward` are used only when there is no reservation yet. Call inside a
+ * transaction holding the progress row lock.
  */
 export async function reserveClaim(
   db: Db,
   key: ClaimKey,
+  current: LedgerEntry | undefined,
   input: {
     challengeId: string;
     namespace: string;
@@ -60,61 +109,51 @@ export async function reserveClaim(
   // ledger row it updates, or is 1 when there is none), so a backend asked twice sees one grant,
   // as after any crash between grant and record. It is visible to other transactions at commit
   // either way, which is what the lease needs. The record of the grant is a normal commit, and
-  // flushing it flushes this one too.
-  const asynchronousCommit = db`set local synchronous_commit = off`;
+  // flushing it flushes this one too. Sent with the write, in the same round trip.
+  const asynchronousCommit = () => db`set local synchronous_commit = off`;
   const leaseToken = crypto.randomUUID();
   const leaseUntil = () => db`clock_timestamp() + ${input.leaseMs}::float8 * interval '1 millisecond'`;
-  const [, existing] = await Promise.all([
-    asynchronousCommit,
-    db<
-      {
-        status: 'pending' | 'granted';
-        live: boolean | null;
-        granted_at: Date | null;
-        idempotency_key: string;
-        reward: unknown;
-        row_id: string | null;
-        earning: number;
-      }[]
-    >`select status, lease_until > clock_timestamp() as live, granted_at, idempotency_key, reward,
-      row_id, earning
-    from reward_claims
-    where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}
-    for update`,
-  ]);
-  const current = existing[0];
-  if (current && current.row_id !== input.rowId) {
+  if (current && current.rowId !== input.rowId) {
     // Reserved (and perhaps granted) on a progress row that has since been deleted: this is a new
     // earning of the goal, claimed afresh under the next earning number.
     const earning = current.earning + 1;
     const idempotencyKey = input.idempotencyKey(earning);
-    await db`update reward_claims set status = 'pending', granted_at = null, lease_token = ${leaseToken},
+    await Promise.all([
+      asynchronousCommit(),
+      db`update reward_claims set status = 'pending', granted_at = null, lease_token = ${leaseToken},
         lease_until = ${leaseUntil()}, idempotency_key = ${idempotencyKey},
         reward = ${db.json(rewardJson(input.reward))}, row_id = ${input.rowId},
         earning = ${earning}, created_at = clock_timestamp()
-      where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}`;
+      where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}`,
+    ]);
     return { kind: 'reserved', leaseToken, idempotencyKey, reward: input.reward };
   }
-  if (current?.status === 'granted' && current.granted_at)
-    return { kind: 'granted', grantedAt: current.granted_at };
+  if (current?.status === 'granted' && current.grantedAt)
+    return { kind: 'granted', grantedAt: current.grantedAt };
   if (current?.live) return { kind: 'in_progress' };
   if (current) {
-    await db`update reward_claims set lease_token = ${leaseToken}, lease_until = ${leaseUntil()}
-      where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}`;
+    await Promise.all([
+      asynchronousCommit(),
+      db`update reward_claims set lease_token = ${leaseToken}, lease_until = ${leaseUntil()}
+      where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}`,
+    ]);
     return {
       kind: 'reserved',
       leaseToken,
-      idempotencyKey: current.idempotency_key,
+      idempotencyKey: current.idempotencyKey,
       reward: rewardFromColumn(current.reward, key),
     };
   }
   const idempotencyKey = input.idempotencyKey(1);
-  await db`insert into reward_claims
+  await Promise.all([
+    asynchronousCommit(),
+    db`insert into reward_claims
       (user_id, goal_id, period, challenge_id, namespace, idempotency_key, reward, status, lease_token, lease_until,
        row_id)
     values (${key.userId}, ${key.goalId}, ${key.period}, ${input.challengeId}, ${input.namespace},
       ${idempotencyKey}, ${db.json(rewardJson(input.reward))}, 'pending', ${leaseToken}, ${leaseUntil()},
-      ${input.rowId})`;
+      ${input.rowId})`,
+  ]);
   return { kind: 'reserved', leaseToken, idempotencyKey, reward: input.reward };
 }
 

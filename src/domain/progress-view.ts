@@ -13,10 +13,7 @@ export interface ProgressView {
   readonly completedAt: Date | null;
   readonly claimedAt: Date | null;
   readonly expiresAt: Date | null;
-  /**
-   * Claim period this view belongs to: the UTC day for daily goals, the rotation period (its first
-   * day) for reselectable rotating goals, `once` otherwise.
-   */
+  /** Claim period this view belongs to (`claimPeriod`). */
   readonly period: string;
 }
 
@@ -36,11 +33,7 @@ export function viewProgress(goal: Goal, row: ProgressState | undefined, now: Da
       : daily
         ? nextUtcMidnight(now)
         : row.expiresAt;
-  const period = daily
-    ? utcDay(now)
-    : rotation?.allowReselection
-      ? periodKey(rotation.schedule, now)
-      : 'once';
+  const period = claimPeriod(goal, now);
   if (!row) {
     return {
       progress: 0,
@@ -73,6 +66,17 @@ export function viewProgress(goal: Goal, row: ProgressState | undefined, now: Da
     expiresAt,
     period,
   };
+}
+
+/**
+ * The claim period a goal is in at `now` (one claim per goal and period): the UTC day for daily
+ * goals, the rotation period (its first day) for reselectable rotating goals, `once` otherwise.
+ * Known from the goal and the time alone, so a claim can lock its ledger entry together with the
+ * progress row.
+ */
+export function claimPeriod(goal: Goal, now: Date): string {
+  if (goal.type === 'daily') return utcDay(now);
+  return goal.rotation?.allowReselection ? periodKey(goal.rotation.schedule, now) : 'once';
 }
 
 /** `relative` goals count from their baseline (nothing before their first event); others show the stored value. */

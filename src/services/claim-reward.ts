@@ -17,6 +17,7 @@ import { getProgressStates, lockProgressState, markClaimed } from '../db/progres
 import {
   type ClaimKey,
   findGrantedAt,
+  lockClaim,
   recordGrant,
   releaseClaim,
   reserveClaim,
@@ -31,7 +32,7 @@ import {
   goalNotFound,
   rewardGrantFailed,
 } from '../domain/errors.ts';
-import { viewProgress } from '../domain/progress-view.ts';
+import { claimPeriod, viewProgress } from '../domain/progress-view.ts';
 import { rewardJson } from '../domain/reward-json.ts';
 import { formatTimestamp } from '../domain/time.ts';
 import type { GoalStatus, ProgressState, Reward } from '../domain/types.ts';
@@ -96,19 +97,25 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
     try {
       const reserved = await pool.begin(async (tx) => {
         const now = clock();
-        const row = await lockProgressState(tx, userId, goalId);
+        const key = { userId, goalId, period: claimPeriod(goal, now) };
+        // One round trip: the progress row's lock and read, the prerequisites, and the ledger
+        // entry's lock, sent in the claim's lock order (row, then ledger).
+        const [row, others, entry] = await Promise.all([
+          lockProgressState(tx, userId, goalId),
+          goal.prerequisites.length > 0 ? getProgressStates(tx, userId) : [],
+          lockClaim(tx, key),
+        ]);
         const view = viewProgress(goal, row, now);
-        const others = goal.prerequisites.length > 0 ? await getProgressStates(tx, userId) : [];
         const statusOf = (id: string): GoalStatus => {
           const prerequisite = catalog.goalById.get(id);
           const prerequisiteRow = others.find((other) => other.goalId === id);
           return prerequisite ? viewProgress(prerequisite, prerequisiteRow, now).status : 'not_started';
         };
-        const { period } = decideClaim(goal, view, row !== undefined, statusOf);
-        const key = { userId, goalId, period };
+        decideClaim(goal, view, row !== undefined, statusOf);
         // decideClaim refused a missing row (GOAL_NOT_ACTIVE); the guard only tells the compiler.
         if (!row) throw goalNotActive(goalId, challengeId);
-        const reserved = await reserveClaim(tx, key, {
+        const { period } = key;
+        const reserved = await reserveClaim(tx, key, entry, {
           challengeId,
           namespace,
           idempotencyKey: (earning) => claimIdempotencyKey({ namespace, userId, goalId, period, earning }),
@@ -164,9 +171,12 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
     // (holding the row, wanting the ledger row) deadlocks with this one. The grant is recorded
     // first so that nothing is written unless this request still owns the reservation.
     const lost = await pool.begin(async (tx) => {
-      const before = await lockProgressState(tx, userId, goalId);
-      if (!(await recordGrant(tx, key, leaseToken, claimedAt)))
-        return { grantedAt: await findGrantedAt(tx, key) };
+      // The row's lock and the grant's record in one round trip, in that order.
+      const [before, recorded] = await Promise.all([
+        lockProgressState(tx, userId, goalId),
+        recordGrant(tx, key, leaseToken, claimedAt),
+      ]);
+      if (!recorded) return { grantedAt: await findGrantedAt(tx, key) };
       await markClaimed(tx, { userId, goalId, ...periodOf(key.period), now: claimedAt });
       await options.withinClaim?.(tx, before);
       return undefined;

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { createPool, warmUp } from '../../src/db/client.ts';
 import { lockProgressState, writeProgressState } from '../../src/db/progress-rows.ts';
-import { recordGrant, reserveClaim } from '../../src/db/reward-claims.ts';
+import { lockClaim, recordGrant, reserveClaim } from '../../src/db/reward-claims.ts';
 import { claimIdempotencyKey } from '../../src/domain/claim-key.ts';
 import type { Reward } from '../../src/domain/types.ts';
 import { createMockGranter } from '../../src/rewards/mock-granter.ts';
@@ -297,27 +297,24 @@ describe('a request that died between grant and commit', () => {
   /** Reserves the claim as a request would in its first step, with a lease of `leaseMs`. */
   const reserve = (on: TestApp, user: string, leaseMs: number, reward: Reward = goal.reward) =>
     on.db.pool.begin(async (tx) => {
-      const row = await lockProgressState(tx, user, GOAL);
+      const key = { userId: user, goalId: GOAL, period: 'once' };
+      const [row, entry] = await Promise.all([lockProgressState(tx, user, GOAL), lockClaim(tx, key)]);
       if (!row) throw new Error(`${user} has no row for ${GOAL}`);
-      return reserveClaim(
-        tx,
-        { userId: user, goalId: GOAL, period: 'once' },
-        {
-          challengeId: CHALLENGE,
-          namespace: TEST_NAMESPACE,
-          idempotencyKey: (earning) =>
-            claimIdempotencyKey({
-              namespace: TEST_NAMESPACE,
-              userId: user,
-              goalId: GOAL,
-              period: 'once',
-              earning,
-            }),
-          reward,
-          leaseMs,
-          rowId: row.rowId,
-        },
-      );
+      return reserveClaim(tx, key, entry, {
+        challengeId: CHALLENGE,
+        namespace: TEST_NAMESPACE,
+        idempotencyKey: (earning) =>
+          claimIdempotencyKey({
+            namespace: TEST_NAMESPACE,
+            userId: user,
+            goalId: GOAL,
+            period: 'once',
+            earning,
+          }),
+        reward,
+        leaseMs,
+        rowId: row.rowId,
+      });
     });
 
   /** A reservation whose request died: its (1 ms) lease has run out by the time anyone looks. */
