@@ -310,7 +310,12 @@ export async function startService(
     const app = createApp({
       basePath: config.basePath,
       authenticate,
-      queries: createChallengeQueries({ db: pool, catalog: currentCatalog, clock }),
+      queries: createChallengeQueries({
+        db: pool,
+        catalog: currentCatalog,
+        clock,
+        maxWaitMs: config.requestTimeoutMs,
+      }),
       assignment: createGoalAssignment({
         db: pool,
         catalog: currentCatalog,

@@ -1,7 +1,8 @@
+import pLimit from 'p-limit';
 import type { Db } from '../db/client.ts';
 import { getActiveProgressStates, getProgressStates } from '../db/progress-rows.ts';
 import { type CurrentCatalog, perCatalog } from '../domain/catalog.ts';
-import { challengeNotFound } from '../domain/errors.ts';
+import { AppError, challengeNotFound } from '../domain/errors.ts';
 import { createChallengeRenderer } from './goal-json.ts';
 
 export interface ChallengeQueries {
@@ -11,10 +12,24 @@ export interface ChallengeQueries {
   getChallenge(userId: string, challengeId: string, activeOnly: boolean): Promise<string>;
 }
 
+/**
+ * Answers read and rendered at once. Beyond it, requests wait their turn here instead of as reads
+ * pipelined onto the pool's connections: the one HTTP thread renders no faster either way, but
+ * without a bound an overload of lists holds every waiting request's rows, and soon its ~190 KB
+ * text, in memory at once, and those reads queue ahead of other requests' statements on the
+ * connections (loadtest/RESULTS.md, "A bound on the lists in flight").
+ */
+export const MAX_ANSWERS_IN_FLIGHT = 64;
+
 export function createChallengeQueries(deps: {
   db: Db;
   catalog: CurrentCatalog;
   clock: () => Date;
+  /**
+   * A request that waited this long for its turn is not read: its deadline has passed and its
+   * client has its 503 already, so the work would serve nobody and delay the requests behind it.
+   */
+  maxWaitMs: number;
 }): ChallengeQueries {
   const rendererOf = perCatalog((catalog) => ({
     renderer: createChallengeRenderer(catalog),
@@ -26,18 +41,31 @@ export function createChallengeQueries(deps: {
     !activeOnly || hasPrerequisites
       ? getProgressStates(deps.db, userId)
       : getActiveProgressStates(deps.db, userId);
+  const limit = pLimit(MAX_ANSWERS_IN_FLIGHT);
+  const inTurn = <T>(answer: () => Promise<T>): Promise<T> => {
+    const queuedAt = deps.clock().getTime();
+    return limit(() => {
+      const waited = deps.clock().getTime() - queuedAt;
+      if (waited > deps.maxWaitMs)
+        throw new AppError('UNAVAILABLE', `The request waited ${waited} ms for its turn; retry later`);
+      return answer();
+    });
+  };
   return {
-    async listChallenges(userId, activeOnly) {
-      const { renderer, hasPrerequisites } = rendererOf(deps.catalog());
-      const rows = await rowsFor(hasPrerequisites, userId, activeOnly);
-      return renderer.renderList(rows, activeOnly, deps.clock());
-    },
+    listChallenges: (userId, activeOnly) =>
+      inTurn(async () => {
+        const { renderer, hasPrerequisites } = rendererOf(deps.catalog());
+        const rows = await rowsFor(hasPrerequisites, userId, activeOnly);
+        return renderer.renderList(rows, activeOnly, deps.clock());
+      }),
     async getChallenge(userId, challengeId, activeOnly) {
       const catalog = deps.catalog();
       if (!catalog.challengeById.has(challengeId)) throw challengeNotFound(challengeId);
-      const { renderer, hasPrerequisites } = rendererOf(catalog);
-      const rows = await rowsFor(hasPrerequisites, userId, activeOnly);
-      return renderer.renderOne(challengeId, rows, activeOnly, deps.clock()) ?? '';
+      return inTurn(async () => {
+        const { renderer, hasPrerequisites } = rendererOf(catalog);
+        const rows = await rowsFor(hasPrerequisites, userId, activeOnly);
+        return renderer.renderOne(challengeId, rows, activeOnly, deps.clock()) ?? '';
+      });
     },
   };
 }

@@ -161,7 +161,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const app = createApp({
     basePath: options.basePath ?? '',
     authenticate,
-    queries: createChallengeQueries({ db: db.pool, catalog: current, clock }),
+    queries: createChallengeQueries({ db: db.pool, catalog: current, clock, maxWaitMs: 10_000 }),
     assignment: createGoalAssignment({ db: db.pool, catalog: current, namespace: TEST_NAMESPACE, clock }),
     selection: createGoalSelection({ pool: db.pool, catalog: current, namespace: TEST_NAMESPACE, clock }),
     claimReward,
