@@ -8,7 +8,7 @@
 import type { EventProgress } from '../domain/progress.ts';
 import type { ProgressRow } from '../domain/types.ts';
 import type { Db } from './client.ts';
-import { lockThenRead } from './progress-rows.ts';
+import { lockForWrite } from './progress-rows.ts';
 
 /** A progress row with the fields only operators look at. */
 export interface StoredProgress extends ProgressRow, EventProgress {
@@ -90,9 +90,11 @@ export async function lockStoredProgress(
         true, ${create.now}, ${create.expiresAt}, ${create.periodStart}::date, ${create.now}, ${create.now})
       on conflict (user_id, goal_id) do nothing`;
   }
-  const rows = await lockThenRead(
-    db`select 1 from user_goal_progress where user_id = ${key.userId} and goal_id = ${key.goalId} for update`,
-    db<RawStored[]>`select ${COLUMNS(db)} from user_goal_progress_current
+  const rows = await lockForWrite(
+    db,
+    key.userId,
+    [key.goalId],
+    () => db<RawStored[]>`select ${COLUMNS(db)} from user_goal_progress_current
       where user_id = ${key.userId} and goal_id = ${key.goalId}`,
   );
   const row = rows[0];

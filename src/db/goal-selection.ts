@@ -6,12 +6,13 @@
  * to insert, so two replacing selections of one player could each miss the other's new rows (and
  * leave both sets active), or lock in opposite orders once some rows exist. The advisory lock
  * (per player and challenge, released at commit) makes selections of one player in one challenge
- * take turns. The rows are then locked in key order, the order the event flush locks them in, so
- * a selection and a flush wait for each other instead of deadlocking.
+ * take turns. The stats the rows follow, then the rows, are then locked in key order, the order
+ * the event flush locks them in, so a selection and a flush wait for each other instead of
+ * deadlocking.
  */
 import type { ProgressRow } from '../domain/types.ts';
 import type { Db } from './client.ts';
-import { lockThenRead, type RawRow, ROW_COLUMNS, toRow } from './progress-rows.ts';
+import { lockForWrite, type RawRow, ROW_COLUMNS, toRow } from './progress-rows.ts';
 
 /** Waits until no other selection of this player in this challenge is running; held until commit. */
 export async function lockSelection(db: Db, userId: string, challengeId: string): Promise<void> {
@@ -25,12 +26,11 @@ export async function lockProgressRows(
   userId: string,
   goalIds: readonly string[],
 ): Promise<ProgressRow[]> {
-  const rows = await lockThenRead(
-    db`select 1 from user_goal_progress
-      where user_id = ${userId} and goal_id = any(${goalIds as string[]}::text[])
-      order by goal_id
-      for update`,
-    db<RawRow[]>`select ${ROW_COLUMNS(db)} from user_goal_progress_current
+  const rows = await lockForWrite(
+    db,
+    userId,
+    goalIds,
+    () => db<RawRow[]>`select ${ROW_COLUMNS(db)} from user_goal_progress_current
       where user_id = ${userId} and goal_id = any(${goalIds as string[]}::text[])`,
   );
   return rows.map(toRow);

@@ -5,6 +5,7 @@
  */
 import type { ProgressRow, ProgressState } from '../domain/types.ts';
 import type { Db } from './client.ts';
+import { takeOverStats } from './stat-values.ts';
 
 export interface RawState {
   goal_id: string;
@@ -80,9 +81,11 @@ export async function lockProgressState(
   userId: string,
   goalId: string,
 ): Promise<(ProgressState & { readonly rowId: string | null }) | undefined> {
-  const rows = await lockThenRead(
-    db`select 1 from user_goal_progress where user_id = ${userId} and goal_id = ${goalId} for update`,
-    db<(RawState & { row_id: string | null })[]>`
+  const rows = await lockForWrite(
+    db,
+    userId,
+    [goalId],
+    () => db<(RawState & { row_id: string | null })[]>`
       select ${STATE_COLUMNS(db)}, row_id from user_goal_progress_current
       where user_id = ${userId} and goal_id = ${goalId}`,
   );
@@ -151,10 +154,20 @@ export async function setGoalActive(
 ): Promise<ActiveState> {
   const { userId, namespace, goalId, challengeId, isActive, now } = input;
   const assignedAt = isActive ? now : null;
+  // One statement, with the takeover of the row's stat (db/stat-values.ts) first: the insert's
+  // condition reads the CTE, so it runs before the row is locked.
   const rows = await db<{ is_active: boolean; assigned_at: Date | null }[]>`
+    with taken as materialized (
+      update user_stat_values s set takeovers = s.takeovers + 1
+      from user_goal_progress p
+      where p.user_id = ${userId} and p.goal_id = ${goalId}
+        and s.user_id = p.user_id and s.stat_code = p.stat_code
+      returning 1
+    )
     insert into user_goal_progress as t
       (user_id, goal_id, challenge_id, namespace, progress, status, is_active, assigned_at, created_at, updated_at)
-    values (${userId}, ${goalId}, ${challengeId}, ${namespace}, 0, 'not_started', ${isActive}, ${assignedAt}, ${now}, ${now})
+    select ${userId}, ${goalId}, ${challengeId}, ${namespace}, 0, 'not_started', ${isActive}, ${assignedAt}, ${now}, ${now}
+    where (select count(*) from taken) >= 0
     on conflict (user_id, goal_id) do update set
       is_active = excluded.is_active,
       assigned_at = case when excluded.is_active then excluded.assigned_at else t.assigned_at end,
@@ -197,12 +210,26 @@ export async function markClaimed(
 }
 
 /**
- * Locks rows, then reads them as players see them. The view joins the stats, which are not to be
- * locked (and an outer join's other side cannot be), so the lock is its own statement; the read,
- * sent right behind it, starts after the lock is held and sees the newest committed state.
+ * For a writer other than the event flush: locks the player's rows among `goalIds` in key order,
+ * after taking over the stats they follow (db/stat-values.ts), then reads them as players see them
+ * with `read`, three statements in one round trip. The view joins the stats, and an outer join's
+ * other side cannot be locked, so the locks are statements of their own; the read, sent right
+ * behind them, starts after they are held and sees the newest committed state.
  */
-export async function lockThenRead<T>(lock: PromiseLike<unknown>, read: PromiseLike<T>): Promise<T> {
-  const [, rows] = await Promise.all([lock, read]);
+export async function lockForWrite<T>(
+  db: Db,
+  userId: string,
+  goalIds: readonly string[],
+  read: () => PromiseLike<T>,
+): Promise<T> {
+  const [, , rows] = await Promise.all([
+    takeOverStats(db, userId, goalIds),
+    db`select 1 from user_goal_progress
+      where user_id = ${userId} and goal_id = any(${goalIds as string[]}::text[])
+      order by goal_id
+      for update`,
+    read(),
+  ]);
   return rows;
 }
 

@@ -34,6 +34,7 @@ import {
   readStatValues,
   type StatKey,
   type StatWrite,
+  type StoredStat,
   statKeyOf,
   writeStatValues,
 } from '../db/stat-values.ts';
@@ -54,7 +55,6 @@ import {
   followedStat,
   LOGIN_STAT,
   type StatState,
-  type StatValue,
   shownState,
   withStat,
 } from '../domain/stat-values.ts';
@@ -151,12 +151,15 @@ async function applyInTransaction(
   const { groups, reopeningGoalIds } = keyGroups(catalog, events);
   const claimFirst = !audit || lock;
   const readOptions = { lock, everyRow: audit };
-  // Sent after the rows, so flushers that lock take rows, then stats, in one order.
-  const readRowsAndStats = () =>
-    Promise.all([
-      readChangeableRows(tx, groups, reopeningGoalIds, readOptions),
+  // Stats before rows, the order every writer locks them in (takeOverStats): the unlocked flush
+  // writes the stats first, because a row that follows one takes the stat's new `seq`.
+  const readRowsAndStats = async () => {
+    const [stats, rows] = await Promise.all([
       readStatValues(tx, statKeysOf(catalog, events), { lock }),
+      readChangeableRows(tx, groups, reopeningGoalIds, readOptions),
     ]);
+    return [rows, stats] as const;
+  };
   const [fresh, [rows, stats]] = claimFirst
     ? await Promise.all([claimEventIds(tx, ids, now, userOf), readRowsAndStats()])
     : await Promise.all([
@@ -289,7 +292,7 @@ async function applyInTransaction(
 /** One player's stat in this batch: as read, after the batch's events, and whether to write it. */
 interface StatChange {
   readonly key: StatKey;
-  readonly read: StatValue | undefined;
+  readonly read: StoredStat | undefined;
   /** Undefined when the batch's events leave the value as it was. */
   readonly next: StatState | undefined;
   /** A goal row that follows (or starts to follow) the stat changed with it. */
@@ -301,7 +304,7 @@ class StatChanges {
   private readonly changes = new Map<string, StatChange>();
 
   constructor(
-    private readonly stats: ReadonlyMap<string, StatValue>,
+    private readonly stats: ReadonlyMap<string, StoredStat>,
     private readonly work: ReadonlyMap<string, ReadonlyMap<string, readonly PipelineEvent[]>>,
   ) {}
 
@@ -327,7 +330,7 @@ class StatChanges {
     const writes: StatWrite[] = [];
     for (const change of this.changes.values()) {
       if (!change.write || !change.next) continue;
-      writes.push({ ...change.key, ...change.next, readSeq: change.read?.seq });
+      writes.push({ ...change.key, ...change.next, read: change.read });
     }
     return writes;
   }

@@ -29,7 +29,7 @@ test('reads and writes of stats probe the primary key with plans made while the 
     expect((await readStatValues(tx, keys, { lock: false })).size).toBe(0);
     const written = await writeStatValues(
       tx,
-      keys.map((key) => ({ ...key, value: 5, lastEventAt: at, readSeq: undefined })),
+      keys.map((key) => ({ ...key, value: 5, lastEventAt: at, read: undefined })),
       at,
     );
     expect(written).toBe(20);
@@ -41,7 +41,7 @@ test('reads and writes of stats probe the primary key with plans made while the 
         ...key,
         value: 6,
         lastEventAt: at,
-        readSeq: read.get(`${key.userId}\u0000kills`)?.seq,
+        read: read.get(`${key.userId}\u0000kills`),
       })),
       at,
     );

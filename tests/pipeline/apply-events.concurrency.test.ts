@@ -5,13 +5,18 @@
  */
 import { afterAll, beforeEach, describe, expect, test } from 'bun:test';
 import { loadChallengeConfig } from '../../src/config/challenge-config.ts';
+import { lockStoredProgress, writeAdminProgress } from '../../src/db/admin-progress.ts';
 import type { Db } from '../../src/db/client.ts';
+import { readAuditEntries } from '../../src/db/event-audit.ts';
 import {
   getUserProgress,
   insertAssignments,
+  lockProgressState,
+  markClaimed,
   setGoalActive,
   writeProgressState,
 } from '../../src/db/progress-rows.ts';
+import type { GoalEffect } from '../../src/domain/audit.ts';
 import { createCatalog } from '../../src/domain/catalog.ts';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
@@ -148,5 +153,92 @@ describe('applyEventBatch with a concurrent writer', () => {
     );
     expect(result).toMatchObject({ appliedByKind: { statistic: 1 }, rowsWritten: 0 });
     expect(await progressOf('play-5-matches')).toMatchObject({ progress: 1, isActive: false });
+  });
+
+  describe('a goal that follows its stat, taken over by another writer after the flush read it', () => {
+    // The event's change is carried by the stat alone, so the flush writes no goal row: it must
+    // still notice the takeover, or it records a move the goal never made.
+    const GOAL = 'defeat-10-enemies';
+    const kills = (value: number, seconds: number) =>
+      statEvent(user, 'enemy_kills', value, {
+        id: `${user}-kills-${value}`,
+        at: new Date(NOW.getTime() + seconds * 1000),
+      });
+    /** What the event with this id recorded for the goal. */
+    const effectOf = async (eventId: string): Promise<GoalEffect | undefined> => {
+      const entries = await readAuditEntries(db.pool, user, { limit: 100 });
+      const entry = entries.find((e) => e.kind !== 'admin' && e.eventId === eventId);
+      return entry?.goals.find((effect) => effect.goalId === GOAL);
+    };
+
+    test('deactivated: the event records the goal inactive, and it keeps what it showed', async () => {
+      await apply([kills(2, 1)]);
+      await whileHeldOpen(
+        (tx) =>
+          setGoalActive(tx, {
+            userId: user,
+            namespace: 'ns',
+            goalId: GOAL,
+            challengeId: 'starter-challenge',
+            isActive: false,
+            now: NOW,
+          }),
+        () => apply([kills(5, 2)]),
+      );
+      expect(await progressOf(GOAL)).toMatchObject({ progress: 2, isActive: false });
+      expect(await effectOf(`${user}-kills-5`)).toEqual({
+        goalId: GOAL,
+        result: 'unchanged',
+        reason: 'goal_inactive',
+      });
+    });
+
+    test('claimed: the event records the goal claimed, and it keeps the progress it was claimed at', async () => {
+      await apply([kills(12, 1)]);
+      await whileHeldOpen(
+        async (tx) => {
+          await lockProgressState(tx, user, GOAL);
+          await markClaimed(tx, {
+            userId: user,
+            goalId: GOAL,
+            progressDay: null,
+            periodStart: null,
+            now: NOW,
+          });
+        },
+        () => apply([kills(15, 2)]),
+      );
+      expect(await progressOf(GOAL)).toMatchObject({ progress: 12, status: 'claimed' });
+      expect(await effectOf(`${user}-kills-15`)).toEqual({
+        goalId: GOAL,
+        result: 'unchanged',
+        reason: 'already_claimed',
+      });
+    });
+
+    test("an admin's write: the event starts from the admin's state", async () => {
+      await apply([kills(2, 1)]);
+      await whileHeldOpen(
+        async (tx) => {
+          const row = await lockStoredProgress(tx, { userId: user, goalId: GOAL });
+          if (!row) throw new Error('no row');
+          await writeAdminProgress(tx, {
+            userId: user,
+            goalId: GOAL,
+            state: { ...row, progress: 7, status: 'in_progress' },
+            expiresAt: null,
+            newEarning: false,
+            now: NOW,
+          });
+        },
+        () => apply([kills(5, 2)]),
+      );
+      expect(await effectOf(`${user}-kills-5`)).toMatchObject({
+        result: 'changed',
+        from: { progress: 7 },
+        to: { progress: 5 },
+      });
+      expect(await progressOf(GOAL)).toMatchObject({ progress: 5 });
+    });
   });
 });

@@ -1,0 +1,14 @@
+-- A goal row that follows its stat (0014) shows the stat's value, so an event whose change the
+-- stat alone carries writes only `user_stat_values`. Another writer taking the goal row over (a
+-- claim, an activation or deactivation, a selection, an admin's write) locked only the goal row:
+-- a flush that had read the stat before it could still commit the stat's new value afterwards, and
+-- both recorded the state before either as where they started. The stored state was one that some
+-- serial order gives, but the audit trail no longer formed one path, and a goal claimed or
+-- deactivated at one value could be recorded as moved to the next by an event it never took.
+--
+-- Takeover writers now lock the stat the row follows before they lock and read the row, and count
+-- the takeover on it; the flush writes a stat only over the `seq` and `takeovers` it read, so a
+-- flush that read the stat before a takeover rolls back and runs again with the rows locked.
+-- Everyone locks a player's stats before their goal rows: the flush writes the stat first, because
+-- a row that follows it takes the stat's new `seq`.
+ALTER TABLE user_stat_values ADD COLUMN takeovers bigint NOT NULL DEFAULT 0;
