@@ -1,8 +1,11 @@
 /**
  * The /metrics of a real service process (`bun src/main.ts`): the API pool's usage gauges and the
- * garbage collection count have samples, and no runtime metric is exported without one.
+ * garbage collection count have samples, no runtime metric is exported without one, and none is
+ * gathered in a way that stalls the thread serving HTTP.
  */
 import { expect, test } from 'bun:test';
+import { closeSync, openSync, readdirSync } from 'node:fs';
+import { createMetrics } from '../../src/metrics.ts';
 import { useServiceProcess } from '../helpers/service-process.ts';
 
 const POOL_MAX = 7;
@@ -63,4 +66,33 @@ test('every process, runtime and pool metric has samples', async () => {
   expect(runtime.length).toBeGreaterThan(10);
   const empty = runtime.filter((family) => metrics.samples(family).size === 0);
   expect(empty).toEqual([]);
+});
+
+test('open descriptors are counted as the process holds them, without walking the heap to scrape', async () => {
+  const { pid } = running.service().process;
+  const held = () => readdirSync(`/proc/${pid}/fd`).length;
+  const before = held();
+  const exported = (await scrape()).samples('challenge_process_open_fds').get('');
+  // Connections may open or close between the two reads; a few apart is the same count.
+  expect(Math.abs((exported ?? 0) - before)).toBeLessThanOrEqual(3);
+  // The heap-space gauges are gathered by walking the whole heap under Bun, at every scrape.
+  const { families } = await scrape();
+  expect(families.filter((family) => family.includes('heap_space'))).toEqual([]);
+  expect(families).toContain('challenge_nodejs_heap_size_used_bytes');
+});
+
+test('the descriptor count follows descriptors opened after the start', async () => {
+  // This test process's own count, read the way the service reads its own.
+  const metrics = createMetrics();
+  const count = async () => {
+    const text = await metrics.registry.metrics();
+    return Number(/^challenge_process_open_fds (\S+)$/m.exec(text)?.[1]);
+  };
+  const before = await count();
+  const opened = Array.from({ length: 50 }, () => openSync('/dev/null', 'r'));
+  try {
+    expect(await count()).toBe(before + opened.length);
+  } finally {
+    for (const fd of opened) closeSync(fd);
+  }
 });
