@@ -13,10 +13,16 @@ export interface ErasedRows {
  * erased player is not announced afterwards), and the processed event ids recorded with the player
  * (ids from before the `user_id` column carry no user and age out with their retention instead).
  * Idempotent: erasing an erased player deletes nothing.
+ *
+ * The stats go first, then the goal rows: the order every writer locks them in (db/stat-values.ts
+ * `takeOverStats`), so an erasure and a flush of the same player wait for each other instead of
+ * deadlocking. The subqueries of the final select run in their order, each deleting as it is read.
  */
 export async function erasePlayerRows(db: Db, userId: string, namespace: string): Promise<ErasedRows> {
   const [counts] = await db<{ progress: string; claims: string; events: string }[]>`
-    with progress as (
+    with stats as (
+      delete from user_stat_values where user_id = ${userId} returning 1
+    ), progress as (
       delete from user_goal_progress where user_id = ${userId} and namespace = ${namespace} returning 1
     ), claims as (
       delete from reward_claims where user_id = ${userId} and namespace = ${namespace} returning 1
@@ -24,11 +30,9 @@ export async function erasePlayerRows(db: Db, userId: string, namespace: string)
       delete from processed_events where user_id = ${userId} returning 1
     ), messages as (
       delete from outbox_messages where user_id = ${userId} and namespace = ${namespace}
-    ), stats as (
-      delete from user_stat_values where user_id = ${userId}
     )
-    select (select count(*) from progress) as progress, (select count(*) from claims) as claims,
-      (select count(*) from events) as events`;
+    select (select count(*) from stats) as stats, (select count(*) from progress) as progress,
+      (select count(*) from claims) as claims, (select count(*) from events) as events`;
   return {
     progressRows: Number(counts?.progress ?? 0),
     claimRows: Number(counts?.claims ?? 0),

@@ -7,6 +7,7 @@ import { afterAll, beforeEach, describe, expect, test } from 'bun:test';
 import { loadChallengeConfig } from '../../src/config/challenge-config.ts';
 import { lockStoredProgress, writeAdminProgress } from '../../src/db/admin-progress.ts';
 import type { Db } from '../../src/db/client.ts';
+import { erasePlayerRows } from '../../src/db/erasure.ts';
 import { readAuditEntries } from '../../src/db/event-audit.ts';
 import {
   getUserProgress,
@@ -240,5 +241,32 @@ describe('applyEventBatch with a concurrent writer', () => {
       });
       expect(await progressOf(GOAL)).toMatchObject({ progress: 5 });
     });
+  });
+
+  test('an erasure waits for a flush that holds the stat, instead of deadlocking with it', async () => {
+    await apply([statEvent(user, 'enemy_kills', 2, { id: `${user}-kills-2`, at: NOW })]);
+    // A flush's write order: the stat, then a goal row. The erasure starts in between; taking the
+    // rows first and then the stat, it would hold what the flush wants next.
+    let stepTwo = () => {};
+    const secondStep = new Promise<void>((resolve) => {
+      stepTwo = resolve;
+    });
+    let statHeld = () => {};
+    const held = new Promise<void>((resolve) => {
+      statHeld = resolve;
+    });
+    const flush = db.pool.begin(async (tx) => {
+      await tx`update user_stat_values set value = 3 where user_id = ${user} and stat_code = 'enemy_kills'`;
+      statHeld();
+      await secondStep;
+      await tx`update user_goal_progress set updated_at = ${NOW} where user_id = ${user} and goal_id = 'defeat-10-enemies'`;
+    });
+    await held;
+    const erasure = erasePlayerRows(db.pool, user, 'ns');
+    await untilWaitingOnLock();
+    stepTwo();
+    await flush;
+    expect((await erasure).progressRows).toBeGreaterThan(0);
+    expect(await getUserProgress(db.pool, user)).toEqual([]);
   });
 });
