@@ -17,7 +17,7 @@ import {
   setGoalActive,
   writeProgressState,
 } from '../../src/db/progress-rows.ts';
-import type { GoalEffect } from '../../src/domain/audit.ts';
+import type { GoalEffect, GoalUnchangedReason } from '../../src/domain/audit.ts';
 import { createCatalog } from '../../src/domain/catalog.ts';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
@@ -171,6 +171,9 @@ describe('applyEventBatch with a concurrent writer', () => {
       const entry = entries.find((e) => e.kind !== 'admin' && e.eventId === eventId);
       return entry?.goals.find((effect) => effect.goalId === GOAL);
     };
+    /** The event with this value changed nothing for the goal, for this reason. */
+    const expectUnchanged = async (value: number, reason: GoalUnchangedReason) =>
+      expect(await effectOf(`${user}-kills-${value}`)).toEqual({ goalId: GOAL, result: 'unchanged', reason });
 
     test('deactivated: the event records the goal inactive, and it keeps what it showed', async () => {
       await apply([kills(2, 1)]);
@@ -187,11 +190,7 @@ describe('applyEventBatch with a concurrent writer', () => {
         () => apply([kills(5, 2)]),
       );
       expect(await progressOf(GOAL)).toMatchObject({ progress: 2, isActive: false });
-      expect(await effectOf(`${user}-kills-5`)).toEqual({
-        goalId: GOAL,
-        result: 'unchanged',
-        reason: 'goal_inactive',
-      });
+      await expectUnchanged(5, 'goal_inactive');
     });
 
     test('claimed: the event records the goal claimed, and it keeps the progress it was claimed at', async () => {
@@ -210,11 +209,7 @@ describe('applyEventBatch with a concurrent writer', () => {
         () => apply([kills(15, 2)]),
       );
       expect(await progressOf(GOAL)).toMatchObject({ progress: 12, status: 'claimed' });
-      expect(await effectOf(`${user}-kills-15`)).toEqual({
-        goalId: GOAL,
-        result: 'unchanged',
-        reason: 'already_claimed',
-      });
+      await expectUnchanged(15, 'already_claimed');
     });
 
     test("an admin's write: the event starts from the admin's state", async () => {
@@ -247,24 +242,18 @@ describe('applyEventBatch with a concurrent writer', () => {
     await apply([statEvent(user, 'enemy_kills', 2, { id: `${user}-kills-2`, at: NOW })]);
     // A flush's write order: the stat, then a goal row. The erasure starts in between; taking the
     // rows first and then the stat, it would hold what the flush wants next.
-    let stepTwo = () => {};
-    const secondStep = new Promise<void>((resolve) => {
-      stepTwo = resolve;
-    });
-    let statHeld = () => {};
-    const held = new Promise<void>((resolve) => {
-      statHeld = resolve;
-    });
+    const secondStep = Promise.withResolvers<void>();
+    const statHeld = Promise.withResolvers<void>();
     const flush = db.pool.begin(async (tx) => {
       await tx`update user_stat_values set value = 3 where user_id = ${user} and stat_code = 'enemy_kills'`;
-      statHeld();
-      await secondStep;
+      statHeld.resolve();
+      await secondStep.promise;
       await tx`update user_goal_progress set updated_at = ${NOW} where user_id = ${user} and goal_id = 'defeat-10-enemies'`;
     });
-    await held;
+    await statHeld.promise;
     const erasure = erasePlayerRows(db.pool, user, 'ns');
     await untilWaitingOnLock();
-    stepTwo();
+    secondStep.resolve();
     await flush;
     expect((await erasure).progressRows).toBeGreaterThan(0);
     expect(await getUserProgress(db.pool, user)).toEqual([]);
