@@ -126,7 +126,11 @@ export function renderMarkdown(report: ScenarioReport): string {
         `| ${name} | ${summary.cpuMeanPct.toFixed(0)} % | ${summary.cpuMaxPct.toFixed(0)} % | ${summary.memoryMaxMb.toFixed(0)} MB |`,
       );
     }
-    lines.push('', 'CPU in % of one core. Memory: RSS; PostgreSQL as PSS summed over its processes.', '');
+    lines.push(
+      '',
+      "CPU in % of one core. Memory: RSS; PostgreSQL as its processes' private memory plus their shared memory once.",
+      '',
+    );
   }
   if (report.ceilings) {
     lines.push('## Ceilings', '', '| measure | value |', '|---|---|');
