@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { renderChart } from './chart.ts';
 import { CEILING_NAMES, type Ceilings } from './checks.ts';
 import type { LossReport } from './loss-check.ts';
-import type { ResourceSample, ResourceSummary } from './resources.ts';
+import { type ResourceSample, type ResourceSummary, summarizeMachine } from './resources.ts';
 import type { PhaseResult } from './run-phase.ts';
 import type { PhaseWrites } from './table-writes.ts';
 
@@ -42,6 +42,15 @@ export interface ScenarioReport {
   readonly checks: readonly Check[];
   readonly warnings: readonly string[];
   readonly notes: readonly string[];
+}
+
+/** How busy the whole machine was during the phase: a ratio between phases means little near 100 %. */
+function machineLine(samples: readonly ResourceSample[], phase: PhaseResult): string[] {
+  const machine = summarizeMachine(samples, phase.startedAt, phase.endedAt);
+  if (!machine) return [];
+  return [
+    `Machine: ${machine.busyMeanPct.toFixed(0)} % of all its cores busy on average, ${machine.busyMaxPct.toFixed(0)} % at most (every process on it${machine.busyMaxPct >= 95 ? '; at this level every thread waits for a core' : ''}).`,
+  ];
 }
 
 export function describeMachine(): string {
@@ -102,6 +111,7 @@ export function renderMarkdown(report: ScenarioReport): string {
       '',
       `Answers: ${statuses}.`,
       `Generator: ${phase.generatorCpuMeanPct.toFixed(0)} % of a core on average, saturated ${phase.generatorSaturatedSeconds} s, largest send delay ${ms(phase.generatorLagMaxMs)} ms.`,
+      ...machineLine(report.resourceSamples, phase),
       '',
     );
     if (phase.writes) lines.push(...writesLines(phase.writes), '');

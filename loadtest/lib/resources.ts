@@ -24,6 +24,11 @@ export interface ResourceSample {
   readonly service?: ProcessSample;
   readonly postgres?: ProcessSample;
   readonly generators?: ProcessSample;
+  /**
+   * The share of all the machine's cores that was busy (0–100 %), whoever used it. Near 100 % every
+   * thread waits for a core, and latencies measure that wait more than the service.
+   */
+  readonly machineBusyPct?: number;
 }
 
 export interface ResourceWatch {
@@ -57,6 +62,19 @@ function readResident(pid: number): Resident | undefined {
     const text = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (field: string) => Number(text.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0);
     return { anonKb: kb('RssAnon'), sharedKb: kb('RssFile') + kb('RssShmem') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The machine's CPU time so far (`/proc/stat`, in ticks): all of it, and what was idle. */
+function readMachineTicks(): { total: number; idle: number } | undefined {
+  try {
+    const fields =
+      readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
+    return { total, idle: (fields[3] ?? 0) + (fields[4] ?? 0) };
   } catch {
     return undefined;
   }
@@ -105,6 +123,14 @@ export function startResourceSampler(watch: ResourceWatch, intervalMs = 1000) {
       memoryMb: (kb + (sharedOnce ? mostShared : 0)) / 1024,
     };
   };
+  let lastMachine = readMachineTicks();
+  const machineBusy = (): number | undefined => {
+    const machine = readMachineTicks();
+    const before = lastMachine;
+    lastMachine = machine;
+    if (!machine || !before || machine.total <= before.total) return undefined;
+    return (1 - (machine.idle - before.idle) / (machine.total - before.total)) * 100;
+  };
   const sample = () => {
     const now = performance.now();
     const dt = (now - lastAt) / 1000;
@@ -114,6 +140,7 @@ export function startResourceSampler(watch: ResourceWatch, intervalMs = 1000) {
       service: watch.service === undefined ? undefined : measure([watch.service], false, dt),
       postgres: measure(postgresPids(watch.postgres), true, dt),
       generators: measure(watch.generators(), false, dt),
+      machineBusyPct: machineBusy(),
     });
   };
   sample();
@@ -150,5 +177,22 @@ export function summarizeResources(
     cpuMeanPct: picked.reduce((sum, s) => sum + s.cpuPct, 0) / picked.length,
     cpuMaxPct: Math.max(...picked.map((s) => s.cpuPct)),
     memoryMaxMb: Math.max(...picked.map((s) => s.memoryMb)),
+  };
+}
+
+/** Mean and peak of the machine's busy share over the samples taken between `from` and `to` (epoch ms). */
+export function summarizeMachine(
+  samples: readonly ResourceSample[],
+  from: number,
+  to: number,
+): { readonly busyMeanPct: number; readonly busyMaxPct: number } | undefined {
+  const busy = samples
+    .filter((sample) => sample.at >= from && sample.at <= to)
+    .map((sample) => sample.machineBusyPct)
+    .filter((value): value is number => value !== undefined);
+  if (busy.length === 0) return undefined;
+  return {
+    busyMeanPct: busy.reduce((sum, value) => sum + value, 0) / busy.length,
+    busyMaxPct: Math.max(...busy),
   };
 }

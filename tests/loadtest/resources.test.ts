@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import postgres from 'postgres';
-import { startResourceSampler } from '../../loadtest/lib/resources.ts';
+import { startResourceSampler, summarizeMachine } from '../../loadtest/lib/resources.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
 
 // A server of this file's own, so that its processes are on this machine whatever database the
@@ -77,7 +78,7 @@ describe('the load test resource sampler', () => {
     }
   });
 
-  test("a process's CPU is its share of one core over the interval", async () => {
+  test("a process's CPU is its share of one core, and the machine's busy share counts it", async () => {
     const spinner = Bun.spawn(['bun', '-e', 'const end = Date.now() + 1500; while (Date.now() < end) {}']);
     const sampler = startResourceSampler({ service: spinner.pid, generators: () => [] }, 250);
     await Bun.sleep(1000);
@@ -88,5 +89,9 @@ describe('the load test resource sampler', () => {
     expect(Math.max(...busy)).toBeGreaterThan(50);
     expect(Math.max(...busy)).toBeLessThan(150);
     expect(sampler.samples.at(-1)?.service?.memoryMb).toBeGreaterThan(5);
+    // One spinning thread keeps at least one core of the machine busy.
+    const machine = summarizeMachine(sampler.samples, 0, Date.now());
+    expect(machine?.busyMaxPct).toBeGreaterThan((100 / cpus().length) * 0.8);
+    expect(machine?.busyMaxPct).toBeLessThanOrEqual(100);
   });
 });
