@@ -4,6 +4,9 @@
  */
 import { afterAll, expect, test } from 'bun:test';
 import { gunzipSync } from 'node:zlib';
+import { generateChallengeConfig } from '../../loadtest/lib/workload.ts';
+import { parseChallengeConfig } from '../../src/config/challenge-config.ts';
+import { createCatalog } from '../../src/domain/catalog.ts';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 
@@ -78,13 +81,50 @@ test('gzip for clients that accept it, the same JSON; none for those that do not
   expect((await list({ 'accept-encoding': 'br' })).headers.get('content-encoding')).toBeNull();
 });
 
-test('over a real port, a client decoding gzip reads the same JSON', async () => {
+// Bun writes a large answer completed after an await piece by piece, and an order of magnitude
+// slower than one answered at once; the list's body is handed over in one piece, chunked. The
+// original's workload makes a list of ~190 KB.
+test('over a real port, a large list: the same JSON, plain or gzip, in one chunked body; 304 with none', async () => {
+  await using large = await createTestApp({
+    catalog: createCatalog(parseChallengeConfig(generateChallengeConfig(), 'the load-test workload')),
+  });
+  const player = 'large-list-player';
+  await large.request('POST', '/v1/challenges/initialize', { user: player });
+  const expected = await (await large.request('GET', '/v1/challenges', { user: player })).text();
+  expect(expected.length).toBeGreaterThan(100_000);
+  const server = large.listen();
+  try {
+    const get = (headers: Record<string, string>) =>
+      fetch(`${server.baseUrl}/v1/challenges`, { headers: { 'x-mock-user-id': player, ...headers } });
+    const plain = await get({ 'accept-encoding': 'identity' });
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('transfer-encoding')).toBe('chunked');
+    expect(plain.headers.get('content-type')).toBe('application/json');
+    expect(plain.headers.get('x-request-id')).toBeTruthy();
+    expect(await plain.text()).toBe(expected);
+
+    // Compressed, the list is below the size from which the body goes in one piece.
+    const zipped = await get({ 'accept-encoding': 'gzip' });
+    expect(zipped.headers.get('content-encoding')).toBe('gzip');
+    expect(await zipped.text()).toBe(expected);
+
+    const unchanged = await get({ 'if-none-match': plain.headers.get('etag') ?? '' });
+    expect(unchanged.status).toBe(304);
+    expect(await unchanged.text()).toBe('');
+  } finally {
+    await server.stop();
+  }
+});
+
+test('over a real port, a small list keeps its plain body and length', async () => {
   const server = app.listen();
   try {
     const response = await fetch(`${server.baseUrl}/v1/challenges`, {
       headers: { 'x-mock-user-id': user, 'accept-encoding': 'gzip' },
     });
     expect(response.status).toBe(200);
+    expect(response.headers.get('transfer-encoding')).toBeNull();
+    expect(Number(response.headers.get('content-length'))).toBeGreaterThan(0);
     const body = (await response.json()) as { challenges: unknown[] };
     expect(body.challenges.length).toBeGreaterThan(0);
   } finally {
