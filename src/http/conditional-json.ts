@@ -1,8 +1,10 @@
 /**
  * JSON answers that clients poll (`GET /v1/challenges`, ~190 KB for the original's 500-goal
- * workload): an ETag so an unchanged answer costs a 304 with no body, and gzip when the client
- * accepts it. The ETag is weak (`W/`): it names the JSON, whichever encoding carries it.
+ * workload): an ETag so an unchanged answer costs a 304 with no body (and is not even rendered),
+ * and gzip when the client accepts it. The ETag is weak (`W/`): it names the JSON, whichever
+ * encoding carries it.
  */
+import type { ChallengeAnswer, HeldAnswer } from '../services/challenge-queries.ts';
 
 /** Below this, compression saves less than its headers and CPU cost. */
 const MIN_GZIP_BYTES = 1024;
@@ -31,24 +33,32 @@ const acceptsGzip = (acceptEncoding: string | null): boolean =>
     return name === 'gzip' && !params.some((param) => /^\s*q=0(\.0*)?\s*$/.test(param));
   });
 
+const etagOf = (tag: string): string => `W/"${tag}"`;
+
+/** Which answers the client holds: those its `If-None-Match` names. */
+export const heldBy =
+  (request: Request): HeldAnswer =>
+  (tag) =>
+    matches(request.headers.get('if-none-match'), etagOf(tag));
+
 /**
- * The body for a JSON text answer: '' with 304 when the client holds it already, gzip bytes when
- * the client accepts them, else the text; a large body comes as a Response that writes it in one
- * piece (below). Sets the headers that go with each. A small body is returned as it is, so that
- * Elysia builds the only Response with the request's other headers (x-request-id): a returned
- * Response is copied into a new one with merged headers.
+ * The body for a JSON answer: '' with 304 when the client holds it already, gzip bytes when the
+ * client accepts them, else the text; a large body comes as a Response that writes it in one piece
+ * (below). Sets the headers that go with each. A small body is returned as it is, so that Elysia
+ * builds the only Response with the request's other headers (x-request-id): a returned Response is
+ * copied into a new one with merged headers.
  */
 export function conditionalJson(
   request: Request,
   set: Set,
-  body: string,
+  answer: ChallengeAnswer,
   options: ConditionalJsonOptions,
 ): string | Uint8Array | Response {
-  const etag = `W/"${Bun.hash(body).toString(36)}"`;
-  set.headers['etag'] = etag;
+  set.headers['etag'] = etagOf(answer.tag);
   set.headers['cache-control'] = 'private, no-cache';
   set.headers['vary'] = 'Accept-Encoding';
-  if (matches(request.headers.get('if-none-match'), etag)) {
+  const body = answer.json;
+  if (body === undefined) {
     set.status = 304;
     return '';
   }

@@ -5,11 +5,30 @@ import { type CurrentCatalog, perCatalog } from '../domain/catalog.ts';
 import { AppError, challengeNotFound } from '../domain/errors.ts';
 import { createChallengeRenderer } from './goal-json.ts';
 
+/**
+ * An answer that clients poll: its tag, and its JSON text unless the client holds that answer
+ * already (told by the tag, without rendering it).
+ */
+export interface ChallengeAnswer {
+  /** Changes whenever the text does (goal-json.ts, `listTag`). */
+  readonly tag: string;
+  /** Undefined when `held(tag)`. */
+  readonly json: string | undefined;
+}
+
+/** Whether the client holds the answer with this tag. */
+export type HeldAnswer = (tag: string) => boolean;
+
 export interface ChallengeQueries {
-  /** JSON text of `{"challenges":[…]}` with the player's progress. */
-  listChallenges(userId: string, activeOnly: boolean): Promise<string>;
-  /** JSON text of one challenge; CHALLENGE_NOT_FOUND for an unknown id. */
-  getChallenge(userId: string, challengeId: string, activeOnly: boolean): Promise<string>;
+  /** `{"challenges":[…]}` with the player's progress. */
+  listChallenges(userId: string, activeOnly: boolean, held: HeldAnswer): Promise<ChallengeAnswer>;
+  /** One challenge; CHALLENGE_NOT_FOUND for an unknown id. */
+  getChallenge(
+    userId: string,
+    challengeId: string,
+    activeOnly: boolean,
+    held: HeldAnswer,
+  ): Promise<ChallengeAnswer>;
 }
 
 /**
@@ -51,20 +70,28 @@ export function createChallengeQueries(deps: {
       return answer();
     });
   };
+  // The text is rendered in the answer's turn: the bound holds rendered texts too.
   return {
-    listChallenges: (userId, activeOnly) =>
+    listChallenges: (userId, activeOnly, held) =>
       inTurn(async () => {
         const { renderer, hasPrerequisites } = rendererOf(deps.catalog());
         const rows = await rowsFor(hasPrerequisites, userId, activeOnly);
-        return renderer.renderList(rows, activeOnly, deps.clock());
+        const now = deps.clock();
+        const tag = renderer.listTag(rows, activeOnly, now);
+        return { tag, json: held(tag) ? undefined : renderer.renderList(rows, activeOnly, now) };
       }),
-    async getChallenge(userId, challengeId, activeOnly) {
+    async getChallenge(userId, challengeId, activeOnly, held) {
       const catalog = deps.catalog();
       if (!catalog.challengeById.has(challengeId)) throw challengeNotFound(challengeId);
       return inTurn(async () => {
         const { renderer, hasPrerequisites } = rendererOf(catalog);
         const rows = await rowsFor(hasPrerequisites, userId, activeOnly);
-        return renderer.renderOne(challengeId, rows, activeOnly, deps.clock()) ?? '';
+        const now = deps.clock();
+        const tag = renderer.oneTag(challengeId, rows, activeOnly, now) ?? '';
+        return {
+          tag,
+          json: held(tag) ? undefined : (renderer.renderOne(challengeId, rows, activeOnly, now) ?? ''),
+        };
       });
     },
   };

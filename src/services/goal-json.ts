@@ -6,13 +6,15 @@
  *   whole text is serialised once per catalog too, locked and unlocked (except rotating goals,
  *   which always show when their period ends);
  * - a response is one `join` over flat pieces: nesting joins or wrapping the result in a template
- *   copies the whole body again for every level.
+ *   copies the whole body again for every level;
+ * - a client that holds the answer already is told so from a tag of what the answer shows, without
+ *   rendering it (`listTag`).
  */
 import type { Catalog } from '../domain/catalog.ts';
 import { isDone, type ProgressView, viewProgress, viewRows } from '../domain/progress-view.ts';
 import { rewardJson } from '../domain/reward-json.ts';
 import { formatTimestamp, secondsUntil } from '../domain/time.ts';
-import type { Goal, ProgressState, Requirement } from '../domain/types.ts';
+import { GOAL_STATUSES, type Goal, type ProgressState, type Requirement } from '../domain/types.ts';
 
 export const requirementJson = (requirement: Requirement) => ({
   statCode: requirement.statCode,
@@ -23,6 +25,19 @@ export const requirementJson = (requirement: Requirement) => ({
 export interface ChallengeRenderer {
   /** `{"challenges":[…]}` for all challenges in configuration order. */
   renderList(rows: readonly ProgressState[], activeOnly: boolean, now: Date): string;
+  /**
+   * A name for the text `renderList` gives for the same arguments: it changes whenever the text
+   * would, and is the same on every replica with the same configuration. It hashes what the list
+   * shows of each goal rather than the text, which costs a fraction of rendering it.
+   */
+  listTag(rows: readonly ProgressState[], activeOnly: boolean, now: Date): string;
+  /** The same for `renderOne`; undefined when the id is unknown. */
+  oneTag(
+    challengeId: string,
+    rows: readonly ProgressState[],
+    activeOnly: boolean,
+    now: Date,
+  ): string | undefined;
   /** One challenge object; undefined when the id is unknown. */
   renderOne(
     challengeId: string,
@@ -85,6 +100,59 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
     });
     challengeTexts.set(challenge.challengeId, { head: flat(`${head.slice(0, -1)},"goals":[`), goals });
   }
+  // Seeds the tags with every text the answers are made of: catalogs that render alike share it.
+  const catalogSeed = Bun.hash(
+    [...challengeTexts.values()]
+      .flatMap((text) => [
+        text.head,
+        ...text.goals.flatMap((goal) => [goal.unassigned, goal.unassignedLocked]),
+      ])
+      .join('\u0000'),
+  );
+
+  /**
+   * What `renderChallenge` makes of each goal, written as numbers into `values`: the goal's place in
+   * its challenge, then for a goal without a row only whether it is locked (its text is otherwise fixed), else
+   * every value its text shows. Instants go in as milliseconds (NaN for none), finer than the
+   * text's seconds: a tag may change when the text does not, never the other way. Numbers hashed as
+   * bytes cost a fraction of the text, and of strings joined to stand for it.
+   */
+  const goalCount = catalog.challenges.reduce((count, challenge) => count + challenge.goals.length, 0);
+  const values = new Float64Array(2 + catalog.challenges.length + goalCount * TAG_SLOTS_PER_GOAL);
+  const tagChallenge = (
+    start: number,
+    text: ChallengeText,
+    views: ReadonlyMap<string, ProgressView>,
+    activeOnly: boolean,
+    now: Date,
+  ): number => {
+    let at = start;
+    // A challenge starts with a place no goal has: without it, goals of two challenges run together.
+    values[at++] = -1;
+    text.goals.forEach((goalText, index) => {
+      const { goal } = goalText;
+      const row = views.get(goal.goalId);
+      if (activeOnly && !row?.isActive) return;
+      const locked = goal.prerequisites.some((goalId) => !isDone(views.get(goalId)?.status ?? 'not_started'));
+      const view = row ?? (goal.rotation ? viewProgress(goal, undefined, now) : undefined);
+      values[at++] = index;
+      if (!view) {
+        values[at++] = locked ? 1 : 0;
+        return;
+      }
+      values[at++] = row ? 2 : 3;
+      values[at++] = view.progress;
+      values[at++] = GOAL_STATUSES.indexOf(view.status);
+      values[at++] = locked ? 1 : 0;
+      values[at++] = view.completedAt?.getTime() ?? Number.NaN;
+      values[at++] = view.claimedAt?.getTime() ?? Number.NaN;
+      values[at++] = view.isActive ? 1 : 0;
+      values[at++] = view.expiresAt?.getTime() ?? Number.NaN;
+      values[at++] = secondsUntil(view.expiresAt, now);
+    });
+    return at;
+  };
+  const tagOf = (length: number): string => Bun.hash(values.subarray(0, length), catalogSeed).toString(36);
 
   /** Appends one challenge object to `parts`. */
   const renderChallenge = (
@@ -123,6 +191,21 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
       parts.push(']}');
       return parts.join('');
     },
+    listTag(rows, activeOnly, now) {
+      const views = viewRows(catalog, rows, now);
+      values[0] = activeOnly ? 1 : 0;
+      values[1] = -1;
+      let at = 2;
+      for (const text of challengeTexts.values()) at = tagChallenge(at, text, views, activeOnly, now);
+      return tagOf(at);
+    },
+    oneTag(challengeId, rows, activeOnly, now) {
+      const text = challengeTexts.get(challengeId);
+      if (!text) return undefined;
+      values[0] = activeOnly ? 1 : 0;
+      values[1] = catalog.challenges.findIndex((challenge) => challenge.challengeId === challengeId);
+      return tagOf(tagChallenge(2, text, viewRows(catalog, rows, now), activeOnly, now));
+    },
     renderOne(challengeId, rows, activeOnly, now) {
       const text = challengeTexts.get(challengeId);
       if (!text) return undefined;
@@ -152,6 +235,9 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
  * go into every response are copied flat once, here.
  */
 const flat = (text: string): string => Buffer.from(text).toString();
+
+/** The most numbers `tagChallenge` writes for one goal. */
+const TAG_SLOTS_PER_GOAL = 11;
 
 function renderGoal(prefix: string, view: ProgressView, locked: boolean, now: Date): string {
   return (

@@ -25,12 +25,13 @@ test('at most MAX_ANSWERS_IN_FLIGHT lists read at once; those that waited past t
     clock: () => new Date(now),
     maxWaitMs: MAX_WAIT_MS,
   });
-  const expected = await queries.listChallenges('turn-taker', false);
+  const holdsNone = () => false;
+  const expected = (await queries.listChallenges('turn-taker', false, holdsNone)).json;
 
   // The pool's one connection is held, so the lists that get their turn wait on it, still in turn.
   const held = await counted.pool.reserve();
   const answers = Array.from({ length: REQUESTS }, (_, i) =>
-    queries.listChallenges(`turn-taker-${i}`, false),
+    queries.listChallenges(`turn-taker-${i}`, false, holdsNone),
   );
   await Bun.sleep(50);
   const { inUse, waiting } = counted.usage();
@@ -43,7 +44,7 @@ test('at most MAX_ANSWERS_IN_FLIGHT lists read at once; those that waited past t
   const answered = settled.filter((outcome) => outcome.status === 'fulfilled');
   const refused = settled.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
   expect(answered.length).toBe(MAX_ANSWERS_IN_FLIGHT);
-  for (const outcome of answered) expect(outcome.value).toBe(expected);
+  for (const outcome of answered) expect(outcome.value.json).toBe(expected as string);
   expect(refused.length).toBe(REQUESTS - MAX_ANSWERS_IN_FLIGHT);
   for (const reason of refused) {
     expect(reason).toBeInstanceOf(AppError);

@@ -3,7 +3,7 @@ import type { Authenticate } from '../../auth/index.ts';
 import { echoed, invalidRequest } from '../../domain/errors.ts';
 import type { ChallengeQueries } from '../../services/challenge-queries.ts';
 import type { GoalAssignment } from '../../services/goal-assignment.ts';
-import { conditionalJson } from '../conditional-json.ts';
+import { conditionalJson, heldBy } from '../conditional-json.ts';
 import {
   ActiveOnlyQuery,
   Challenge,
@@ -38,7 +38,7 @@ export function challengeRoutes(deps: {
         conditionalJson(
           request,
           set,
-          await deps.queries.listChallenges(userId, parseActiveOnly(query.active_only)),
+          await deps.queries.listChallenges(userId, parseActiveOnly(query.active_only), heldBy(request)),
           { gzip: deps.gzip ?? true },
         ),
       {
@@ -69,7 +69,12 @@ export function challengeRoutes(deps: {
         conditionalJson(
           request,
           set,
-          await deps.queries.getChallenge(userId, params.challengeId, parseActiveOnly(query.active_only)),
+          await deps.queries.getChallenge(
+            userId,
+            params.challengeId,
+            parseActiveOnly(query.active_only),
+            heldBy(request),
+          ),
           { gzip: deps.gzip ?? true },
         ),
       {
