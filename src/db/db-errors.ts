@@ -41,6 +41,18 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return CONNECTION_CODES.has(code) || RETRYABLE_CODES.has(code) || /^(08|53)/.test(code);
 }
 
+/** A unique index (`constraint`, when given) refused a row: SQLSTATE 23505. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  if (codeOf(error) !== '23505') return false;
+  return (
+    constraint === undefined ||
+    (typeof error === 'object' &&
+      error !== null &&
+      'constraint_name' in error &&
+      error.constraint_name === constraint)
+  );
+}
+
 /**
  * For work that failed for a reason other than availability: the error code to answer it with.
  * Data exceptions (class 22, e.g. a character PostgreSQL text cannot hold) and program limits

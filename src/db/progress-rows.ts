@@ -3,8 +3,11 @@
  * flush. Reads go through `user_goal_progress_current`, the rows as players see them: a goal that
  * follows its stat shows the stat's latest value (sql/0014_stat_values.sql).
  */
+
+import type postgres from 'postgres';
 import type { ProgressRow, ProgressState } from '../domain/types.ts';
 import type { Db } from './client.ts';
+import { isUniqueViolation } from './db-errors.ts';
 import { takeOverStats } from './stat-values.ts';
 
 export interface RawState {
@@ -104,6 +107,12 @@ export interface Assignment {
 /**
  * Creates active, not-started rows for the assignments the player has no row for, and returns the
  * goal ids this call created. Concurrent calls never both create (and so never both report) a row.
+ *
+ * The caller has just read that these rows are missing, so a plain INSERT is tried first: with
+ * `ON CONFLICT` PostgreSQL inserts each row speculatively and confirms it in a second step, which
+ * made a new player's ~100 rows cost about a third more. Only a racing call, which created some of
+ * the rows since the read, makes it fail; the statement then left nothing behind (no row, no
+ * outbox message), and the `ON CONFLICT` form inserts what is still missing.
  */
 export async function insertAssignments(
   db: Db,
@@ -117,7 +126,7 @@ export async function insertAssignments(
   const challengeIds = assignments.map((assignment) => assignment.challengeId);
   const expiresAt = assignments.map((assignment) => assignment.expiresAt?.toISOString() ?? null);
   const periodStart = assignments.map((assignment) => assignment.periodStart ?? null);
-  const rows = await db<{ goal_id: string }[]>`
+  const insert = (onConflict: postgres.Fragment) => db<{ goal_id: string }[]>`
     insert into user_goal_progress as t
       (user_id, goal_id, challenge_id, namespace, progress, status, is_active, assigned_at,
        expires_at, period_start, created_at, updated_at)
@@ -126,8 +135,15 @@ export async function insertAssignments(
     from unnest(${goalIds}::text[], ${challengeIds}::text[], ${db.array(expiresAt)}::timestamptz[],
       ${db.array(periodStart)}::date[]) as a(goal_id, challenge_id, expires_at, period_start)
     order by goal_id
-    on conflict (user_id, goal_id) do nothing
+    ${onConflict}
     returning goal_id`;
+  let rows: { goal_id: string }[];
+  try {
+    rows = await insert(db``);
+  } catch (error) {
+    if (!isUniqueViolation(error, 'user_goal_progress_pkey')) throw error;
+    rows = await insert(db`on conflict (user_id, goal_id) do nothing`);
+  }
   return rows.map((row) => row.goal_id);
 }
 

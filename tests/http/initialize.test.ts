@@ -178,6 +178,7 @@ describe('POST /v1/challenges/initialize', () => {
 
   test('racing first calls of one player create each default once between them', async () => {
     const users = ['race-1', 'race-2', 'race-3'];
+    await app.db.pool`delete from outbox_messages where user_id = any(${users})`;
     const results = await Promise.all(
       users.flatMap((user) =>
         Array.from({ length: 12 }, () => initialize(app, user).then((body) => ({ user, body }))),
@@ -192,6 +193,13 @@ describe('POST /v1/challenges/initialize', () => {
         expect(body.assignedGoals.map((goal) => goal.goalId)).toEqual(DEFAULTS);
       }
     }
+    // What a webhook receives: one assignment per goal, however many calls raced.
+    const messages = await app.db.pool<{ user_id: string; goal_id: string }[]>`
+      select user_id, goal_id from outbox_messages
+      where user_id = any(${users}) and type = 'goal.assigned' order by user_id, goal_id`;
+    expect(messages.map((m) => `${m.user_id}/${m.goal_id}`)).toEqual(
+      users.flatMap((user) => [...DEFAULTS].sort().map((goalId) => `${user}/${goalId}`)),
+    );
   });
 
   test('activated non-default goals are listed with the defaults, in configuration order', async () => {
