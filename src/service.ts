@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { type Authenticate, createAdminAuthorizer, createAuthenticator } from './auth/index.ts';
 import { epochClock } from './clock.ts';
 import type { ServiceConfig } from './config/service-config.ts';
+import { type ChangeNotices, createChangeNotices } from './db/change-notices.ts';
 import { createPool, type Pool, warmUp } from './db/client.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './db/embedded-postgres.ts';
 import { migrate } from './db/migrate.ts';
@@ -141,6 +142,11 @@ export async function startService(
           ? 'a webhook is configured: outbox messages written from now on are delivered to it'
           : 'no webhook is configured: outbox messages written from now on are kept for live streams, never delivered',
       );
+    const notices: ChangeNotices = createChangeNotices({ db: () => pool, logger });
+    started.push(() => notices.stop());
+    // A process killed between a commit and its notice leaves listeners elsewhere behind; one that
+    // starts has them catch up, whatever the process before it was.
+    notices.announceRestart();
     const live: LiveCatalog = createLiveCatalog(await resolveStartupConfig(pool, configFile, logger));
     const currentCatalog = live.current;
 
@@ -292,6 +298,7 @@ export async function startService(
     const granter = overrides.granter ?? buildGranter(config, metrics);
     const claimReward = createClaimReward({
       pool,
+      notices,
       catalog: currentCatalog,
       namespace: config.namespace,
       granter,
@@ -318,11 +325,18 @@ export async function startService(
       }),
       assignment: createGoalAssignment({
         db: pool,
+        notices,
         catalog: currentCatalog,
         namespace: config.namespace,
         clock,
       }),
-      selection: createGoalSelection({ pool, catalog: currentCatalog, namespace: config.namespace, clock }),
+      selection: createGoalSelection({
+        pool,
+        notices,
+        catalog: currentCatalog,
+        namespace: config.namespace,
+        clock,
+      }),
       claimReward,
       rotation: createRotationStatus({ catalog: currentCatalog, clock }),
       erasure,
@@ -334,6 +348,7 @@ export async function startService(
       streams,
       adminPlayers: createAdminPlayers({
         pool,
+        notices,
         catalog: currentCatalog,
         namespace: config.namespace,
         clock,
@@ -373,6 +388,7 @@ export async function startService(
         configSync.stop();
         expiredRows?.stop();
         outboxRetention.stop();
+        await notices.stop();
         if (notifyPool) await closePool(notifyPool);
         await closePool(pool);
         await embedded?.stop();

@@ -4,11 +4,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { epochClock } from '../src/clock.ts';
+import { createChangeNotices } from '../src/db/change-notices.ts';
 import { createPool, type Pool, warmUp } from '../src/db/client.ts';
 import { isClosedSocketWrite } from '../src/db/driver-bugs.ts';
 import { createCatalog } from '../src/domain/catalog.ts';
 import { createLogger } from '../src/log.ts';
-import { applyEventBatch } from '../src/pipeline/apply-events.ts';
+import { announceBatch, applyEventBatch } from '../src/pipeline/apply-events.ts';
 import { createPipelineMetrics, takeSnapshot } from '../src/pipeline/pipeline-metrics.ts';
 import type {
   AcksMessage,
@@ -30,10 +31,12 @@ const metrics = createPipelineMetrics();
 const logger = createLogger(data.logLevel).child({ worker: `shard-${shard}` });
 const { settings } = data;
 const now = epochClock(data.clockOffset);
+// One connection flushes; the second sends the change notices of the flushes that committed, so
+// they never wait for the next flush nor delay it.
 const openPool = () =>
   createPool({
     url: data.databaseUrl,
-    maxConnections: 1,
+    maxConnections: 2,
     connectTimeoutSeconds: 2,
     transactionPooler: settings.transactionPooler,
     statementTimeoutMs: settings.maxWaitMs,
@@ -42,6 +45,7 @@ const openPool = () =>
 let pool = openPool();
 /** Whether `pool` has answered a query yet (postgres.js must learn array types before the flush's arrays). */
 let warm = false;
+const notices = createChangeNotices({ db: () => pool, logger });
 const send = (message: StatusMessage) => parent.postMessage(message);
 
 // A connection lost mid-transaction makes postgres.js throw from a timer (src/db/driver-bugs.ts):
@@ -104,7 +108,12 @@ const buffer = createShardBuffer({
       await warmUp(current);
       warm = pool === current;
     }
-    return applyEventBatch(current, catalog, events, new Date(now()), { audit: settings.audit, configId });
+    const result = await applyEventBatch(current, catalog, events, new Date(now()), {
+      audit: settings.audit,
+      configId,
+    });
+    announceBatch(notices, result);
+    return result;
   },
   now,
   maxBatch: settings.maxBatch,
@@ -170,6 +179,7 @@ parent.on('message', async (message: ControlMessage) => {
   } else if (message.type === 'shutdown') {
     await buffer.drain();
     buffer.close();
+    await notices.stop(1_000);
     await pool.end({ timeout: 1 });
     send({ type: 'stopped', snapshot: await snapshot() });
   }

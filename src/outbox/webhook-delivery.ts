@@ -15,6 +15,7 @@
  * replica's retries and leases fall due without a notification, and a transaction pooler cannot
  * carry LISTEN at all.
  */
+import { OUTBOX_CHANNEL } from '../db/change-notices.ts';
 import type { Pool } from '../db/client.ts';
 import {
   type ClaimedMessage,
@@ -32,8 +33,6 @@ import { afterFailure, type DeliveryPolicy, notificationBody } from '../domain/o
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SendNotification, SendOutcome } from './webhook-sender.ts';
-
-export const OUTBOX_CHANNEL = 'challenge_outbox';
 
 const INTAKE_BATCH = 2_000;
 /**

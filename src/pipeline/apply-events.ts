@@ -19,6 +19,7 @@
  * the same transaction as the progress it changed, so the audit never disagrees with the state.
  */
 
+import type { ChangeNotices } from '../db/change-notices.ts';
 import type { Db, Pool } from '../db/client.ts';
 import { type AuditRow, appliedEventIds, writeAuditRows } from '../db/event-audit.ts';
 import {
@@ -29,7 +30,6 @@ import {
   readChangeableRows,
   writeProgressBatch,
 } from '../db/event-progress.ts';
-import { notifyProgress } from '../db/progress-notices.ts';
 import {
   readStatValues,
   type StatKey,
@@ -70,6 +70,11 @@ export interface BatchResult {
   readonly skippedByKind: Readonly<Record<EventSource, number>>;
   /** Goal progress rows and stat values written: what the batch cost PostgreSQL in row versions. */
   readonly rowsWritten: number;
+  /**
+   * What to tell other processes now that the batch committed (db/change-notices.ts): the players
+   * the batch wrote outbox messages for, and progress notices for the changes it wrote without.
+   */
+  readonly notices: { readonly outboxPlayers: readonly string[]; readonly progress: readonly string[] };
 }
 
 export interface ApplyOptions {
@@ -124,8 +129,8 @@ export async function applyEventBatch(
 /**
  * Two round trips. First the dedup check and the row read, sent together: the read covers the
  * users of every event in the batch, so it is a superset when some of them turn out to be
- * redelivered, and only the fresh events are folded. Then the progress write, the event rows and the
- * notice of the players whose progress changed (src/db/progress-notices.ts).
+ * redelivered, and only the fresh events are folded. Then the progress write and the event rows; the
+ * notices of the players whose progress changed are the caller's to send after the commit.
  *
  * Without the audit, the first round trip inserts the event ids (`claimEventIds`). With it, the
  * ids are only looked up, and inserted in the second round trip together with what each event did,
@@ -218,6 +223,7 @@ async function applyInTransaction(
   const changed: ProgressWrite[] = [];
   // Goals whose change the outbox does not record, by player: the progress notice names them.
   const noticed = new Map<string, string[]>();
+  const outboxPlayers = new Set<string>();
   for (const row of rows) {
     const goal = catalog.goalById.get(row.goalId);
     const rowEvents = goal && work.get(row.userId)?.get(goalKey(goal));
@@ -234,7 +240,9 @@ async function applyInTransaction(
     }
     if (isSameProgress(state, shown)) continue;
     const { isActive } = row;
-    if (outboxMessageTypeOf({ ...shown, isActive }, { ...state, isActive }) === undefined) {
+    if (outboxMessageTypeOf({ ...shown, isActive }, { ...state, isActive }) !== undefined)
+      outboxPlayers.add(row.userId);
+    else {
       const goals = noticed.get(row.userId);
       if (goals) goals.push(row.goalId);
       else noticed.set(row.userId, [row.goalId]);
@@ -261,19 +269,10 @@ async function applyInTransaction(
   const statWrites = statChanges.writes();
   if (audit) explainUnread(catalog, rows, entries, { listUnassigned: configId === undefined });
   const keyedRows = auditRows.filter((row) => row.keyedByEventId).length;
-  // The notice names the goals this flush changed without an outbox message, for live streams of
-  // any replica (src/stream/); it goes out at commit, with the changes stamped `now`.
   const [statsWritten, rowsWritten, keyedWritten] = await Promise.all([
     writeStatValues(tx, statWrites, now),
     writeProgressBatch(tx, changed, now),
     audit ? writeAuditRows(tx, auditRows, now, { claimed: claimFirst, catalog }) : Promise.resolve(0),
-    notifyProgress(
-      tx,
-      progressNoticePayloads(
-        now,
-        [...noticed].map(([userId, goalIds]) => ({ userId, goalIds })),
-      ),
-    ),
   ]);
   if (
     statsWritten !== statWrites.length ||
@@ -286,7 +285,22 @@ async function applyInTransaction(
       `wrote ${rowsWritten} of ${changed.length} locked progress rows and ${statsWritten} of ${statWrites.length} stats`,
     );
   }
-  return { appliedByKind, duplicatesByKind, skippedByKind, rowsWritten: rowsWritten + statsWritten };
+  // The progress notices name the goals this flush changed without an outbox message, for live
+  // streams of any replica (src/stream/), with the changes stamped `now`.
+  const notices = {
+    outboxPlayers: [...outboxPlayers],
+    progress: progressNoticePayloads(
+      now,
+      [...noticed].map(([userId, goalIds]) => ({ userId, goalIds })),
+    ),
+  };
+  return { appliedByKind, duplicatesByKind, skippedByKind, rowsWritten: rowsWritten + statsWritten, notices };
+}
+
+/** Tells other processes what a committed batch changed (db/change-notices.ts). */
+export function announceBatch(notices: ChangeNotices, result: BatchResult): void {
+  notices.outboxChanged(result.notices.outboxPlayers);
+  notices.progressMoved(result.notices.progress);
 }
 
 /** One player's stat in this batch: as read, after the batch's events, and whether to write it. */

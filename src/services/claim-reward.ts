@@ -12,6 +12,7 @@
  * retry owns the outcome and its grant repeats this one under the same key.
  */
 
+import type { ChangeNotices } from '../db/change-notices.ts';
 import type { Db, Pool } from '../db/client.ts';
 import { getProgressStates, lockProgressState, markClaimed } from '../db/progress-rows.ts';
 import {
@@ -49,6 +50,8 @@ export type ClaimOutcome = 'claimed' | 'rejected' | 'grant_failed';
 
 export interface ClaimDeps {
   readonly pool: Pool;
+  /** Announces a goal marked claimed, after the mark committed. */
+  readonly notices: ChangeNotices;
   readonly catalog: CurrentCatalog;
   readonly namespace: string;
   readonly granter: RewardGranter;
@@ -127,13 +130,13 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
         if (reserved.kind === 'granted') {
           // Ledger says granted but the row was not marked: finish the bookkeeping (returning, not
           // throwing, so the fix commits), still a repeat claim.
-          await markClaimed(tx, {
+          const marked = await markClaimed(tx, {
             userId,
             goalId,
             ...periodOf(period),
             now: reserved.grantedAt,
           });
-          return { kind: 'granted' as const, grantedAt: reserved.grantedAt };
+          return { kind: 'granted' as const, grantedAt: reserved.grantedAt, marked };
         }
         return {
           kind: 'reserved' as const,
@@ -143,7 +146,10 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
           reward: reserved.reward,
         };
       });
-      if (reserved.kind === 'granted') throw goalAlreadyClaimed(goalId, formatTimestamp(reserved.grantedAt));
+      if (reserved.kind === 'granted') {
+        if (reserved.marked) deps.notices.outboxChanged([userId]);
+        throw goalAlreadyClaimed(goalId, formatTimestamp(reserved.grantedAt));
+      }
       reservation = reserved;
     } catch (error) {
       report('rejected');
@@ -187,6 +193,7 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
       report('rejected');
       throw goalAlreadyClaimed(goalId, formatTimestamp(lost.grantedAt));
     }
+    deps.notices.outboxChanged([userId]);
     report('claimed');
     return {
       goalId,

@@ -1,3 +1,4 @@
+import type { ChangeNotices } from '../db/change-notices.ts';
 import type { Db } from '../db/client.ts';
 import { getUserProgress, insertAssignments, setGoalActive } from '../db/progress-rows.ts';
 import { getVersionedUserProgress } from '../db/rotation-rows.ts';
@@ -43,16 +44,25 @@ export interface GoalAssignment {
 
 export function createGoalAssignment(deps: {
   db: Db;
+  /** Announces the players whose goals a call changed, after the change committed. */
+  notices: ChangeNotices;
   catalog: CurrentCatalog;
   namespace: string;
   clock: () => Date;
 }): GoalAssignment {
-  const { db, namespace, clock } = deps;
+  const { db, notices, namespace, clock } = deps;
   return {
     async initialize(userId) {
       const catalog = deps.catalog();
       const now = clock();
-      let rows = await catchUpRotations(db, catalog, userId, await getVersionedUserProgress(db, userId), now);
+      let rows = await catchUpRotations(
+        db,
+        notices,
+        catalog,
+        userId,
+        await getVersionedUserProgress(db, userId),
+        now,
+      );
       const owned = new Set(rows.map((row) => row.goalId));
       const missing = catalog.defaultGoals.filter((goal) => !owned.has(goal.goalId));
       let created: string[] = [];
@@ -68,6 +78,7 @@ export function createGoalAssignment(deps: {
           })),
           now,
         );
+        if (created.length > 0) notices.outboxChanged([userId]);
         // A concurrent call created some of them: read them back rather than guess their state.
         rows =
           created.length === missing.length
@@ -98,6 +109,7 @@ export function createGoalAssignment(deps: {
         isActive,
         now: clock(),
       });
+      notices.outboxChanged([userId]);
       return {
         challengeId,
         goalId,

@@ -3,6 +3,7 @@
  * selection (the read of what is active, the random pick, the writes, the read-back) is one
  * transaction, so a failed request changes nothing and concurrent ones take turns.
  */
+import type { ChangeNotices } from '../db/change-notices.ts';
 import type { Pool } from '../db/client.ts';
 import {
   activateGoals,
@@ -60,11 +61,13 @@ export interface GoalSelection {
 
 export function createGoalSelection(deps: {
   pool: Pool;
+  /** Announces the player whose goals a selection changed, after it committed. */
+  notices: ChangeNotices;
   catalog: CurrentCatalog;
   namespace: string;
   clock: () => Date;
 }): GoalSelection {
-  const { pool, namespace, clock } = deps;
+  const { pool, notices, namespace, clock } = deps;
 
   const challengeOf = (catalog: Catalog, challengeId: string): Challenge => {
     const challenge = catalog.challengeById.get(challengeId);
@@ -76,7 +79,7 @@ export function createGoalSelection(deps: {
    * Runs a selection in one transaction: `choose` sees the player's views of the challenge's
    * goals (and of prerequisites elsewhere) as locked, and returns the goals to select.
    */
-  const select = (
+  const select = async (
     catalog: Catalog,
     userId: string,
     challenge: Challenge,
@@ -85,7 +88,7 @@ export function createGoalSelection(deps: {
   ): Promise<GoalSelectionResponse> => {
     const now = clock();
     const goalIds = challenge.goals.map((goal) => goal.goalId);
-    return pool.begin(async (tx) => {
+    const response = await pool.begin(async (tx) => {
       await lockSelection(tx, userId, challenge.challengeId);
       const locked = await lockProgressRows(tx, userId, goalIds);
       const outside = outsidePrerequisites(challenge);
@@ -110,6 +113,8 @@ export function createGoalSelection(deps: {
         replacedGoals: plan.deactivate,
       };
     });
+    notices.outboxChanged([userId]);
+    return response;
   };
 
   return {

@@ -4,6 +4,7 @@
  * rolled over (domain/rollover.ts), in one statement. The answer shows the rows as rolled over
  * whether or not a write was needed; nothing is written when no period changed.
  */
+import type { ChangeNotices } from '../db/change-notices.ts';
 import type { Db } from '../db/client.ts';
 import { getUserProgress } from '../db/progress-rows.ts';
 import { type RolledOverRow, type VersionedRow, writeRolledOverRows } from '../db/rotation-rows.ts';
@@ -15,10 +16,12 @@ import type { ProgressRow } from '../domain/types.ts';
 /**
  * The player's rows as of `now`. When another writer changed a row between the read and the write
  * (its guard is the row version), the rows are read again: that writer's state is what stands, and
- * every reader applies the rollover to it.
+ * every reader applies the rollover to it. A row rolled over is an outbox message (a reset), which
+ * `notices` announces.
  */
 export async function catchUpRotations(
   db: Db,
+  notices: ChangeNotices,
   catalog: Catalog,
   userId: string,
   rows: readonly VersionedRow[],
@@ -45,5 +48,6 @@ export async function catchUpRotations(
   });
   if (rolled.length === 0) return current;
   const written = await writeRolledOverRows(db, userId, rolled, now);
+  if (written > 0) notices.outboxChanged([userId]);
   return written === rolled.length ? current : getUserProgress(db, userId);
 }

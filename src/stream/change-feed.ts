@@ -1,15 +1,18 @@
 /**
  * How a process learns that players' goals changed, whichever replica changed them.
  *
- * - `listen`: one LISTEN connection per process on `challenge_outbox` (the outbox trigger names the
- *   player) and `challenge_progress` (progress notices, domain/progress-notice.ts). Notifications
- *   sent while the connection was down are lost, so after a reconnect the feed asks for a resync.
+ * - `listen`: one LISTEN connection per process on `challenge_outbox` (writers name the player
+ *   after their commit) and `challenge_progress` (progress notices, domain/progress-notice.ts), both
+ *   sent by db/change-notices.ts. Notifications sent while the connection was down are lost, so
+ *   after a reconnect the feed asks for a resync; so does a process that starts, because one that
+ *   was killed may not have sent the notices of its last commits.
  * - `poll`: behind a pooler in transaction mode a session cannot LISTEN, so every interval every
  *   player with a stream here is looked up in the outbox. Progress that only moved has no outbox
  *   message and is not seen this way.
  */
+
+import { OUTBOX_CHANNEL, PROGRESS_CHANNEL, RESTART_PAYLOAD } from '../db/change-notices.ts';
 import { startNotificationListener } from '../db/notification-listener.ts';
-import { OUTBOX_CHANNEL, PROGRESS_CHANNEL } from '../db/progress-notices.ts';
 import { type ProgressNotice, parseProgressNotice } from '../domain/progress-notice.ts';
 import type { Logger } from '../log.ts';
 
@@ -22,7 +25,7 @@ export interface ChangeHandlers {
   readonly onOutbox: (userId: string) => void;
   readonly onProgress: (notice: ProgressNotice) => void;
   /** Every player with a stream here may have changes nobody was told of (a reconnect, a poll). */
-  readonly onResync: (reason: 'reconnected' | 'poll') => void;
+  readonly onResync: (reason: 'reconnected' | 'poll' | 'restart') => void;
 }
 
 export interface ChangeFeed {
@@ -48,7 +51,8 @@ export function startChangeFeed(
     url: settings.url,
     channels: [OUTBOX_CHANNEL, PROGRESS_CHANNEL],
     onNotification: (channel, payload) => {
-      if (channel === OUTBOX_CHANNEL) return handlers.onOutbox(payload);
+      if (channel === OUTBOX_CHANNEL)
+        return payload === RESTART_PAYLOAD ? handlers.onResync('restart') : handlers.onOutbox(payload);
       const notice = parseProgressNotice(payload);
       if (notice) handlers.onProgress(notice);
     },

@@ -12,6 +12,7 @@ import {
   mintDevToken,
 } from '../../src/auth/index.ts';
 import { loadChallengeConfig } from '../../src/config/challenge-config.ts';
+import { type ChangeNotices, createChangeNotices } from '../../src/db/change-notices.ts';
 import type { Pool } from '../../src/db/client.ts';
 import { type Catalog, createCatalog } from '../../src/domain/catalog.ts';
 import { configVersion } from '../../src/domain/config-diff.ts';
@@ -22,6 +23,8 @@ import { createLiveCatalog } from '../../src/live-config/live-catalog.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { createOutboxAdmin } from '../../src/outbox/outbox-admin.ts';
+import { announceBatch, applyEventBatch, type BatchResult } from '../../src/pipeline/apply-events.ts';
+import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
 import { createRewardGranter } from '../../src/rewards/create-granter.ts';
 import type { GrantRequest, RewardGranter } from '../../src/rewards/reward-granter.ts';
 import { createAdminPlayers } from '../../src/services/admin/admin-players.ts';
@@ -70,6 +73,10 @@ export interface TestApp {
   readonly catalog: Catalog;
   readonly metrics: Metrics;
   readonly streams: StreamHub;
+  /** What the app's writers announce after their commits (the service's, on the test database). */
+  readonly notices: ChangeNotices;
+  /** Applies events as a shard does: one flush, then its notices announced (at `now`, default the app's clock). */
+  applyEvents(events: readonly PipelineEvent[], now?: Date): Promise<BatchResult>;
   /** Grants the default recording mock backend received, in order. */
   readonly grants: GrantRequest[];
   /** Moves the app's clock; `undefined` returns to real time. */
@@ -127,8 +134,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     challenges: catalog.challenges,
   });
   const current = live.current;
+  const notices = createChangeNotices({ db: () => db.pool, logger: options.logger ?? createLogger('fatal') });
   const claimReward = createClaimReward({
     pool: db.pool,
+    notices,
     catalog: current,
     namespace: TEST_NAMESPACE,
     granter,
@@ -162,8 +171,20 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     basePath: options.basePath ?? '',
     authenticate,
     queries: createChallengeQueries({ db: db.pool, catalog: current, clock, maxWaitMs: 10_000 }),
-    assignment: createGoalAssignment({ db: db.pool, catalog: current, namespace: TEST_NAMESPACE, clock }),
-    selection: createGoalSelection({ pool: db.pool, catalog: current, namespace: TEST_NAMESPACE, clock }),
+    assignment: createGoalAssignment({
+      db: db.pool,
+      notices,
+      catalog: current,
+      namespace: TEST_NAMESPACE,
+      clock,
+    }),
+    selection: createGoalSelection({
+      pool: db.pool,
+      notices,
+      catalog: current,
+      namespace: TEST_NAMESPACE,
+      clock,
+    }),
     claimReward,
     rotation: createRotationStatus({ catalog: current, clock }),
     erasure,
@@ -179,6 +200,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     streams,
     adminPlayers: createAdminPlayers({
       pool: db.pool,
+      notices,
       catalog: current,
       namespace: TEST_NAMESPACE,
       clock,
@@ -214,6 +236,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   };
   const close = async () => {
     await streams.stop();
+    await notices.stop();
     if (!options.db) await db.drop();
   };
   return {
@@ -223,6 +246,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     },
     metrics,
     streams,
+    notices,
+    async applyEvents(events, now) {
+      const result = await applyEventBatch(db.pool, live.current(), events, now ?? clock());
+      announceBatch(notices, result);
+      return result;
+    },
     grants,
     setNow: (now) => {
       fixedNow = now;

@@ -422,6 +422,8 @@ describe('a request that died between grant and commit', () => {
       });
       const user = newUser();
       await seedCompletedGoal(doomed, user);
+      // Only the claim is to be caught by the pool's end, not the activation's notice.
+      await doomed.notices.settled();
 
       const claimedAt = performance.now();
       const crashed = await claim(doomed, user);

@@ -289,6 +289,8 @@ describe('returning-player fast path', () => {
       await db.pool`analyze user_goal_progress`;
 
       expect((await initialize(counted, 'returning-player')).newAssignments).toBe(3);
+      // The new player's notice follows the commit, in a statement of its own.
+      await counted.notices.settled();
       statements.length = 0;
       const returning = await initialize(counted, 'returning-player');
       expect(returning.newAssignments).toBe(0);

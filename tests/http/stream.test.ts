@@ -1,12 +1,14 @@
 /**
  * GET /v1/challenges/stream over real HTTP: a snapshot, then one event per change of the player's
- * goals, whoever commits it (the API, the event flush, SQL by hand); outbox events resume after a
+ * goals, whoever commits it (the API, the event flush, SQL by hand followed by the notice the
+ * service's writers send); outbox events resume after a
  * Last-Event-ID with nothing missing or repeated; heartbeats; a client that leaves frees its stream.
  */
 import { afterAll, beforeEach, describe, expect, test } from 'bun:test';
+import { createChangeNotices } from '../../src/db/change-notices.ts';
 import { OUTBOX_START, readPlayerMessages } from '../../src/db/outbox.ts';
 import { progressNoticePayloads } from '../../src/domain/progress-notice.ts';
-import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
+import { createLogger } from '../../src/log.ts';
 import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
 import { formatEventId } from '../../src/stream/event-id.ts';
 import { statEvent } from '../helpers/pipeline-events.ts';
@@ -29,7 +31,7 @@ const open = (query = '', headers: Record<string, string> = {}) =>
   openSse(`${server.baseUrl}/v1/challenges/stream${query}`, { 'x-mock-user-id': user, ...headers });
 
 const stat = (statCode: string, value: number, at = new Date()) => statEvent(user, statCode, value, { at });
-const flush = (events: PipelineEvent[]) => applyEventBatch(app.db.pool, app.catalog, events, new Date());
+const flush = (events: PipelineEvent[]) => app.applyEvents(events, new Date());
 const initialize = async () =>
   expect((await app.request('POST', '/v1/challenges/initialize', { user })).status).toBe(200);
 async function openStreamsBecome(count: number): Promise<void> {
@@ -176,7 +178,7 @@ describe('changes', () => {
     try {
       await stream.waitFor((e) => e.event === 'snapshot');
       const at = new Date();
-      await applyEventBatch(app.db.pool, app.catalog, [stat('enemy_kills', 4)], at);
+      await app.applyEvents([stat('enemy_kills', 4)], at);
       await stream.waitFor((e) => e.event === 'goal.progress');
       // Another writer that stamped the same instant would send this notice too.
       await app.db
@@ -212,7 +214,7 @@ describe('changes', () => {
     }
   });
 
-  test('a change made with SQL by hand arrives when it is one the outbox records', async () => {
+  test('a change made with SQL by hand arrives, with a notice, when it is one the outbox records', async () => {
     await initialize();
     const stream = await open();
     try {
@@ -220,9 +222,28 @@ describe('changes', () => {
       await app.db
         .pool`update user_goal_progress set status = 'completed', progress = 1, completed_at = now(),
         updated_at = now() where user_id = ${user} and goal_id = 'tutorial'`;
+      // As the README tells operators: SQL outside the service notifies nobody by itself.
+      await app.db.pool`select pg_notify('challenge_outbox', ${user})`;
       const [completed] = await stream.waitFor((e) => e.event === 'goal.completed');
       expect(completed?.json['goalId']).toBe('tutorial');
       expect(completed && goalOf(completed)).toMatchObject({ progress: 1, status: 'completed' });
+    } finally {
+      stream.close();
+    }
+  });
+  test('a change nobody announced arrives when a process starts (one killed before its notice)', async () => {
+    await initialize();
+    const stream = await open();
+    try {
+      await stream.waitFor((e) => e.event === 'snapshot');
+      await app.db
+        .pool`update user_goal_progress set status = 'completed', progress = 1, completed_at = now(),
+        updated_at = now() where user_id = ${user} and goal_id = 'tutorial'`;
+      const starting = createChangeNotices({ db: () => app.db.pool, logger: createLogger('fatal') });
+      starting.announceRestart();
+      await starting.stop();
+      const [completed] = await stream.waitFor((e) => e.event === 'goal.completed');
+      expect(completed?.json['goalId']).toBe('tutorial');
     } finally {
       stream.close();
     }

@@ -5,7 +5,6 @@
  */
 import { expect } from 'bun:test';
 import type { Pool } from '../../src/db/client.ts';
-import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import { statEvent } from '../helpers/pipeline-events.ts';
 import type { TestApp } from '../helpers/test-app.ts';
 import type { WebhookReceiver } from '../helpers/webhook-receiver.ts';
@@ -20,7 +19,7 @@ export async function playThrough(app: TestApp, userId: string): Promise<void> {
       throw new Error(`${what} for ${userId}: HTTP ${answer.status} ${await answer.text()}`);
   };
   const apply = (statCode: string, value: number) =>
-    applyEventBatch(app.db.pool, app.catalog, [stat(userId, statCode, value)], new Date());
+    app.applyEvents([stat(userId, statCode, value)], new Date());
   const user = userId;
   await expectOk(app.request('POST', '/v1/challenges/initialize', { user }), 'initialize');
   await apply('enemy_kills', 12);

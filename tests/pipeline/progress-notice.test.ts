@@ -1,34 +1,31 @@
 /**
- * The event flush notifies `challenge_progress` once per batch that changed goals without an outbox
- * message, naming those goals of each player and the instant it stamped on them, at commit; a
- * change the outbox records is not named, and a batch that changes nothing sends nothing.
+ * What an event flush gives its caller to announce once it committed (db/change-notices.ts): a
+ * progress notice per batch that changed goals without an outbox message, naming those goals of
+ * each player and the instant it stamped on them; the players it wrote outbox messages for; and
+ * nothing for a batch that changes nothing.
  */
 import { afterAll, expect, test } from 'bun:test';
-import { PROGRESS_CHANNEL } from '../../src/db/progress-notices.ts';
 import { type ProgressNotice, parseProgressNotice } from '../../src/domain/progress-notice.ts';
-import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
+import { applyEventBatch, type BatchResult } from '../../src/pipeline/apply-events.ts';
 import { statEvent } from '../helpers/pipeline-events.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 
 const app = await createTestApp();
-const received: ProgressNotice[] = [];
-const listening = await app.db.pool.listen(PROGRESS_CHANNEL, (payload) => {
-  const notice = parseProgressNotice(payload);
-  if (notice) received.push(notice);
-});
-afterAll(async () => {
-  await listening.unlisten();
-  await app.close();
-});
+afterAll(() => app.close());
 
 const stat = (userId: string, statCode: string, value: number) => statEvent(userId, statCode, value);
 
-async function noticesAfter(work: () => Promise<unknown>): Promise<ProgressNotice[]> {
-  const from = received.length;
-  await work();
-  // A notification follows its commit on another connection: give it a moment.
-  await Bun.sleep(400);
-  return received.slice(from);
+/** The batch's progress notices, as a listener parses them. */
+function progressNotices(result: BatchResult): ProgressNotice[] {
+  return result.notices.progress.map((payload) => {
+    const notice = parseProgressNotice(payload);
+    if (!notice) throw new Error(`not a progress notice: ${payload}`);
+    return notice;
+  });
+}
+
+async function noticesAfter(work: () => Promise<BatchResult>): Promise<ProgressNotice[]> {
+  return progressNotices(await work());
 }
 
 test('a flush names the goals that moved without completing, with their updated_at', async () => {
@@ -64,13 +61,12 @@ test('a flush names the goals that moved without completing, with their updated_
   ]);
 });
 
-test('a completion is left to its outbox message; the notice names only what moved', async () => {
+test('a completion is left to its outbox message: its player is named for the outbox', async () => {
   await app.request('POST', '/v1/challenges/initialize', { user: 'notice-e' });
   const now = new Date(Date.now() + 120_000);
-  const notices = await noticesAfter(() =>
-    applyEventBatch(app.db.pool, app.catalog, [stat('notice-e', 'enemy_kills', 12)], now),
-  );
-  expect(notices).toEqual([]);
+  const result = await applyEventBatch(app.db.pool, app.catalog, [stat('notice-e', 'enemy_kills', 12)], now);
+  expect(progressNotices(result)).toEqual([]);
+  expect(result.notices.outboxPlayers).toEqual(['notice-e']);
   const messages = await app.db.pool<{ type: string; goal_id: string }[]>`
     select type, goal_id from outbox_messages where user_id = 'notice-e' and occurred_at = ${now}`;
   expect([...messages]).toEqual([{ type: 'goal.completed', goal_id: 'defeat-10-enemies' }]);
@@ -78,21 +74,18 @@ test('a completion is left to its outbox message; the notice names only what mov
 
 test('a flush that writes no row sends nothing', async () => {
   const first = stat('notice-d', 'enemy_kills', 2);
-  // Earlier notices arrive after their commits; wait them out so none lands in the batch below.
-  await noticesAfter(async () => {
-    await app.request('POST', '/v1/challenges/initialize', { user: 'notice-d' });
-    await applyEventBatch(app.db.pool, app.catalog, [first], new Date());
-  });
-  // A redelivery, and a stat no goal counts.
-  const notices = await noticesAfter(() =>
-    applyEventBatch(
-      app.db.pool,
-      app.catalog,
-      [first, stat('notice-d', 'no_goal_counts_this', 7)],
-      new Date(),
-    ),
+  await app.request('POST', '/v1/challenges/initialize', { user: 'notice-d' });
+  expect(progressNotices(await applyEventBatch(app.db.pool, app.catalog, [first], new Date()))).toHaveLength(
+    1,
   );
-  expect(notices).toEqual([]);
+  // A redelivery, and a stat no goal counts.
+  const result = await applyEventBatch(
+    app.db.pool,
+    app.catalog,
+    [first, stat('notice-d', 'no_goal_counts_this', 7)],
+    new Date(),
+  );
+  expect(result.notices).toEqual({ outboxPlayers: [], progress: [] });
 });
 
 test('a flush of many players splits its notice, every player named once', async () => {

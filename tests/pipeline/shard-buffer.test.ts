@@ -38,6 +38,7 @@ const result = (n: number): BatchResult => ({
   duplicatesByKind: { login: 0, statistic: 0 },
   skippedByKind: { login: 0, statistic: 0 },
   rowsWritten: n,
+  notices: { outboxPlayers: [], progress: [] },
 });
 
 describe('shard buffer', () => {

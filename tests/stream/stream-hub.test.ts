@@ -4,7 +4,6 @@
  * stream and refuses new ones, and changes arrive well within 100 ms of their commit.
  */
 import { describe, expect, test } from 'bun:test';
-import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import { statEvent } from '../helpers/pipeline-events.ts';
 import { cutConnections, serveStreams } from '../helpers/stream-app.ts';
 
@@ -17,7 +16,7 @@ describe('the change feed', () => {
     try {
       expect(await cutConnections(app, 'challenge-service-listener')).toBe(1);
       // Committed while nobody listens (or just after): seen through the catch-up either way.
-      await applyEventBatch(app.db.pool, app.catalog, [stat(user, 'tutorial_completed', 1)], new Date());
+      await app.applyEvents([stat(user, 'tutorial_completed', 1)], new Date());
       const [completed] = await stream.waitFor((e) => e.event === 'goal.completed', { timeoutMs: 10_000 });
       expect(completed?.json['goalId']).toBe('tutorial');
       await stream.waitFor((e) => e.event === 'snapshot', { count: 2, timeoutMs: 10_000 });
@@ -65,7 +64,7 @@ describe('timing', () => {
               .pool`update user_goal_progress set status = 'in_progress', completed_at = null, progress = 0
               where user_id = ${user} and goal_id = 'defeat-10-enemies'`;
           const from = stream.events.length;
-          await applyEventBatch(app.db.pool, app.catalog, [stat(user, 'enemy_kills', value)], new Date());
+          await app.applyEvents([stat(user, 'enemy_kills', value)], new Date());
           const committed = performance.now();
           await stream.waitFor((e) => e.event === type, { from });
           delays[type]?.push(performance.now() - committed);

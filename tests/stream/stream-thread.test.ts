@@ -6,7 +6,6 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
-import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import { statEvent } from '../helpers/pipeline-events.ts';
 import type { SseEvent } from '../helpers/sse.ts';
 import { cutConnections, serveStreams } from '../helpers/stream-app.ts';
@@ -31,12 +30,12 @@ describe('a stream served from the stream thread', () => {
       expect(goalIds).toContain('defeat-10-enemies');
       expect(app.streams.openStreams()).toBe(1);
 
-      await applyEventBatch(app.db.pool, app.catalog, [statEvent(user, 'enemy_kills', 4)], new Date());
+      await app.applyEvents([statEvent(user, 'enemy_kills', 4)], new Date());
       const [progress] = await stream.waitFor((e) => e.event === 'goal.progress');
       expect(progress?.json['goalId']).toBe('defeat-10-enemies');
       expect(progress?.json['goal']).toMatchObject({ progress: 4 });
 
-      await applyEventBatch(app.db.pool, app.catalog, [statEvent(user, 'enemy_kills', 12)], new Date());
+      await app.applyEvents([statEvent(user, 'enemy_kills', 12)], new Date());
       const [completed] = await stream.waitFor((e) => e.event === 'goal.completed');
       expect(completed?.json['goal']).toMatchObject({ status: 'completed' });
       expect(completed?.id).toMatch(/.+/);
@@ -65,7 +64,7 @@ describe('a stream served from the stream thread', () => {
       expect(await cutConnections(app, 'challenge-service')).toBeGreaterThan(0);
       // The first read after the cut may fail; the stream then gets the state as a fresh snapshot.
       const from = stream.events.length;
-      await applyEventBatch(app.db.pool, app.catalog, [statEvent(user, 'enemy_kills', 5)], new Date());
+      await app.applyEvents([statEvent(user, 'enemy_kills', 5)], new Date());
       const showsFive = (e: SseEvent) => {
         if (e.event === 'goal.progress') return (e.json['goal'] as { progress?: number }).progress === 5;
         if (e.event !== 'snapshot') return false;
@@ -75,7 +74,7 @@ describe('a stream served from the stream thread', () => {
       };
       await stream.waitFor(showsFive, { from, timeoutMs: 10_000 });
       // And the reads work again: the next change is an event.
-      await applyEventBatch(app.db.pool, app.catalog, [statEvent(user, 'enemy_kills', 7)], new Date());
+      await app.applyEvents([statEvent(user, 'enemy_kills', 7)], new Date());
       const [progress] = await stream.waitFor(
         (e) => e.event === 'goal.progress' && (e.json['goal'] as { progress?: number }).progress === 7,
         { timeoutMs: 10_000 },
@@ -120,7 +119,7 @@ describe('a stream served from the stream thread', () => {
         for (const goal of challenge.goals) if (goal.goalId === 'defeat-10-enemies') goal.name = 'Renamed';
       const put = await app.request('PUT', '/v1/admin/config', { admin: 'ops', body: document });
       expect(put.status).toBe(200);
-      await applyEventBatch(app.db.pool, app.catalog, [statEvent(user, 'enemy_kills', 3)], new Date());
+      await app.applyEvents([statEvent(user, 'enemy_kills', 3)], new Date());
       const [progress] = await stream.waitFor((e) => e.event === 'goal.progress');
       expect(progress?.json['goal']).toMatchObject({ name: 'Renamed' });
     } finally {

@@ -5,6 +5,7 @@
  * logged instead.
  */
 import { lockStoredProgress, readStoredProgress } from '../../db/admin-progress.ts';
+import type { ChangeNotices } from '../../db/change-notices.ts';
 import type { Pool } from '../../db/client.ts';
 import { checkedProgress } from '../../domain/admin-progress.ts';
 import type { GoalEffect } from '../../domain/audit.ts';
@@ -63,6 +64,7 @@ export interface AdminPlayers {
 
 export function createAdminPlayers(deps: {
   pool: Pool;
+  notices: ChangeNotices;
   catalog: CurrentCatalog;
   namespace: string;
   clock: () => Date;

@@ -3,8 +3,8 @@
  * the rules of domain/admin-progress.ts, write the row and the audit entry in one transaction.
  */
 import { lockStoredProgress, type StoredProgress, writeAdminProgress } from '../../db/admin-progress.ts';
+import type { ChangeNotices } from '../../db/change-notices.ts';
 import type { Pool } from '../../db/client.ts';
-import { notifyProgress } from '../../db/progress-notices.ts';
 import { type AdminChange, applyAdminChange, freshState } from '../../domain/admin-progress.ts';
 import type { GoalEffect } from '../../domain/audit.ts';
 import type { CurrentCatalog } from '../../domain/catalog.ts';
@@ -49,6 +49,8 @@ export type ChangeGoal = (
  */
 export function createGoalChanges(deps: {
   pool: Pool;
+  /** Announces the change after it committed, to live streams and webhook deliverers anywhere. */
+  notices: ChangeNotices;
   catalog: CurrentCatalog;
   namespace: string;
   clock: () => Date;
@@ -56,57 +58,65 @@ export function createGoalChanges(deps: {
   return async (adminUserId, userId, goalId, change) => {
     const goal = deps.catalog().goalById.get(goalId);
     if (!goal) throw goalNotConfigured(goalId);
-    return deps.pool.begin(async (tx) => {
-      const now = deps.clock();
-      const key = { userId, goalId };
-      const start = freshState(goal, now);
-      const row = await lockStoredProgress(
-        tx,
-        key,
-        change.kind === 'reset'
-          ? undefined
-          : {
-              challengeId: goal.challengeId,
-              namespace: deps.namespace,
-              periodStart: start.periodStart,
-              expiresAt: periodEnd(goal, start.periodStart),
-              now,
-            },
-      );
-      const record = (effect: GoalEffect) =>
-        writeAdminEntry(tx, { adminUserId, userId, action: change.kind, goals: [effect], now });
-      if (!row) {
-        const effect: GoalEffect = { goalId, result: 'unchanged', reason: 'goal_not_assigned' };
+    // With what the change is to announce once it committed: nothing when it changed nothing.
+    const { answer, announce } = await deps.pool.begin(
+      async (tx): Promise<{ answer: GoalChangeResponse; announce?: () => void }> => {
+        const now = deps.clock();
+        const key = { userId, goalId };
+        const start = freshState(goal, now);
+        const row = await lockStoredProgress(
+          tx,
+          key,
+          change.kind === 'reset'
+            ? undefined
+            : {
+                challengeId: goal.challengeId,
+                namespace: deps.namespace,
+                periodStart: start.periodStart,
+                expiresAt: periodEnd(goal, start.periodStart),
+                now,
+              },
+        );
+        const record = (effect: GoalEffect) =>
+          writeAdminEntry(tx, { adminUserId, userId, action: change.kind, goals: [effect], now });
+        if (!row) {
+          const effect: GoalEffect = { goalId, result: 'unchanged', reason: 'goal_not_assigned' };
+          await record(effect);
+          return { answer: response({ userId, goal, change, effect, row: undefined, now }) };
+        }
+        const result = applyAdminChange(goal, row, change, now);
+        if ('unchanged' in result) {
+          const effect: GoalEffect = { goalId, result: 'unchanged', reason: result.unchanged };
+          await record(effect);
+          return { answer: response({ userId, goal, change, effect, row, now }) };
+        }
+        const expiresAt = periodEnd(goal, result.next.periodStart);
+        await writeAdminProgress(tx, {
+          ...key,
+          state: result.next,
+          expiresAt,
+          newEarning: change.kind === 'reset',
+          now,
+        });
+        const after: StoredProgress = {
+          ...row,
+          ...result.next,
+          expiresAt: expiresAt ?? row.expiresAt,
+          updatedAt: now,
+        };
+        // Progress set without completing or resetting has no outbox message; live streams learn of it
+        // from a progress notice.
+        const announce =
+          outboxMessageTypeOf(row, after, change.kind === 'reset') === undefined
+            ? () => deps.notices.progressMoved(progressNoticePayloads(now, [{ userId, goalIds: [goalId] }]))
+            : () => deps.notices.outboxChanged([userId]);
+        const effect = changedEffect(goalId, viewProgress(goal, row, now), viewProgress(goal, after, now));
         await record(effect);
-        return response({ userId, goal, change, effect, row: undefined, now });
-      }
-      const result = applyAdminChange(goal, row, change, now);
-      if ('unchanged' in result) {
-        const effect: GoalEffect = { goalId, result: 'unchanged', reason: result.unchanged };
-        await record(effect);
-        return response({ userId, goal, change, effect, row, now });
-      }
-      const expiresAt = periodEnd(goal, result.next.periodStart);
-      await writeAdminProgress(tx, {
-        ...key,
-        state: result.next,
-        expiresAt,
-        newEarning: change.kind === 'reset',
-        now,
-      });
-      const after: StoredProgress = {
-        ...row,
-        ...result.next,
-        expiresAt: expiresAt ?? row.expiresAt,
-        updatedAt: now,
-      };
-      // Progress set without completing or resetting has no outbox message; live streams learn of it here.
-      if (outboxMessageTypeOf(row, after, change.kind === 'reset') === undefined)
-        await notifyProgress(tx, progressNoticePayloads(now, [{ userId, goalIds: [goalId] }]));
-      const effect = changedEffect(goalId, viewProgress(goal, row, now), viewProgress(goal, after, now));
-      await record(effect);
-      return response({ userId, goal, change, effect, row: after, now });
-    });
+        return { answer: response({ userId, goal, change, effect, row: after, now }), announce };
+      },
+    );
+    announce?.();
+    return answer;
   };
 }
 

@@ -1,0 +1,118 @@
+/**
+ * Change notices go out after the writers' commits, from their own transaction: listeners on other
+ * connections get each player once per batch, on the right channel; a notice the database refused
+ * is sent once it answers again; stopping sends what is queued.
+ */
+import { afterAll, expect, test } from 'bun:test';
+import {
+  createChangeNotices,
+  OUTBOX_CHANNEL,
+  PROGRESS_CHANNEL,
+  RESTART_PAYLOAD,
+} from '../../src/db/change-notices.ts';
+import { createPool } from '../../src/db/client.ts';
+import { createLogger } from '../../src/log.ts';
+import { eventually } from '../helpers/notify-delivery.ts';
+import { createTestDb } from '../helpers/test-db.ts';
+
+const db = await createTestDb();
+const received: Array<{ channel: string; payload: string }> = [];
+const listeners = await Promise.all(
+  [OUTBOX_CHANNEL, PROGRESS_CHANNEL].map((channel) =>
+    db.pool.listen(channel, (payload) => received.push({ channel, payload })),
+  ),
+);
+afterAll(async () => {
+  for (const listener of listeners) await listener.unlisten();
+  await db.drop();
+});
+const logger = createLogger('fatal');
+const tagged = (tag: string) => received.filter((notice) => notice.payload.includes(tag));
+
+test('players go out on challenge_outbox once per batch, progress notices on challenge_progress', async () => {
+  const notices = createChangeNotices({ db: () => db.pool, logger });
+  notices.outboxChanged(['batch-a', 'batch-b']);
+  notices.outboxChanged(['batch-a']);
+  notices.progressMoved(['{"at":1,"goals":[["batch-c","g"]]}']);
+  await notices.settled();
+  await eventually(() => tagged('batch-').length >= 3, 'the notifications');
+  // A notification that arrived twice would show up within this wait.
+  await Bun.sleep(50);
+  expect(tagged('batch-').sort((x, y) => x.payload.localeCompare(y.payload))).toEqual([
+    { channel: PROGRESS_CHANNEL, payload: '{"at":1,"goals":[["batch-c","g"]]}' },
+    { channel: OUTBOX_CHANNEL, payload: 'batch-a' },
+    { channel: OUTBOX_CHANNEL, payload: 'batch-b' },
+  ]);
+  await notices.stop();
+});
+
+test('a restart is announced to every listener as the empty player', async () => {
+  const notices = createChangeNotices({ db: () => db.pool, logger });
+  const before = received.filter((notice) => notice.payload === RESTART_PAYLOAD).length;
+  notices.announceRestart();
+  await notices.settled();
+  await eventually(
+    () => received.filter((notice) => notice.payload === RESTART_PAYLOAD).length > before,
+    'the notifications',
+  );
+  await notices.stop();
+});
+
+test('notices the database refused are sent once it answers again, in one go', async () => {
+  // Port 1 on loopback: nothing listens there, so every attempt fails at once.
+  const down = createPool({
+    url: 'postgres://nobody@127.0.0.1:1/none',
+    maxConnections: 1,
+    connectTimeoutSeconds: 1,
+  });
+  let reachable = false;
+  const notices = createChangeNotices({ db: () => (reachable ? db.pool : down), logger });
+  notices.outboxChanged(['refused-1']);
+  await Bun.sleep(300);
+  notices.outboxChanged(['refused-2']);
+  expect(tagged('refused-')).toEqual([]);
+  reachable = true;
+  await notices.settled();
+  await eventually(() => tagged('refused-').length >= 2, 'the notifications');
+  expect(
+    tagged('refused-')
+      .map((notice) => notice.payload)
+      .sort(),
+  ).toEqual(['refused-1', 'refused-2']);
+  await notices.stop();
+  await down.end({ timeout: 0 });
+});
+
+test('stop sends what is queued, then accepts nothing', async () => {
+  const notices = createChangeNotices({ db: () => db.pool, logger });
+  notices.outboxChanged(['stopping-1']);
+  await notices.stop();
+  notices.outboxChanged(['stopping-2']);
+  await eventually(() => tagged('stopping-1').length === 1, 'the notifications');
+  await Bun.sleep(100);
+  expect(tagged('stopping-').map((notice) => notice.payload)).toEqual(['stopping-1']);
+});
+
+test('a long outage keeps the newest notices up to the bound', async () => {
+  const down = createPool({
+    url: 'postgres://nobody@127.0.0.1:1/none',
+    maxConnections: 1,
+    connectTimeoutSeconds: 1,
+  });
+  let reachable = false;
+  const notices = createChangeNotices({ db: () => (reachable ? db.pool : down), logger, maxQueued: 3 });
+  notices.outboxChanged(['bounded-1', 'bounded-2']);
+  await Bun.sleep(150);
+  notices.outboxChanged(['bounded-3', 'bounded-4', 'bounded-5']);
+  reachable = true;
+  await notices.settled();
+  await eventually(() => tagged('bounded-').length >= 3, 'the notifications');
+  await Bun.sleep(50);
+  expect(
+    tagged('bounded-')
+      .map((notice) => notice.payload)
+      .sort(),
+  ).toEqual(['bounded-3', 'bounded-4', 'bounded-5']);
+  await notices.stop();
+  await down.end({ timeout: 0 });
+});
