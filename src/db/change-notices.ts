@@ -45,6 +45,8 @@ export interface ChangeNoticeOptions {
   readonly maxQueued?: number;
 }
 
+/** Notifications per statement: what queued up during an outage goes out in bounded statements. */
+const MAX_BATCH = 5_000;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
@@ -67,9 +69,9 @@ export function createChangeNotices(options: ChangeNoticeOptions): ChangeNotices
 
   const sendQueued = async () => {
     while (queued() > 0) {
-      const batch = { players: [...players], progress };
-      players = new Set();
-      progress = [];
+      const batch = { players: [...players].slice(0, MAX_BATCH), progress: progress.slice(0, MAX_BATCH) };
+      for (const userId of batch.players) players.delete(userId);
+      progress = progress.slice(batch.progress.length);
       try {
         await sendNotices(options.db(), batch.players, batch.progress);
         if (failures > 0) options.logger.info({ failures, dropped }, 'change notices are sent again');

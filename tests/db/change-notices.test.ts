@@ -116,3 +116,13 @@ test('a long outage keeps the newest notices up to the bound', async () => {
   await notices.stop();
   await down.end({ timeout: 0 });
 });
+
+test('a backlog larger than one statement goes out whole', async () => {
+  const notices = createChangeNotices({ db: () => db.pool, logger });
+  const names = Array.from({ length: 12_000 }, (_, i) => `backlog-${i}`);
+  notices.outboxChanged(names);
+  await notices.settled();
+  await eventually(() => tagged('backlog-').length >= names.length, 'the notifications');
+  expect(new Set(tagged('backlog-').map((notice) => notice.payload)).size).toBe(names.length);
+  await notices.stop();
+});
