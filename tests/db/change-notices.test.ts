@@ -27,6 +27,21 @@ afterAll(async () => {
   await db.drop();
 });
 const logger = createLogger('fatal');
+/** A database that refuses every statement until `reachable` is set, then the test database. */
+function outageUntilReachable() {
+  // Port 1 on loopback: nothing listens there, so every attempt fails at once.
+  const down = createPool({
+    url: 'postgres://nobody@127.0.0.1:1/none',
+    maxConnections: 1,
+    connectTimeoutSeconds: 1,
+  });
+  const outage = {
+    reachable: false,
+    pool: () => (outage.reachable ? db.pool : down),
+    end: () => down.end({ timeout: 0 }),
+  };
+  return outage;
+}
 const tagged = (tag: string) => received.filter((notice) => notice.payload.includes(tag));
 
 test('players go out on challenge_outbox once per batch, progress notices on challenge_progress', async () => {
@@ -59,19 +74,13 @@ test('a restart is announced to every listener as the empty player', async () =>
 });
 
 test('notices the database refused are sent once it answers again, in one go', async () => {
-  // Port 1 on loopback: nothing listens there, so every attempt fails at once.
-  const down = createPool({
-    url: 'postgres://nobody@127.0.0.1:1/none',
-    maxConnections: 1,
-    connectTimeoutSeconds: 1,
-  });
-  let reachable = false;
-  const notices = createChangeNotices({ db: () => (reachable ? db.pool : down), logger });
+  const database = outageUntilReachable();
+  const notices = createChangeNotices({ db: database.pool, logger });
   notices.outboxChanged(['refused-1']);
   await Bun.sleep(300);
   notices.outboxChanged(['refused-2']);
   expect(tagged('refused-')).toEqual([]);
-  reachable = true;
+  database.reachable = true;
   await notices.settled();
   await eventually(() => tagged('refused-').length >= 2, 'the notifications');
   expect(
@@ -80,7 +89,7 @@ test('notices the database refused are sent once it answers again, in one go', a
       .sort(),
   ).toEqual(['refused-1', 'refused-2']);
   await notices.stop();
-  await down.end({ timeout: 0 });
+  await database.end();
 });
 
 test('stop sends what is queued, then accepts nothing', async () => {
@@ -94,17 +103,12 @@ test('stop sends what is queued, then accepts nothing', async () => {
 });
 
 test('a long outage keeps the newest notices up to the bound', async () => {
-  const down = createPool({
-    url: 'postgres://nobody@127.0.0.1:1/none',
-    maxConnections: 1,
-    connectTimeoutSeconds: 1,
-  });
-  let reachable = false;
-  const notices = createChangeNotices({ db: () => (reachable ? db.pool : down), logger, maxQueued: 3 });
+  const database = outageUntilReachable();
+  const notices = createChangeNotices({ db: database.pool, logger, maxQueued: 3 });
   notices.outboxChanged(['bounded-1', 'bounded-2']);
   await Bun.sleep(150);
   notices.outboxChanged(['bounded-3', 'bounded-4', 'bounded-5']);
-  reachable = true;
+  database.reachable = true;
   await notices.settled();
   await eventually(() => tagged('bounded-').length >= 3, 'the notifications');
   await Bun.sleep(50);
@@ -114,7 +118,7 @@ test('a long outage keeps the newest notices up to the bound', async () => {
       .sort(),
   ).toEqual(['bounded-3', 'bounded-4', 'bounded-5']);
   await notices.stop();
-  await down.end({ timeout: 0 });
+  await database.end();
 });
 
 test('a backlog larger than one statement goes out whole', async () => {

@@ -39,6 +39,10 @@ async function openStreamsBecome(count: number): Promise<void> {
   while (app.streams.openStreams() !== count && Date.now() < deadline) await Bun.sleep(20);
   expect(app.streams.openStreams()).toBe(count);
 }
+/** An operator's change made with SQL, outside the service: the tutorial completed. */
+const completeTutorialBySql = () =>
+  app.db.pool`update user_goal_progress set status = 'completed', progress = 1, completed_at = now(),
+    updated_at = now() where user_id = ${user} and goal_id = 'tutorial'`;
 const goalOf = (event: SseEvent) => event.json['goal'] as Record<string, unknown>;
 const isGoalEvent = (event: SseEvent) => event.event.startsWith('goal.');
 
@@ -219,9 +223,7 @@ describe('changes', () => {
     const stream = await open();
     try {
       await stream.waitFor((e) => e.event === 'snapshot');
-      await app.db
-        .pool`update user_goal_progress set status = 'completed', progress = 1, completed_at = now(),
-        updated_at = now() where user_id = ${user} and goal_id = 'tutorial'`;
+      await completeTutorialBySql();
       // As the README tells operators: SQL outside the service notifies nobody by itself.
       await app.db.pool`select pg_notify('challenge_outbox', ${user})`;
       const [completed] = await stream.waitFor((e) => e.event === 'goal.completed');
@@ -236,9 +238,7 @@ describe('changes', () => {
     const stream = await open();
     try {
       await stream.waitFor((e) => e.event === 'snapshot');
-      await app.db
-        .pool`update user_goal_progress set status = 'completed', progress = 1, completed_at = now(),
-        updated_at = now() where user_id = ${user} and goal_id = 'tutorial'`;
+      await completeTutorialBySql();
       const starting = createChangeNotices({ db: () => app.db.pool, logger: createLogger('fatal') });
       starting.announceRestart();
       await starting.stop();
