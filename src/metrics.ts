@@ -2,6 +2,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { type ChangeNoticeCounter, createChangeNoticeCounter } from './change-notice-counter.ts';
 import type { PoolUsage } from './db/pool-usage.ts';
 
 const PREFIX = 'challenge_';
@@ -65,6 +66,8 @@ export interface Metrics {
   readonly outboxRetried: Counter;
   readonly outboxParked: Counter;
   readonly outboxDeleted: Counter;
+  /** Change notices this thread sent to other replicas (shards count theirs in their own registry). */
+  readonly changeNotices: ChangeNoticeCounter;
   /** Reads the age in seconds of the oldest message still to deliver, at each scrape. */
   setOutboxAge(read: () => Promise<number>): void;
 }
@@ -187,6 +190,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: 'Outbox messages parked after their last failed attempt (redeliver through the admin API)',
       registers: [registry],
     }),
+    changeNotices: createChangeNoticeCounter([registry]),
     outboxDeleted: new Counter({
       name: 'challenge_outbox_deleted_total',
       help: 'Outbox messages deleted by the retention (OUTBOX_RETENTION_HOURS)',

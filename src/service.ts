@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Authenticate, createAdminAuthorizer, createAuthenticator } from './auth/index.ts';
+import { countChangeNotices } from './change-notice-counter.ts';
 import { epochClock } from './clock.ts';
 import type { ServiceConfig } from './config/service-config.ts';
 import { type ChangeNotices, createChangeNotices } from './db/change-notices.ts';
@@ -142,7 +143,11 @@ export async function startService(
           ? 'a webhook is configured: outbox messages written from now on are delivered to it'
           : 'no webhook is configured: outbox messages written from now on are kept for live streams, never delivered',
       );
-    const notices: ChangeNotices = createChangeNotices({ db: () => pool, logger });
+    const notices: ChangeNotices = createChangeNotices({
+      db: () => pool,
+      logger,
+      onCount: countChangeNotices(metrics.changeNotices),
+    });
     started.push(() => notices.stop());
     // A process killed between a commit and its notice leaves listeners elsewhere behind; one that
     // starts has them catch up, whatever the process before it was.

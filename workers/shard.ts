@@ -3,6 +3,7 @@
  * ingress worker, group-commits them (src/pipeline/shard-buffer.ts) and answers with acks.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { countChangeNotices } from '../src/change-notice-counter.ts';
 import { epochClock } from '../src/clock.ts';
 import { createChangeNotices } from '../src/db/change-notices.ts';
 import { createPool, type Pool, warmUp } from '../src/db/client.ts';
@@ -45,7 +46,11 @@ const openPool = () =>
 let pool = openPool();
 /** Whether `pool` has answered a query yet (postgres.js must learn array types before the flush's arrays). */
 let warm = false;
-const notices = createChangeNotices({ db: () => pool, logger });
+const notices = createChangeNotices({
+  db: () => pool,
+  logger,
+  onCount: countChangeNotices(metrics.changeNotices),
+});
 const send = (message: StatusMessage) => parent.postMessage(message);
 
 // A connection lost mid-transaction makes postgres.js throw from a timer (src/db/driver-bugs.ts):

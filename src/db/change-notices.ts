@@ -43,7 +43,15 @@ export interface ChangeNoticeOptions {
   readonly logger: Logger;
   /** Players and payloads kept while the database refuses them; beyond it the oldest are dropped. */
   readonly maxQueued?: number;
+  /** Told how many notices each statement sent, had refused (kept for a retry), or dropped. */
+  readonly onCount?: (outcome: ChangeNoticeOutcome, count: number) => void;
 }
+
+/**
+ * What became of queued notices: `sent`; `refused` by the database (kept and retried, so a notice
+ * refused twice counts twice); `dropped` from a full queue during a long outage.
+ */
+export type ChangeNoticeOutcome = 'sent' | 'refused' | 'dropped';
 
 /** Notifications per statement: what queued up during an outage goes out in bounded statements. */
 const MAX_BATCH = 5_000;
@@ -61,6 +69,9 @@ export function createChangeNotices(options: ChangeNoticeOptions): ChangeNotices
   let stopped = false;
   const waiters: Array<() => void> = [];
 
+  const count = (outcome: ChangeNoticeOutcome, n: number) => {
+    if (n > 0) options.onCount?.(outcome, n);
+  };
   const queued = () => players.size + progress.length;
   const release = () => {
     if (queued() > 0 && !stopped) return;
@@ -74,6 +85,7 @@ export function createChangeNotices(options: ChangeNoticeOptions): ChangeNotices
       progress = progress.slice(batch.progress.length);
       try {
         await sendNotices(options.db(), batch.players, batch.progress);
+        count('sent', batch.players.length + batch.progress.length);
         if (failures > 0) options.logger.info({ failures, dropped }, 'change notices are sent again');
         failures = 0;
         dropped = 0;
@@ -81,6 +93,7 @@ export function createChangeNotices(options: ChangeNoticeOptions): ChangeNotices
         // Put back in front of what arrived meanwhile, then wait before trying again.
         players = new Set([...batch.players, ...players]);
         progress = [...batch.progress, ...progress];
+        count('refused', batch.players.length + batch.progress.length);
         trim();
         if (failures === 0)
           options.logger.warn(
@@ -105,6 +118,7 @@ export function createChangeNotices(options: ChangeNoticeOptions): ChangeNotices
     const excess = queued() - maxQueued;
     if (excess <= 0) return;
     dropped += excess;
+    count('dropped', excess);
     const fromProgress = Math.min(excess, progress.length);
     progress = progress.slice(fromProgress);
     let fromPlayers = excess - fromProgress;

@@ -10,6 +10,7 @@ import {
   type MetricValue,
   Registry,
 } from 'prom-client';
+import { type ChangeNoticeCounter, createChangeNoticeCounter } from '../change-notice-counter.ts';
 import { createWorkerHeapGauge, readWorkerHeap, type WorkerHeapGauge } from '../worker-heap.ts';
 
 export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
@@ -23,6 +24,8 @@ export interface PipelineMetrics {
   readonly flushErrors: Counter<'shard'>;
   readonly rowsWritten: Counter<'shard'>;
   readonly ackLatency: Histogram<'type'>;
+  /** Change notices of the flushes that committed (summed with the main thread's on /metrics). */
+  readonly changeNotices: ChangeNoticeCounter;
   /** Each worker thread's JavaScript heap: /metrics would otherwise show only the main thread's. */
   readonly heapUsed: WorkerHeapGauge;
 }
@@ -77,6 +80,7 @@ export function createPipelineMetrics(): PipelineMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
+    changeNotices: createChangeNoticeCounter(registers),
     heapUsed: createWorkerHeapGauge(registers),
   };
 }

@@ -102,9 +102,17 @@ test('stop sends what is queued, then accepts nothing', async () => {
   expect(tagged('stopping-').map((notice) => notice.payload)).toEqual(['stopping-1']);
 });
 
-test('a long outage keeps the newest notices up to the bound', async () => {
+test('a long outage keeps the newest notices up to the bound, and counts what became of each', async () => {
   const database = outageUntilReachable();
-  const notices = createChangeNotices({ db: database.pool, logger, maxQueued: 3 });
+  const counts = { sent: 0, refused: 0, dropped: 0 };
+  const notices = createChangeNotices({
+    db: database.pool,
+    logger,
+    maxQueued: 3,
+    onCount: (outcome, count) => {
+      counts[outcome] += count;
+    },
+  });
   notices.outboxChanged(['bounded-1', 'bounded-2']);
   await Bun.sleep(150);
   notices.outboxChanged(['bounded-3', 'bounded-4', 'bounded-5']);
@@ -117,6 +125,10 @@ test('a long outage keeps the newest notices up to the bound', async () => {
       .map((notice) => notice.payload)
       .sort(),
   ).toEqual(['bounded-3', 'bounded-4', 'bounded-5']);
+  // The first two were refused at least once before two of the five had to go.
+  expect(counts.sent).toBe(3);
+  expect(counts.dropped).toBe(2);
+  expect(counts.refused).toBeGreaterThanOrEqual(2);
   await notices.stop();
   await database.end();
 });

@@ -6,6 +6,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { freePort } from '../../src/db/embedded-postgres.ts';
 import { createEventClient } from '../../src/events/event-client.ts';
 import { useEventServices } from '../helpers/event-load.ts';
+import { eventually } from '../helpers/notify-delivery.ts';
 
 const NAMESPACE = 'e2e-events';
 const { db, start } = await useEventServices(NAMESPACE);
@@ -100,6 +101,26 @@ test('a redelivered event id is acknowledged and not applied again', async () =>
   expect(metrics).toMatch(/challenge_events_total\{type="login",outcome="duplicate"\} 2\n/);
   expect(metrics).toMatch(/challenge_flush_batch_size_count\{shard="\d"\} [1-9]/);
 }, 30_000);
+
+test('the notices a flush sends other replicas are counted on /metrics', async () => {
+  const sent = async () => {
+    const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
+    return Number(/^challenge_change_notices_total\{outcome="sent"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+  };
+  await initialize('notice-counter');
+  await eventually(async () => (await sent()) > 0, 'the initialize notice counted');
+  const before = await sent();
+  // Completes a goal: the flush writes an outbox message and names the player after its commit.
+  await client.sendStat({
+    id: 'notice-counter-1',
+    userId: 'notice-counter',
+    namespace: NAMESPACE,
+    statCode: 'enemy_kills',
+    value: 10,
+  });
+  await eventually(async () => (await sent()) > before, 'the flush notice counted');
+  expect(await sent()).toBeGreaterThan(before);
+});
 
 test('events for goals the player was never assigned change nothing and create no rows', async () => {
   await initialize('unassigned');
