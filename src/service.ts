@@ -165,6 +165,7 @@ export async function startService(
       grpcAuthToken: config.grpcAuthToken,
       grpcTls: config.grpcTls && readTlsFiles(config.grpcTls),
       shards: config.events.shards,
+      maxInFlight: config.events.maxInFlight,
       settings: {
         maxBatch: config.events.maxBatch,
         minWaitMs: config.events.minWaitMs,

@@ -29,6 +29,7 @@ const server = createEventServer({
   namespace: data.namespace,
   authToken: data.authToken,
   tls: data.tls,
+  maxInFlight: data.maxInFlight,
   recordSkipped: data.audit,
   isRelevant: (event: IncomingEvent) =>
     event.kind === 'login'
@@ -69,6 +70,7 @@ parent.on('message', async (message: ControlMessage) => {
     catalog = createCatalog(message.challenges);
     send({ type: 'catalog-applied', request: message.request });
   } else if (message.type === 'collect') {
+    metrics.callsInFlight.set(server.callsInFlight());
     send({ type: 'metrics', request: message.request, snapshot: await takeSnapshot(metrics, 'ingress') });
   } else if (message.type === 'shutdown') {
     await server.shutdown(SHUTDOWN_GRACE_MS);

@@ -65,6 +65,8 @@ export interface ServiceConfig {
     readonly minWaitMs: number;
     /** Buffered events per shard before new ones are refused with RESOURCE_EXHAUSTED. */
     readonly maxBacklog: number;
+    /** Event calls waiting for their commit, over all shards, before new ones are refused with RESOURCE_EXHAUSTED. */
+    readonly maxInFlight: number;
     /** How long an event waits for an unreachable database before its call fails with UNAVAILABLE. */
     readonly maxWaitMs: number;
     /** How long processed event ids are kept for de-duplication of redeliveries. */
@@ -206,6 +208,7 @@ export function readServiceConfig(env: Env): ServiceConfig {
       maxBatch: readInt(read, 'EVENT_MAX_BATCH', 2_000, 1, 50_000),
       minWaitMs: readInt(read, 'EVENT_MIN_WAIT_MS', 0, 0, 10_000),
       maxBacklog: readInt(read, 'EVENT_MAX_BACKLOG', 20_000, 1, 1_000_000),
+      maxInFlight: readInt(read, 'EVENT_MAX_IN_FLIGHT', 500, 1, 1_000_000),
       maxWaitMs: readInt(read, 'EVENT_DB_WAIT_MS', 5_000, 100, 120_000),
       dedupRetentionHours: readInt(read, 'EVENT_DEDUP_RETENTION_HOURS', 24, 1, 24 * 30),
     }),

@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { EventSource } from '../domain/types.ts';
 import { createHealth } from './health.ts';
+import { createInFlightLimit } from './in-flight-limit.ts';
 import { type IncomingEvent, parseLoginEvent, parseStatEvent } from './incoming-event.ts';
 import { createOnMessage, type EventOutcome } from './on-message.ts';
 import { LOGIN_SERVICE_NAME, loadEventProtos, STAT_SERVICE_NAME } from './proto.ts';
@@ -25,6 +26,11 @@ export interface EventServerDeps {
   tls?: { readonly cert: string; readonly key: string } | undefined;
   /** Resolves once the event's effect is committed; rejects with an AppError (code → gRPC status via GRPC_STATUS_OF) otherwise. */
   handle(event: IncomingEvent): Promise<void>;
+  /**
+   * Most calls handed to `handle` and not yet answered, over both services and all connections;
+   * more are answered RESOURCE_EXHAUSTED at once. Absent: no limit.
+   */
+  maxInFlight?: number | undefined;
   /** Optional: true when some goal could match; false → acknowledge without calling handle. */
   isRelevant?(event: IncomingEvent): boolean;
   /** See `OnMessageDeps.recordSkipped`. */
@@ -42,14 +48,21 @@ export interface EventServer {
    * the rest are cancelled (unacknowledged, so the platform redelivers them). Idempotent.
    */
   shutdown(graceMs: number): Promise<void>;
+  /** Calls handed to `handle` and not yet answered (0 without `maxInFlight`). */
+  callsInFlight(): number;
   readonly server: grpc.Server;
 }
 
 export function createEventServer(deps: EventServerDeps): EventServer {
   const protos = loadEventProtos();
   const server = new grpc.Server();
-  server.addService(protos.loginService, { OnMessage: createOnMessage('login', parseLoginEvent, deps) });
-  server.addService(protos.statService, { OnMessage: createOnMessage('statistic', parseStatEvent, deps) });
+  const inFlight = deps.maxInFlight === undefined ? undefined : createInFlightLimit(deps.maxInFlight);
+  server.addService(protos.loginService, {
+    OnMessage: createOnMessage('login', parseLoginEvent, deps, inFlight),
+  });
+  server.addService(protos.statService, {
+    OnMessage: createOnMessage('statistic', parseStatEvent, deps, inFlight),
+  });
   const health = createHealth([LOGIN_SERVICE_NAME, STAT_SERVICE_NAME], 'SERVING');
   health.addToServer(server);
   addReflection(server, [protos.packageDefinition, health.packageDefinition]);
@@ -87,6 +100,7 @@ export function createEventServer(deps: EventServerDeps): EventServer {
           else resolve(bound);
         });
       }),
+    callsInFlight: () => inFlight?.inFlight ?? 0,
     shutdown: (graceMs) => {
       stopped ??= stop(graceMs);
       return stopped;

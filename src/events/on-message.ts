@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { type ErrorCode, GRPC_STATUS, GRPC_STATUS_OF } from '../domain/errors.ts';
 import type { EventSource } from '../domain/types.ts';
+import type { InFlightLimit } from './in-flight-limit.ts';
 import type { IncomingEvent } from './incoming-event.ts';
 /**
  * Exactly one per call: `received` = handled and committed, `rejected` = invalid event,
@@ -62,11 +63,14 @@ function createTokenCheck(token: string): (metadata: grpc.Metadata) => boolean {
 }
 
 const UNAUTHENTICATED_DETAILS = 'OnMessage needs metadata authorization: Bearer <GRPC_AUTH_TOKEN>';
+const OVERLOADED_DETAILS = 'too many events are waiting for their commit (EVENT_MAX_IN_FLIGHT): retry later';
 
 export function createOnMessage(
   kind: EventSource,
   parse: (message: unknown) => IncomingEvent,
   deps: OnMessageDeps,
+  /** Calls handed to `handle` and not yet answered, shared by both services; absent: no limit. */
+  inFlight?: InFlightLimit,
 ): grpc.handleUnaryCall<unknown, object> {
   const { namespace, logger } = deps;
   // Called through `deps` so implementations may be methods that use `this`.
@@ -119,6 +123,12 @@ export function createOnMessage(
       callback(null, EMPTY);
       return;
     }
+    // Only calls that will wait take a place: skipped events above are answered even when overloaded.
+    if (inFlight && !inFlight.tryEnter()) {
+      onOutcome('failed', 'RESOURCE_EXHAUSTED');
+      callback({ code: GRPC_STATUS.RESOURCE_EXHAUSTED, details: OVERLOADED_DETAILS });
+      return;
+    }
     let committed: Promise<void>;
     try {
       committed = deps.handle(event);
@@ -127,10 +137,12 @@ export function createOnMessage(
     }
     committed.then(
       () => {
+        inFlight?.leave();
         onOutcome('received');
         callback(null, EMPTY);
       },
       (error: unknown) => {
+        inFlight?.leave();
         const status = toServiceError(error, event);
         onOutcome('failed', errorCodeOf(error) ?? 'INTERNAL');
         callback(status);

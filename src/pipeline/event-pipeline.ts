@@ -28,6 +28,8 @@ export interface EventPipelineOptions {
   readonly grpcAuthToken?: string | undefined;
   readonly grpcTls?: { readonly cert: string; readonly key: string } | undefined;
   readonly shards: number;
+  /** Event calls waiting for their commit at most (EVENT_MAX_IN_FLIGHT); more are refused at once. */
+  readonly maxInFlight: number;
   readonly settings: ShardSettings;
   readonly logger: Logger;
   readonly logLevel: LogLevel;
@@ -125,6 +127,7 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
         namespace: options.namespace,
         challenges: options.challenges,
         shards: options.shards,
+        maxInFlight: options.maxInFlight,
         audit: options.settings.audit,
         clockOffset: options.clockOffset,
       } satisfies IngressWorkerData,

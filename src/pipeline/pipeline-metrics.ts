@@ -19,6 +19,8 @@ export interface PipelineMetrics {
   readonly registry: Registry;
   readonly events: Counter<'type' | 'outcome'>;
   readonly backlog: Gauge<'shard'>;
+  /** Set by the ingress when a snapshot is taken; the shards leave it at 0. */
+  readonly callsInFlight: Gauge;
   readonly flushBatchSize: Histogram<'shard'>;
   readonly flushDuration: Histogram<'shard'>;
   readonly flushErrors: Counter<'shard'>;
@@ -45,6 +47,11 @@ export function createPipelineMetrics(): PipelineMetrics {
       name: 'challenge_shard_backlog',
       help: 'Events buffered in a shard and not yet committed',
       labelNames: ['shard'],
+      registers,
+    }),
+    callsInFlight: new Gauge({
+      name: 'challenge_event_calls_in_flight',
+      help: 'Event calls waiting for their commit; at EVENT_MAX_IN_FLIGHT new ones are refused with RESOURCE_EXHAUSTED',
       registers,
     }),
     flushBatchSize: new Histogram({

@@ -39,6 +39,8 @@ export interface IngressWorkerData {
   readonly namespace: string;
   readonly challenges: readonly Challenge[];
   readonly shards: number;
+  /** Calls waiting for their commit at most; see `EventServerDeps.maxInFlight`. */
+  readonly maxInFlight: number;
   /** Events that cannot matter still go to a shard, so the audit records them. */
   readonly audit: boolean;
   /** Tests only: the shared clock offset (src/clock.ts); absent in production. */

@@ -26,6 +26,12 @@ describe('readServiceConfig', () => {
     expect(readServiceConfig(env).auth.mode).toBe(mode as 'dev');
   });
 
+  test('event bounds: 500 calls waiting for their commit, 20,000 events per shard, unless set', () => {
+    expect(readServiceConfig({}).events).toMatchObject({ maxInFlight: 500, maxBacklog: 20_000 });
+    expect(readServiceConfig({ EVENT_MAX_IN_FLIGHT: '64' }).events.maxInFlight).toBe(64);
+    expect(() => readServiceConfig({ EVENT_MAX_IN_FLIGHT: '0' })).toThrow('EVENT_MAX_IN_FLIGHT');
+  });
+
   test('jwks URL defaults to the AccelByte IAM key set', () => {
     const config = readServiceConfig({ AUTH_MODE: 'jwks', AB_BASE_URL: 'https://ags.example/' });
     expect(config.auth.jwksUrl).toBe('https://ags.example/iam/v3/oauth/jwks');

@@ -33,6 +33,7 @@ test('a scrape right after start shows every event metric family', async () => {
   for (const family of [
     'challenge_events_total',
     'challenge_shard_backlog',
+    'challenge_event_calls_in_flight',
     'challenge_flush_batch_size',
     'challenge_flush_duration_seconds',
     'challenge_flush_errors_total',

@@ -37,7 +37,7 @@ interface Harness {
 }
 
 async function startHarness(
-  options: { isRelevant?: (event: IncomingEvent) => boolean } = {},
+  options: { isRelevant?: (event: IncomingEvent) => boolean; maxInFlight?: number } = {},
 ): Promise<Harness> {
   const handled: IncomingEvent[] = [];
   const outcomes: string[] = [];
@@ -50,6 +50,7 @@ async function startHarness(
       return behaviour(event);
     },
     ...(options.isRelevant ? { isRelevant: options.isRelevant } : {}),
+    maxInFlight: options.maxInFlight,
     onOutcome: (kind, outcome, code) => outcomes.push(`${kind}:${outcome}${code ? `:${code}` : ''}`),
     logger: { warn: () => {}, error: (obj) => errors.push(obj) },
   });
@@ -218,6 +219,61 @@ test('isRelevant false → acknowledged without calling handle', async () => {
     expect(harness.outcomes).toEqual(['statistic:skipped:IRRELEVANT', 'login:received']);
   } finally {
     client.close();
+    await harness.server.shutdown(1_000);
+  }
+});
+
+test('beyond maxInFlight calls waiting for their commit, both services refuse at once until one is answered', async () => {
+  const harness = await startHarness({ maxInFlight: 2 });
+  const raw = new grpc.Client(harness.address, grpc.credentials.createInsecure());
+  const commits: Array<(failure?: AppError) => void> = [];
+  harness.setBehaviour(
+    () =>
+      new Promise<void>((resolve, reject) =>
+        commits.push((failure) => (failure ? reject(failure) : resolve())),
+      ),
+  );
+  const stat = (userId: string) =>
+    unary(raw, statOnMessage, {
+      user_id: userId,
+      namespace: NAMESPACE,
+      payload: { stat_code: 'k', latest_value: 1 },
+    });
+  try {
+    const waiting = [stat('u1'), unary(raw, loginOnMessage, { user_id: 'u2', namespace: NAMESPACE })];
+    await waitFor(() => commits.length === 2);
+
+    const refusedStat = await stat('u3');
+    const refusedLogin = await unary(raw, loginOnMessage, { user_id: 'u4', namespace: NAMESPACE });
+    for (const { error } of [refusedStat, refusedLogin]) {
+      expect(error?.code).toBe(GRPC_STATUS.RESOURCE_EXHAUSTED);
+      expect(error?.details).toContain('EVENT_MAX_IN_FLIGHT');
+    }
+    // Refused calls never reached the pipeline, and events that need no commit are still acknowledged.
+    expect(harness.handled.map((event) => event.userId)).toEqual(['u1', 'u2']);
+    expect((await unary(raw, loginOnMessage, { user_id: 'u5', namespace: 'other' })).error).toBeNull();
+
+    // A place comes back when its call is answered, whether it committed or failed.
+    commits[0]?.();
+    commits[1]?.(new AppError('UNAVAILABLE', 'database unreachable'));
+    const [committed, failed] = await Promise.all(waiting);
+    expect(committed?.error).toBeNull();
+    expect(failed?.error?.code).toBe(GRPC_STATUS.UNAVAILABLE);
+    const next = [stat('u6'), stat('u7')];
+    await waitFor(() => commits.length === 4);
+    for (const commit of commits.slice(2)) commit();
+    for (const { error } of await Promise.all(next)) expect(error).toBeNull();
+    expect(harness.outcomes).toEqual([
+      'statistic:failed:RESOURCE_EXHAUSTED',
+      'login:failed:RESOURCE_EXHAUSTED',
+      'login:skipped:NAMESPACE',
+      'statistic:received',
+      'login:failed:UNAVAILABLE',
+      'statistic:received',
+      'statistic:received',
+    ]);
+  } finally {
+    raw.close();
     await harness.server.shutdown(1_000);
   }
 });

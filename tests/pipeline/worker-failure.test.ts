@@ -91,6 +91,7 @@ test('a worker that cannot start is reported through onFatal once, with a fatal 
     host: '127.0.0.1',
     grpcPort: 0,
     shards: 2,
+    maxInFlight: 1_000,
     settings: {
       maxBatch: 100,
       minWaitMs: 0,
