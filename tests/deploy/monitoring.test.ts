@@ -51,7 +51,7 @@ test('every alert rule is well formed and references exported metrics', async ()
   const all = rules.groups.flatMap((group) => group.rules);
   expect(all.map((rule) => rule.alert).sort()).toEqual([
     'ChallengeDatabaseUnavailable',
-    'ChallengeEventBacklogNearLimit',
+    'ChallengeEventCallsNearLimit',
     'ChallengeEventsFailing',
     'ChallengeHttp5xx',
     'ChallengeRewardGrantsFailing',
