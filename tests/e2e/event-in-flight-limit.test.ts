@@ -4,6 +4,7 @@
  */
 import { expect, test } from 'bun:test';
 import { freePort } from '../../src/db/embedded-postgres.ts';
+import { GRPC_STATUS } from '../../src/domain/errors.ts';
 import { createEventClient } from '../../src/events/event-client.ts';
 import {
   COUNTING_GOAL,
@@ -17,8 +18,7 @@ import {
 
 const NAMESPACE = 'e2e-in-flight';
 const MAX_IN_FLIGHT = 10;
-const OK = 0;
-const RESOURCE_EXHAUSTED = 8;
+const { OK, RESOURCE_EXHAUSTED } = GRPC_STATUS;
 const USERS = Array.from({ length: 20 }, (_, i) => `in-flight-user-${i}`);
 
 const { db, start } = await useEventServices(NAMESPACE);
