@@ -22,6 +22,8 @@ export interface OperationResult {
   readonly successRate: number;
   readonly statuses: Record<string, number>;
   readonly latency: LatencySummary;
+  /** Of the successful answers only. */
+  readonly okLatency: LatencySummary;
 }
 
 export interface TimelinePoint {
@@ -160,6 +162,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       successRate: acc.done ? acc.ok / acc.done : Number.NaN,
       statuses: acc.statuses,
       latency: summarizeHistogram(acc.latency),
+      okLatency: summarizeHistogram(acc.okLatency),
     };
   }
   const timeline: TimelinePoint[] = [...perSecond.entries()]

@@ -12,6 +12,8 @@ export interface TallyData {
   readonly dropped: number;
   readonly statuses: Readonly<Record<string, number>>;
   readonly latency: HistogramData;
+  /** Latency of the successful answers only: refusals answered at once would flatter `latency`. */
+  readonly okLatency: HistogramData;
   /** Largest delay between an arrival's schedule and its send: the generator falling behind. */
   readonly lagMaxMs: number;
 }
@@ -22,11 +24,15 @@ export class OperationTally {
   dropped = 0;
   readonly statuses: Record<string, number> = {};
   readonly latency = new Histogram();
+  readonly okLatency = new Histogram();
   lagMaxMs = 0;
 
   record(ok: boolean, status: string, latencyMs: number, lagMs: number): void {
     this.done++;
-    if (ok) this.ok++;
+    if (ok) {
+      this.ok++;
+      this.okLatency.record(latencyMs);
+    }
     this.statuses[status] = (this.statuses[status] ?? 0) + 1;
     this.latency.record(latencyMs);
     if (lagMs > this.lagMaxMs) this.lagMaxMs = lagMs;
@@ -39,12 +45,13 @@ export class OperationTally {
     for (const [status, n] of Object.entries(other.statuses))
       this.statuses[status] = (this.statuses[status] ?? 0) + n;
     this.latency.merge(other.latency);
+    this.okLatency.merge(other.okLatency);
     this.lagMaxMs = Math.max(this.lagMaxMs, other.lagMaxMs);
     return this;
   }
 
   toJSON(): TallyData {
-    return { ...this, latency: this.latency.toJSON() };
+    return { ...this, latency: this.latency.toJSON(), okLatency: this.okLatency.toJSON() };
   }
 }
 

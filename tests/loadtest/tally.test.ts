@@ -25,6 +25,7 @@ test('tallies from two generators, sent as JSON and merged, equal one tally of e
     return {
       ...data,
       latency: { ...data.latency, buckets: [...data.latency.buckets].sort((a, b) => a[0] - b[0]) },
+      okLatency: { ...data.okLatency, buckets: [...data.okLatency.buckets].sort((a, b) => a[0] - b[0]) },
     };
   };
   expect(normalised(merged)).toEqual(normalised(whole));
@@ -33,4 +34,6 @@ test('tallies from two generators, sent as JSON and merged, equal one tally of e
   expect(merged.statuses).toEqual({ '200': 2, '503': 1, timeout: 1, '409': 1 });
   expect(merged.lagMaxMs).toBe(120);
   expect(merged.latency.max).toBe(10_000);
+  // The successes' latency leaves out the failures (the 503 and the timeout).
+  expect([merged.okLatency.count, merged.okLatency.max]).toEqual([3, 7]);
 });
