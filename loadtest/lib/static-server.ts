@@ -7,11 +7,12 @@
 import { Elysia } from 'elysia';
 import { parseChallengeConfig } from '../../src/config/challenge-config.ts';
 import { createCatalog } from '../../src/domain/catalog.ts';
+import { textOf } from '../../src/services/byte-builder.ts';
 import { createChallengeRenderer } from '../../src/services/goal-json.ts';
 import { generateChallengeConfig } from './workload.ts';
 
 const catalog = createCatalog(parseChallengeConfig(generateChallengeConfig({ auditGoal: true }), 'workload'));
-const list = createChallengeRenderer(catalog).renderList([], false, new Date());
+const list = textOf(createChallengeRenderer(catalog).renderList([], false, new Date()));
 const initialized = JSON.stringify({ assignedGoals: [], newlyAssigned: 0, totalActive: 0 });
 const json = { 'content-type': 'application/json' };
 

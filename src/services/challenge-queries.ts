@@ -6,14 +6,14 @@ import { AppError, challengeNotFound } from '../domain/errors.ts';
 import { createChallengeRenderer } from './goal-json.ts';
 
 /**
- * An answer that clients poll: its tag, and its JSON text unless the client holds that answer
+ * An answer that clients poll: its tag, and its JSON as UTF-8 unless the client holds that answer
  * already (told by the tag, without rendering it).
  */
 export interface ChallengeAnswer {
-  /** Changes whenever the text does (goal-json.ts, `listTag`). */
+  /** Changes whenever the JSON does (goal-json.ts, `listTag`). */
   readonly tag: string;
   /** Undefined when `held(tag)`. */
-  readonly json: string | undefined;
+  readonly json: Uint8Array<ArrayBuffer> | undefined;
 }
 
 /** Whether the client holds the answer with this tag. */
@@ -87,11 +87,13 @@ export function createChallengeQueries(deps: {
         const { renderer, hasPrerequisites } = rendererOf(catalog);
         const rows = await rowsFor(hasPrerequisites, userId, activeOnly);
         const now = deps.clock();
-        const tag = renderer.oneTag(challengeId, rows, activeOnly, now) ?? '';
-        return {
-          tag,
-          json: held(tag) ? undefined : (renderer.renderOne(challengeId, rows, activeOnly, now) ?? ''),
-        };
+        // The renderer is the checked catalog's, so both know the challenge.
+        const tag = renderer.oneTag(challengeId, rows, activeOnly, now);
+        if (tag === undefined) throw challengeNotFound(challengeId);
+        if (held(tag)) return { tag, json: undefined };
+        const json = renderer.renderOne(challengeId, rows, activeOnly, now);
+        if (json === undefined) throw challengeNotFound(challengeId);
+        return { tag, json };
       });
     },
   };

@@ -5,8 +5,8 @@
  * - a goal with no row renders the same text at any time (no progress, no timestamps), so that
  *   whole text is serialised once per catalog too, locked and unlocked (except rotating goals,
  *   which always show when their period ends);
- * - a response is one `join` over flat pieces: nesting joins or wrapping the result in a template
- *   copies the whole body again for every level;
+ * - a response is written as UTF-8 bytes into one buffer (byte-builder.ts): the fixed pieces are
+ *   encoded once per catalog and copied in, and only each row's values are encoded per request;
  * - a client that holds the answer already is told so from a tag of what the answer shows, without
  *   rendering it (`listTag`).
  */
@@ -15,6 +15,7 @@ import { isDone, type ProgressView, viewProgress, viewRows } from '../domain/pro
 import { rewardJson } from '../domain/reward-json.ts';
 import { formatTimestamp, secondsUntil } from '../domain/time.ts';
 import { GOAL_STATUSES, type Goal, type ProgressState, type Requirement } from '../domain/types.ts';
+import { type ByteBuilder, createByteBuilder, textOf, utf8 } from './byte-builder.ts';
 
 export const requirementJson = (requirement: Requirement) => ({
   statCode: requirement.statCode,
@@ -23,8 +24,8 @@ export const requirementJson = (requirement: Requirement) => ({
 });
 
 export interface ChallengeRenderer {
-  /** `{"challenges":[…]}` for all challenges in configuration order. */
-  renderList(rows: readonly ProgressState[], activeOnly: boolean, now: Date): string;
+  /** `{"challenges":[…]}` for all challenges in configuration order, as UTF-8. */
+  renderList(rows: readonly ProgressState[], activeOnly: boolean, now: Date): Uint8Array<ArrayBuffer>;
   /**
    * A name for the text `renderList` gives for the same arguments: it changes whenever the text
    * would, and is the same on every replica with the same configuration. It hashes what the list
@@ -38,13 +39,13 @@ export interface ChallengeRenderer {
     activeOnly: boolean,
     now: Date,
   ): string | undefined;
-  /** One challenge object; undefined when the id is unknown. */
+  /** One challenge object as UTF-8; undefined when the id is unknown. */
   renderOne(
     challengeId: string,
     rows: readonly ProgressState[],
     activeOnly: boolean,
     now: Date,
-  ): string | undefined;
+  ): Uint8Array<ArrayBuffer> | undefined;
   /**
    * Goal objects exactly as the list shows them, by goal id; goals not configured are left out.
    * `rows` must hold the goals' rows and their prerequisites' rows (`locked` depends on them).
@@ -55,29 +56,43 @@ export interface ChallengeRenderer {
 interface GoalText {
   readonly goal: Goal;
   /** `{"goalId":…,"prerequisites":[…],` */
-  readonly prefix: string;
-  /** The complete text for a player with no row, unlocked and locked. */
-  readonly unassigned: string;
-  readonly unassignedLocked: string;
+  readonly prefix: Uint8Array;
+  /** The complete object for a player with no row, unlocked and locked. */
+  readonly unassigned: Uint8Array;
+  readonly unassignedLocked: Uint8Array;
 }
 
 interface ChallengeText {
   /** `{"challengeId":…,"description":…,"goals":[` */
-  readonly head: string;
+  readonly head: Uint8Array;
   readonly goals: readonly GoalText[];
 }
+
+const LIST_HEAD = utf8('{"challenges":[');
+const CLOSE = utf8(']}');
+const COMMA = utf8(',');
+/**
+ * How many more bytes a goal's values take than a goal without a row shows (its progress's digits,
+ * three instants, the seconds left): ~100 at most; a body that needs more grows its buffer.
+ */
+const VALUES_SLACK = 128;
+/** Room for everything after a goal's prefix (`writeGoal`): ~130 bytes of keys and ~100 of values. */
+const GOAL_VALUES_BYTES = 256;
 
 export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
   // Any instant will do: the view of a goal with no row does not depend on the time.
   const anyInstant = new Date(0);
   const challengeTexts = new Map<string, ChallengeText>();
   const goalTexts = new Map<string, GoalText>();
+  // Every text the answers are made of, for the tags' seed.
+  const seedTexts: string[] = [];
   for (const challenge of catalog.challenges) {
     const head = JSON.stringify({
       challengeId: challenge.challengeId,
       name: challenge.name,
       description: challenge.description,
     });
+    const goalSeeds: string[] = [];
     const goals = challenge.goals.map((goal): GoalText => {
       const fixed = JSON.stringify({
         goalId: goal.goalId,
@@ -87,28 +102,49 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
         reward: rewardJson(goal.reward),
         prerequisites: goal.prerequisites,
       });
-      const prefix = flat(`${fixed.slice(0, -1)},`);
+      const prefix = utf8(`${fixed.slice(0, -1)},`);
       const view = viewProgress(goal, undefined, anyInstant);
-      const text = {
-        goal,
-        prefix,
-        unassigned: flat(renderGoal(prefix, view, false, anyInstant)),
-        unassignedLocked: flat(renderGoal(prefix, view, true, anyInstant)),
-      };
+      const unassigned = renderGoal(prefix, view, false, anyInstant);
+      const unassignedLocked = renderGoal(prefix, view, true, anyInstant);
+      goalSeeds.push(textOf(unassigned), textOf(unassignedLocked));
+      const text = { goal, prefix, unassigned, unassignedLocked };
       goalTexts.set(goal.goalId, text);
       return text;
     });
-    challengeTexts.set(challenge.challengeId, { head: flat(`${head.slice(0, -1)},"goals":[`), goals });
+    const headText = `${head.slice(0, -1)},"goals":[`;
+    seedTexts.push(headText, ...goalSeeds);
+    challengeTexts.set(challenge.challengeId, { head: utf8(headText), goals });
   }
   // Seeds the tags with every text the answers are made of: catalogs that render alike share it.
-  const catalogSeed = Bun.hash(
-    [...challengeTexts.values()]
-      .flatMap((text) => [
-        text.head,
-        ...text.goals.flatMap((goal) => [goal.unassigned, goal.unassignedLocked]),
-      ])
-      .join('\u0000'),
-  );
+  const catalogSeed = Bun.hash(seedTexts.join('\u0000'));
+
+  /**
+   * A first guess at a body's size, so that it is built in one buffer. A goal with a row takes its
+   * text without a row plus at most `VALUES_SLACK` bytes (digits and instants where that text has
+   * none); a list of active goals has only goals with rows.
+   */
+  const goalBytes = ({ goal, unassigned, unassignedLocked }: GoalText, activeOnly: boolean) =>
+    COMMA.byteLength +
+    (activeOnly ? 0 : Math.max(unassigned.byteLength, unassignedLocked.byteLength)) +
+    (goal.rotation && !activeOnly ? VALUES_SLACK : 0);
+  const challengeBytes = (text: ChallengeText, activeOnly: boolean) =>
+    text.head.byteLength +
+    CLOSE.byteLength +
+    text.goals.reduce((sum, goal) => sum + goalBytes(goal, activeOnly), 0);
+  const fixedListBytes = (activeOnly: boolean) =>
+    LIST_HEAD.byteLength +
+    CLOSE.byteLength +
+    [...challengeTexts.values()].reduce(
+      (sum, text) => sum + COMMA.byteLength + challengeBytes(text, activeOnly),
+      0,
+    );
+  const listBytes = [fixedListBytes(false), fixedListBytes(true)] as const;
+  const rowBytes = [
+    VALUES_SLACK,
+    VALUES_SLACK + Math.max(0, ...[...goalTexts.values()].map((text) => goalBytes(text, false))),
+  ] as const;
+  const capacityFor = (fixed: number, rows: readonly ProgressState[], activeOnly: boolean) =>
+    fixed + rows.length * rowBytes[activeOnly ? 1 : 0];
 
   /**
    * What `renderChallenge` makes of each goal, written as numbers into `values`: the goal's place in
@@ -154,42 +190,43 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
   };
   const tagOf = (length: number): string => Bun.hash(values.subarray(0, length), catalogSeed).toString(36);
 
-  /** Appends one challenge object to `parts`. */
+  /** Writes one challenge object. */
   const renderChallenge = (
-    parts: string[],
+    out: ByteBuilder,
     text: ChallengeText,
     views: ReadonlyMap<string, ProgressView>,
     activeOnly: boolean,
     now: Date,
   ): void => {
-    parts.push(text.head);
-    let separator = '';
+    out.bytes(text.head);
+    let first = true;
     for (const goalText of text.goals) {
       const { goal } = goalText;
       const view = views.get(goal.goalId);
       if (activeOnly && !view?.isActive) continue;
+      if (!first) out.bytes(COMMA);
+      first = false;
       const locked = goal.prerequisites.some((goalId) => !isDone(views.get(goalId)?.status ?? 'not_started'));
-      if (view) parts.push(separator, renderGoal(goalText.prefix, view, locked, now));
-      else if (goal.rotation)
-        parts.push(separator, renderGoal(goalText.prefix, viewProgress(goal, undefined, now), locked, now));
-      else parts.push(separator, locked ? goalText.unassignedLocked : goalText.unassigned);
-      separator = ',';
+      const shown = view ?? (goal.rotation ? viewProgress(goal, undefined, now) : undefined);
+      if (shown) writeGoal(out, goalText.prefix, shown, locked, now);
+      else out.bytes(locked ? goalText.unassignedLocked : goalText.unassigned);
     }
-    parts.push(']}');
+    out.bytes(CLOSE);
   };
 
   return {
     renderList(rows, activeOnly, now) {
       const views = viewRows(catalog, rows, now);
-      const parts = ['{"challenges":['];
-      let separator = '';
+      const out = createByteBuilder(capacityFor(listBytes[activeOnly ? 1 : 0], rows, activeOnly));
+      out.bytes(LIST_HEAD);
+      let first = true;
       for (const text of challengeTexts.values()) {
-        parts.push(separator);
-        renderChallenge(parts, text, views, activeOnly, now);
-        separator = ',';
+        if (!first) out.bytes(COMMA);
+        first = false;
+        renderChallenge(out, text, views, activeOnly, now);
       }
-      parts.push(']}');
-      return parts.join('');
+      out.bytes(CLOSE);
+      return out.finish();
     },
     listTag(rows, activeOnly, now) {
       const views = viewRows(catalog, rows, now);
@@ -209,9 +246,9 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
     renderOne(challengeId, rows, activeOnly, now) {
       const text = challengeTexts.get(challengeId);
       if (!text) return undefined;
-      const parts: string[] = [];
-      renderChallenge(parts, text, viewRows(catalog, rows, now), activeOnly, now);
-      return parts.join('');
+      const out = createByteBuilder(capacityFor(challengeBytes(text, activeOnly), rows, activeOnly));
+      renderChallenge(out, text, viewRows(catalog, rows, now), activeOnly, now);
+      return out.finish();
     },
     renderGoals(goalIds, rows, now) {
       const views = viewRows(catalog, rows, now);
@@ -222,28 +259,59 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
         const { goal } = text;
         const locked = goal.prerequisites.some((id) => !isDone(views.get(id)?.status ?? 'not_started'));
         const view = views.get(goalId) ?? viewProgress(goal, undefined, now);
-        rendered.set(goalId, renderGoal(text.prefix, view, locked, now));
+        rendered.set(goalId, textOf(renderGoal(text.prefix, view, locked, now)));
       }
       return rendered;
     },
   };
 }
 
-/**
- * `text` copied into one contiguous string. Concatenation builds a rope (a tree of the pieces), and
- * JSC's `join` walks a rope piece by piece on every call without flattening it, so the texts that
- * go into every response are copied flat once, here.
- */
-const flat = (text: string): string => Buffer.from(text).toString();
-
 /** The most numbers `tagChallenge` writes for one goal. */
 const TAG_SLOTS_PER_GOAL = 11;
 
-function renderGoal(prefix: string, view: ProgressView, locked: boolean, now: Date): string {
-  return (
-    `${prefix}"progress":${view.progress},"status":"${view.status}","locked":${locked},` +
-    `"completedAt":"${formatTimestamp(view.completedAt)}","claimedAt":"${formatTimestamp(view.claimedAt)}",` +
-    `"isActive":${view.isActive},"expiresAt":"${formatTimestamp(view.expiresAt)}",` +
-    `"expiresInSeconds":${secondsUntil(view.expiresAt, now)}}`
-  );
+const PROGRESS = utf8('"progress":');
+const STATUS = new Map(GOAL_STATUSES.map((status) => [status, utf8(`,"status":"${status}","locked":`)]));
+const TRUE = utf8('true');
+const FALSE = utf8('false');
+const COMPLETED_AT = utf8(',"completedAt":"');
+const CLAIMED_AT = utf8('","claimedAt":"');
+const IS_ACTIVE = utf8('","isActive":');
+const EXPIRES_AT = utf8(',"expiresAt":"');
+const EXPIRES_IN = utf8('","expiresInSeconds":');
+const END = utf8('}');
+
+/**
+ * One goal object: its fixed prefix, then its progress as shown now. Written piece by piece: the
+ * values are numbers, a status and instants, all ASCII, so no text is built and encoded for them.
+ */
+function writeGoal(
+  out: ByteBuilder,
+  prefix: Uint8Array,
+  view: ProgressView,
+  locked: boolean,
+  now: Date,
+): void {
+  out.bytes(prefix);
+  out.bytes(PROGRESS);
+  out.ascii(String(view.progress));
+  out.bytes(STATUS.get(view.status) ?? utf8(`,"status":${JSON.stringify(view.status)},"locked":`));
+  out.bytes(locked ? TRUE : FALSE);
+  out.bytes(COMPLETED_AT);
+  out.ascii(formatTimestamp(view.completedAt));
+  out.bytes(CLAIMED_AT);
+  out.ascii(formatTimestamp(view.claimedAt));
+  out.bytes(IS_ACTIVE);
+  out.bytes(view.isActive ? TRUE : FALSE);
+  out.bytes(EXPIRES_AT);
+  out.ascii(formatTimestamp(view.expiresAt));
+  out.bytes(EXPIRES_IN);
+  out.ascii(String(secondsUntil(view.expiresAt, now)));
+  out.bytes(END);
+}
+
+/** One goal object on its own. */
+function renderGoal(prefix: Uint8Array, view: ProgressView, locked: boolean, now: Date): Uint8Array {
+  const out = createByteBuilder(prefix.byteLength + GOAL_VALUES_BYTES);
+  writeGoal(out, prefix, view, locked, now);
+  return out.finish();
 }

@@ -30,6 +30,7 @@ import { type Catalog, type CurrentCatalog, perCatalog } from '../domain/catalog
 import { AppError } from '../domain/errors.ts';
 import type { ProgressNotice } from '../domain/progress-notice.ts';
 import type { Logger } from '../log.ts';
+import { textOf } from '../services/byte-builder.ts';
 import { type ChallengeRenderer, createChallengeRenderer } from '../services/goal-json.ts';
 import { type ChangeFeed, type ChangeFeedSettings, startChangeFeed } from './change-feed.ts';
 import { compareCursors, formatEventId } from './event-id.ts';
@@ -220,7 +221,7 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
         stream.cursor = resumeFrom && compareCursors(resumeFrom, head) < 0 ? resumeFrom : head;
         stream.send(sseRetry(RECONNECT_MS));
       }
-      const list = renderer.renderList(rows.get(stream.userId) ?? [], stream.activeOnly, now);
+      const list = textOf(renderer.renderList(rows.get(stream.userId) ?? [], stream.activeOnly, now));
       send(stream, 'snapshot', list, formatEventId(stream.cursor));
       stream.shown.clear();
       stream.markLive();

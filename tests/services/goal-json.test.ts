@@ -7,6 +7,7 @@ import { createCatalog } from '../../src/domain/catalog.ts';
 import { isDone, viewProgress } from '../../src/domain/progress-view.ts';
 import { formatTimestamp, secondsUntil } from '../../src/domain/time.ts';
 import type { Challenge, GoalStatus, ProgressState } from '../../src/domain/types.ts';
+import { textOf } from '../../src/services/byte-builder.ts';
 import { createChallengeRenderer } from '../../src/services/goal-json.ts';
 import { makeGoal, makeRow } from '../helpers/goals.ts';
 
@@ -121,22 +122,21 @@ describe('createChallengeRenderer', () => {
 
       test(`renderList is JSON.stringify of the wire shape (${when})`, () => {
         const expected = { challenges: challenges.map((c) => expectedChallenge(c, rows, activeOnly, now)) };
-        expect(renderer.renderList(rows, activeOnly, now)).toBe(JSON.stringify(expected));
+        expect(textOf(renderer.renderList(rows, activeOnly, now))).toBe(JSON.stringify(expected));
       });
 
       test(`renderOne is JSON.stringify of one challenge (${when})`, () => {
         for (const challenge of challenges) {
           const expected = expectedChallenge(challenge, rows, activeOnly, now);
-          expect(renderer.renderOne(challenge.challengeId, rows, activeOnly, now)).toBe(
-            JSON.stringify(expected),
-          );
+          const one = renderer.renderOne(challenge.challengeId, rows, activeOnly, now);
+          expect(one && textOf(one)).toBe(JSON.stringify(expected));
         }
       });
     }
   }
 
   test('a player with no rows sees every goal unassigned, and locked behind its prerequisites', () => {
-    const body = JSON.parse(renderer.renderList([], false, NOW));
+    const body = JSON.parse(textOf(renderer.renderList([], false, NOW)));
     const goals = body.challenges.flatMap((c: { goals: unknown[] }) => c.goals);
     expect(goals).toHaveLength(10);
     for (const g of goals) {
@@ -149,7 +149,7 @@ describe('createChallengeRenderer', () => {
       });
       expect(g.locked).toBe(g.prerequisites.length > 0);
     }
-    expect(renderer.renderList([], true, NOW)).toBe(
+    expect(textOf(renderer.renderList([], true, NOW))).toBe(
       JSON.stringify({
         challenges: challenges.map((c) => ({ ...expectedChallenge(c, [], true, NOW), goals: [] })),
       }),

@@ -6,8 +6,11 @@
 import { expect, test } from 'bun:test';
 import { createCatalog } from '../../src/domain/catalog.ts';
 import { type Challenge, GOAL_STATUSES, type ProgressState } from '../../src/domain/types.ts';
+import { textOf } from '../../src/services/byte-builder.ts';
 import { createChallengeRenderer } from '../../src/services/goal-json.ts';
 import { makeGoal, makeRow } from '../helpers/goals.ts';
+
+const textOrUndefined = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : textOf(bytes));
 
 const goal = (goalId: string, overrides: Parameters<typeof makeGoal>[0] = {}) =>
   makeGoal({ challengeId: 'main', goalId, name: `Goal ${goalId}`, ...overrides });
@@ -92,14 +95,17 @@ test('answers with the same tag have the same text, for the list and for one cha
     const rows = randomRows(pick);
     const now = INSTANTS[pick(INSTANTS.length)] as Date;
     const activeOnly = pick(2) === 0;
-    check(renderer.listTag(rows, activeOnly, now), renderer.renderList(rows, activeOnly, now));
+    check(renderer.listTag(rows, activeOnly, now), textOf(renderer.renderList(rows, activeOnly, now)));
     // The same rows in another order: the database returns them in no particular one.
     const shuffled = [...rows].reverse();
-    check(renderer.listTag(shuffled, activeOnly, now), renderer.renderList(shuffled, activeOnly, now));
+    check(
+      renderer.listTag(shuffled, activeOnly, now),
+      textOf(renderer.renderList(shuffled, activeOnly, now)),
+    );
     for (const { challengeId } of challenges)
       check(
         renderer.oneTag(challengeId, rows, activeOnly, now),
-        renderer.renderOne(challengeId, rows, activeOnly, now),
+        textOrUndefined(renderer.renderOne(challengeId, rows, activeOnly, now)),
       );
   }
   // Tags recur (the same answer again) and texts have few tags: the check compared answers.
@@ -116,8 +122,8 @@ test('a tag changes as the time shown changes, and with the configuration', () =
   const at = (ms: number) => renderer.listTag(rows, false, new Date(NOW + ms));
   // expiresInSeconds counts down: 1 s left at NOW + 0.5 s, 0 s at NOW + 1 s.
   expect(at(500)).not.toBe(at(1_000));
-  expect(renderer.renderList(rows, false, new Date(NOW + 500))).not.toBe(
-    renderer.renderList(rows, false, new Date(NOW + 1_000)),
+  expect(textOf(renderer.renderList(rows, false, new Date(NOW + 500)))).not.toBe(
+    textOf(renderer.renderList(rows, false, new Date(NOW + 1_000))),
   );
 
   const renamed = challenges.map((c) => ({ ...c, name: `${c.name}!` }));

@@ -7,6 +7,7 @@ import type { StoredProgress } from '../../db/admin-progress.ts';
 import type { Catalog } from '../../domain/catalog.ts';
 import { formatTimestamp } from '../../domain/time.ts';
 import type { GoalStatus } from '../../domain/types.ts';
+import { textOf } from '../byte-builder.ts';
 import type { ChallengeRenderer } from '../goal-json.ts';
 
 /** A stored row as it is, before any view adjusts it for the time (a new day or period). */
@@ -64,7 +65,7 @@ export function adminChallenges(
   now: Date,
 ): AdminChallengesResponse {
   const byGoal = new Map(rows.map((row) => [row.goalId, row]));
-  const view = JSON.parse(renderer.renderList(rows, false, now)) as { challenges: ChallengeView[] };
+  const view = JSON.parse(textOf(renderer.renderList(rows, false, now))) as { challenges: ChallengeView[] };
   const challenges = view.challenges.map((challenge) => ({
     ...challenge,
     goals: challenge.goals.map((goal) => {
