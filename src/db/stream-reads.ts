@@ -57,7 +57,11 @@ export async function readPlayersProgress(
   return byUser;
 }
 
-/** The rows (where they exist) of the given goals of each player, by player. */
+/**
+ * The rows (where they exist) of the given goals of each player, by player. One index scan per
+ * player for all its goals, which also joins the player's stats once: a probe per goal descended
+ * the primary key and the stat table's key again for every goal (a stat event moves ~20 goals).
+ */
 export async function readPlayersGoals(
   db: Db,
   wanted: ReadonlyMap<string, Iterable<string>>,
@@ -74,10 +78,14 @@ export async function readPlayersGoals(
   }
   if (userIds.length === 0) return byUser;
   const rows = await db<(RawState & { user_id: string })[]>`
-    select k.user_id, p.* from unnest(${userIds}::text[], ${goalIds}::text[]) as k(user_id, goal_id)
+    select k.user_id, p.* from (
+      select user_id, array_agg(goal_id) as goal_ids
+      from unnest(${userIds}::text[], ${goalIds}::text[]) as k(user_id, goal_id)
+      group by user_id
+    ) as k
     cross join lateral (
       select ${STATE_COLUMNS(db)} from user_goal_progress_current
-      where user_id = k.user_id and goal_id = k.goal_id
+      where user_id = k.user_id and goal_id = any(k.goal_ids)
       offset 0
     ) as p`;
   for (const row of rows) byUser.get(row.user_id)?.push(toState(row));
