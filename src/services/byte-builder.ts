@@ -15,12 +15,51 @@ const decoder = new TextDecoder();
 /** The text of a built body, for the few callers that need a string. */
 export const textOf = (bytes: Uint8Array): string => decoder.decode(bytes);
 
-export interface ByteBuilder {
+/**
+ * A fixed piece of JSON, as text and as UTF-8, so that one description of an object can be written
+ * into a body's bytes or into a string (a live stream's event, which is sent as text).
+ */
+export interface Piece {
+  readonly text: string;
+  readonly bytes: Uint8Array<ArrayBuffer>;
+}
+
+export const piece = (text: string): Piece => {
+  const bytes = utf8(text);
+  // Decoded back, the text is one flat string: concatenations build ropes, which every use walks.
+  return { text: textOf(bytes), bytes };
+};
+
+/** Where an object is written: pieces, and short ASCII texts (a number, an instant). */
+export interface JsonWriter {
+  piece(piece: Piece): void;
+  ascii(text: string): void;
+}
+
+export interface ByteBuilder extends JsonWriter {
   bytes(piece: Uint8Array): void;
-  /** A short text known to be ASCII (a number, an instant): written a byte per character. */
-  ascii(piece: string): void;
+  /** Bytes written so far. */
+  readonly length: number;
   /** The bytes written so far (a view of the builder's buffer: build nothing more after it). */
   finish(): Uint8Array<ArrayBuffer>;
+}
+
+export interface TextBuilder extends JsonWriter {
+  finish(): string;
+}
+
+/** For a short text: concatenating its pieces costs less than a buffer and decoding it. */
+export function createTextBuilder(): TextBuilder {
+  let text = '';
+  return {
+    piece: (piece) => {
+      text += piece.text;
+    },
+    ascii: (value) => {
+      text += value;
+    },
+    finish: () => text,
+  };
 }
 
 /** `capacity` is a guess: the buffer grows when a piece does not fit. */
@@ -30,7 +69,7 @@ export function createByteBuilder(capacity: number): ByteBuilder {
 
 class Builder implements ByteBuilder {
   private buffer: Uint8Array<ArrayBuffer>;
-  private length = 0;
+  length = 0;
 
   constructor(capacity: number) {
     this.buffer = Buffer.allocUnsafe(Math.max(64, capacity));
@@ -46,6 +85,10 @@ class Builder implements ByteBuilder {
     return next;
   }
 
+  piece(piece: Piece): void {
+    this.bytes(piece.bytes);
+  }
+
   bytes(piece: Uint8Array): void {
     const size = piece.byteLength;
     const buffer = this.room(size);
@@ -59,10 +102,10 @@ class Builder implements ByteBuilder {
     this.length = at;
   }
 
-  ascii(piece: string): void {
-    const buffer = this.room(piece.length);
+  ascii(text: string): void {
+    const buffer = this.room(text.length);
     let at = this.length;
-    for (let i = 0; i < piece.length; i++) buffer[at++] = piece.charCodeAt(i);
+    for (let i = 0; i < text.length; i++) buffer[at++] = text.charCodeAt(i);
     this.length = at;
   }
 

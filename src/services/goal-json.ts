@@ -15,7 +15,16 @@ import { isDone, type ProgressView, viewProgress, viewRows } from '../domain/pro
 import { rewardJson } from '../domain/reward-json.ts';
 import { formatTimestamp, secondsUntil } from '../domain/time.ts';
 import { GOAL_STATUSES, type Goal, type ProgressState, type Requirement } from '../domain/types.ts';
-import { type ByteBuilder, createByteBuilder, textOf, utf8 } from './byte-builder.ts';
+import {
+  type ByteBuilder,
+  createByteBuilder,
+  createTextBuilder,
+  type JsonWriter,
+  type Piece,
+  piece,
+  textOf,
+  utf8,
+} from './byte-builder.ts';
 
 export const requirementJson = (requirement: Requirement) => ({
   statCode: requirement.statCode,
@@ -56,7 +65,7 @@ export interface ChallengeRenderer {
 interface GoalText {
   readonly goal: Goal;
   /** `{"goalId":…,"prerequisites":[…],` */
-  readonly prefix: Uint8Array;
+  readonly prefix: Piece;
   /** The complete object for a player with no row, unlocked and locked. */
   readonly unassigned: Uint8Array;
   readonly unassignedLocked: Uint8Array;
@@ -102,7 +111,7 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
         reward: rewardJson(goal.reward),
         prerequisites: goal.prerequisites,
       });
-      const prefix = utf8(`${fixed.slice(0, -1)},`);
+      const prefix = piece(`${fixed.slice(0, -1)},`);
       const view = viewProgress(goal, undefined, anyInstant);
       const unassigned = renderGoal(prefix, view, false, anyInstant);
       const unassignedLocked = renderGoal(prefix, view, true, anyInstant);
@@ -259,7 +268,9 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
         const { goal } = text;
         const locked = goal.prerequisites.some((id) => !isDone(views.get(id)?.status ?? 'not_started'));
         const view = views.get(goalId) ?? viewProgress(goal, undefined, now);
-        rendered.set(goalId, textOf(renderGoal(text.prefix, view, locked, now)));
+        const out = createTextBuilder();
+        writeGoal(out, text.prefix, view, locked, now);
+        rendered.set(goalId, out.finish());
       }
       return rendered;
     },
@@ -269,49 +280,43 @@ export function createChallengeRenderer(catalog: Catalog): ChallengeRenderer {
 /** The most numbers `tagChallenge` writes for one goal. */
 const TAG_SLOTS_PER_GOAL = 11;
 
-const PROGRESS = utf8('"progress":');
-const STATUS = new Map(GOAL_STATUSES.map((status) => [status, utf8(`,"status":"${status}","locked":`)]));
-const TRUE = utf8('true');
-const FALSE = utf8('false');
-const COMPLETED_AT = utf8(',"completedAt":"');
-const CLAIMED_AT = utf8('","claimedAt":"');
-const IS_ACTIVE = utf8('","isActive":');
-const EXPIRES_AT = utf8(',"expiresAt":"');
-const EXPIRES_IN = utf8('","expiresInSeconds":');
-const END = utf8('}');
+const PROGRESS = piece('"progress":');
+const STATUS = new Map(GOAL_STATUSES.map((status) => [status, piece(`,"status":"${status}","locked":`)]));
+const TRUE = piece('true');
+const FALSE = piece('false');
+const COMPLETED_AT = piece(',"completedAt":"');
+const CLAIMED_AT = piece('","claimedAt":"');
+const IS_ACTIVE = piece('","isActive":');
+const EXPIRES_AT = piece(',"expiresAt":"');
+const EXPIRES_IN = piece('","expiresInSeconds":');
+const END = piece('}');
 
 /**
  * One goal object: its fixed prefix, then its progress as shown now. Written piece by piece: the
  * values are numbers, a status and instants, all ASCII, so no text is built and encoded for them.
  */
-function writeGoal(
-  out: ByteBuilder,
-  prefix: Uint8Array,
-  view: ProgressView,
-  locked: boolean,
-  now: Date,
-): void {
-  out.bytes(prefix);
-  out.bytes(PROGRESS);
+function writeGoal(out: JsonWriter, prefix: Piece, view: ProgressView, locked: boolean, now: Date): void {
+  out.piece(prefix);
+  out.piece(PROGRESS);
   out.ascii(String(view.progress));
-  out.bytes(STATUS.get(view.status) ?? utf8(`,"status":${JSON.stringify(view.status)},"locked":`));
-  out.bytes(locked ? TRUE : FALSE);
-  out.bytes(COMPLETED_AT);
+  out.piece(STATUS.get(view.status) ?? piece(`,"status":${JSON.stringify(view.status)},"locked":`));
+  out.piece(locked ? TRUE : FALSE);
+  out.piece(COMPLETED_AT);
   out.ascii(formatTimestamp(view.completedAt));
-  out.bytes(CLAIMED_AT);
+  out.piece(CLAIMED_AT);
   out.ascii(formatTimestamp(view.claimedAt));
-  out.bytes(IS_ACTIVE);
-  out.bytes(view.isActive ? TRUE : FALSE);
-  out.bytes(EXPIRES_AT);
+  out.piece(IS_ACTIVE);
+  out.piece(view.isActive ? TRUE : FALSE);
+  out.piece(EXPIRES_AT);
   out.ascii(formatTimestamp(view.expiresAt));
-  out.bytes(EXPIRES_IN);
+  out.piece(EXPIRES_IN);
   out.ascii(String(secondsUntil(view.expiresAt, now)));
-  out.bytes(END);
+  out.piece(END);
 }
 
 /** One goal object on its own. */
-function renderGoal(prefix: Uint8Array, view: ProgressView, locked: boolean, now: Date): Uint8Array {
-  const out = createByteBuilder(prefix.byteLength + GOAL_VALUES_BYTES);
+function renderGoal(prefix: Piece, view: ProgressView, locked: boolean, now: Date): Uint8Array {
+  const out = createByteBuilder(prefix.bytes.byteLength + GOAL_VALUES_BYTES);
   writeGoal(out, prefix, view, locked, now);
   return out.finish();
 }

@@ -156,6 +156,16 @@ describe('createChallengeRenderer', () => {
     );
   });
 
+  test('renderGoals gives each goal the text the list shows for it, unknown goals left out', () => {
+    for (const now of [NOW, NEXT_DAY]) {
+      const listed = challenges.flatMap((c) => expectedChallenge(c, rows, false, now).goals);
+      const ids = [...listed.map((g) => g.goalId), 'not-configured', listed[0]?.goalId ?? ''];
+      const rendered = renderer.renderGoals(ids, rows, now);
+      expect([...rendered.keys()]).toEqual(listed.map((g) => g.goalId));
+      for (const g of listed) expect(rendered.get(g.goalId)).toBe(JSON.stringify(g));
+    }
+  });
+
   test('an unknown challenge renders nothing', () => {
     expect(renderer.renderOne('nope', rows, false, NOW)).toBeUndefined();
   });
