@@ -3,17 +3,14 @@
  * once with RESOURCE_EXHAUSTED, and redelivering the refused events applies every event exactly once.
  */
 import { expect, test } from 'bun:test';
-import { freePort } from '../../src/db/embedded-postgres.ts';
 import { GRPC_STATUS } from '../../src/domain/errors.ts';
 import { createEventClient } from '../../src/events/event-client.ts';
 import {
   COUNTING_GOAL,
   countCodes,
-  initializeUsers,
   streamEvents,
   totalProgress,
   useEventServices,
-  writeChallengeConfig,
 } from '../helpers/event-load.ts';
 
 const NAMESPACE = 'e2e-in-flight';
@@ -21,16 +18,12 @@ const MAX_IN_FLIGHT = 10;
 const { OK, RESOURCE_EXHAUSTED } = GRPC_STATUS;
 const USERS = Array.from({ length: 20 }, (_, i) => `in-flight-user-${i}`);
 
-const { db, start } = await useEventServices(NAMESPACE);
+const { db, startCounting } = await useEventServices(NAMESPACE);
 
 test('a burst beyond EVENT_MAX_IN_FLIGHT is refused at once, and redelivery applies each event once', async () => {
-  const grpcPort = await freePort();
-  const service = await start({
-    configPath: writeChallengeConfig('in-flight-challenge', [COUNTING_GOAL]),
-    grpcPort,
-    env: { EVENT_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT) },
+  const { service, grpcPort } = await startCounting('in-flight-challenge', USERS, {
+    EVENT_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
   });
-  await initializeUsers(service.baseUrl, USERS);
   const client = createEventClient(`127.0.0.1:${grpcPort}`);
   const ids = Array.from({ length: 400 }, (_, i) => `burst-${i}`);
   const send = (id: string) =>

@@ -3,31 +3,22 @@
  * hang), every acknowledged event is stored, and the process exits 0 in bounded time.
  */
 import { expect, test } from 'bun:test';
-import { freePort } from '../../src/db/embedded-postgres.ts';
 import { createEventClient } from '../../src/events/event-client.ts';
 import {
-  COUNTING_GOAL,
   countCodes,
   expectNothingAcknowledgedLost,
-  initializeUsers,
   streamEvents,
   useEventServices,
-  writeChallengeConfig,
 } from '../helpers/event-load.ts';
 
 const NAMESPACE = 'e2e-shutdown';
 const EVENTS = 20_000;
 const USERS = Array.from({ length: 8 }, (_, i) => `shutdown-user-${i}`);
 
-const { db, start } = await useEventServices(NAMESPACE);
+const { db, startCounting } = await useEventServices(NAMESPACE);
 
 test('SIGTERM mid-stream: calls finish or fail cleanly, acknowledged events are stored, exit 0 within 10 s', async () => {
-  const grpcPort = await freePort();
-  const running = await start({
-    configPath: writeChallengeConfig('shutdown-challenge', [COUNTING_GOAL]),
-    grpcPort,
-  });
-  await initializeUsers(running.baseUrl, USERS);
+  const { service: running, grpcPort } = await startCounting('shutdown-challenge', USERS);
 
   const ids = Array.from({ length: EVENTS }, (_, i) => `shutdown-${i}`);
   const userOf = (id: string) => USERS[Number(id.slice('shutdown-'.length)) % USERS.length] ?? '';

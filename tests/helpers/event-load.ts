@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../../src/db/client.ts';
+import { freePort } from '../../src/db/embedded-postgres.ts';
 import { type ServiceProcess, startServiceProcess } from './service-process.ts';
 import { createTestDb } from './test-db.ts';
 
@@ -232,16 +233,32 @@ export async function useEventServices(namespace: string) {
     for (const service of started) await service.terminate('SIGKILL');
     await db.drop();
   });
+  const start = async (options: {
+    configPath: string;
+    grpcPort: number;
+    env?: Record<string, string>;
+  }): Promise<ServiceProcess> => {
+    const service = await startEventService({ databaseUrl: db.url, namespace, ...options });
+    started.push(service);
+    return service;
+  };
   return {
     db,
-    async start(options: {
-      configPath: string;
-      grpcPort: number;
-      env?: Record<string, string>;
-    }): Promise<ServiceProcess> {
-      const service = await startEventService({ databaseUrl: db.url, namespace, ...options });
-      started.push(service);
-      return service;
+    start,
+    /** A service on a port of its own with one challenge of the counting goal, `users` initialised. */
+    async startCounting(
+      challengeId: string,
+      users: readonly string[],
+      env?: Record<string, string>,
+    ): Promise<{ service: ServiceProcess; grpcPort: number }> {
+      const grpcPort = await freePort();
+      const service = await start({
+        configPath: writeChallengeConfig(challengeId, [COUNTING_GOAL]),
+        grpcPort,
+        ...(env ? { env } : {}),
+      });
+      await initializeUsers(service.baseUrl, users);
+      return { service, grpcPort };
     },
   };
 }

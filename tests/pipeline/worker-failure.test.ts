@@ -4,35 +4,27 @@
  */
 import { expect, test } from 'bun:test';
 import { resolve } from 'node:path';
-import { freePort } from '../../src/db/embedded-postgres.ts';
 import type { Challenge } from '../../src/domain/types.ts';
 import { createEventClient } from '../../src/events/event-client.ts';
 import { createLogger } from '../../src/log.ts';
 import { startEventPipeline } from '../../src/pipeline/event-pipeline.ts';
 import {
-  COUNTING_GOAL,
   countCodes,
   expectNothingAcknowledgedLost,
-  initializeUsers,
   streamEvents,
   useEventServices,
   waitUntil,
-  writeChallengeConfig,
 } from '../helpers/event-load.ts';
 
 const NAMESPACE = 'worker-failure';
 const USERS = Array.from({ length: 8 }, (_, i) => `failure-user-${i}`);
 
-const { db, start } = await useEventServices(NAMESPACE);
+const { db, startCounting } = await useEventServices(NAMESPACE);
 
 test('a shard worker dying mid-stream exits the process with 1 and a fatal log line; nothing acknowledged is lost', async () => {
-  const grpcPort = await freePort();
-  const running = await start({
-    configPath: writeChallengeConfig('failure-challenge', [COUNTING_GOAL]),
-    grpcPort,
-    env: { BUN_OPTIONS: `--preload ${resolve(import.meta.dir, '../helpers/kill-shard-preload.ts')}` },
+  const { service: running, grpcPort } = await startCounting('failure-challenge', USERS, {
+    BUN_OPTIONS: `--preload ${resolve(import.meta.dir, '../helpers/kill-shard-preload.ts')}`,
   });
-  await initializeUsers(running.baseUrl, USERS);
 
   const ids = Array.from({ length: 20_000 }, (_, i) => `failure-${i}`);
   const userOf = (id: string) => USERS[Number(id.slice('failure-'.length)) % USERS.length] ?? '';
