@@ -22,6 +22,12 @@ describe('stream authentication', () => {
       ['', { authorization: 'Bearer not-a-jwt' }],
       ['?access_token=not-a-jwt', {}],
       [`?access_token=${token.slice(0, -4)}abcd`, {}],
+      // Characters no header may carry: no token either, not a server error.
+      ['?access_token=%0A', {}],
+      ['?access_token=a%0Db', {}],
+      ['?access_token=%00', {}],
+      ['?access_token=%E2%82%AC', {}],
+      [`?access_token=${token}%20`, {}],
     ];
     for (const [query, headers] of attempts) {
       const response = await fetch(url(query), { headers });

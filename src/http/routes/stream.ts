@@ -7,7 +7,7 @@
 import { Elysia, t } from 'elysia';
 import type { OpenAPIV3 } from 'openapi-types';
 import type { Authenticate } from '../../auth/index.ts';
-import { echoed, invalidRequest } from '../../domain/errors.ts';
+import { echoed, invalidRequest, unauthenticated } from '../../domain/errors.ts';
 import { parseEventId } from '../../stream/event-id.ts';
 import type { StreamHub } from '../../stream/stream-hub.ts';
 import { withDeadline } from '../deadline.ts';
@@ -20,12 +20,16 @@ const StreamQuery = t.Object({
   active_only: t.Optional(t.String()),
 });
 
+const TOKEN_CHARS = /^[\x21-\x7e]+$/;
+
 /**
  * Browsers' EventSource cannot send headers, so the token may come as `?access_token=`. The
  * Authorization header wins when both are present.
  */
 function credentialsOf(headers: Headers, accessToken: string | undefined): Headers {
   if (!accessToken || headers.has('authorization')) return headers;
+  // A token is printable ASCII; anything else could not go in a header, and is no token.
+  if (!TOKEN_CHARS.test(accessToken)) throw unauthenticated('access_token is not a bearer token');
   const withToken = new Headers(headers);
   withToken.set('authorization', `Bearer ${accessToken}`);
   return withToken;
