@@ -66,6 +66,12 @@ const closedEarly = new Set<number>();
 const idOf = new WeakMap<StreamOpenRequest, number>();
 const hub = createStreamHub({
   db: pool,
+  // Past the statement timeout, so that a database that answers reports its own timeout first.
+  readTimeoutMs: data.statementTimeoutMs + 1_000,
+  onReadTimeout: () => {
+    logger.warn('live streams: a read got no answer; replacing the pool');
+    void recyclable.recycle();
+  },
   catalog: () => catalog,
   clock: () => new Date(now()),
   logger,

@@ -11,8 +11,9 @@
  * no stream here.
  *
  * A round:
- * 1. snapshots: for new streams (and all streams after the feed reconnected), the outbox head, then
- *    every row; the stream goes live at the head (or where its Last-Event-ID resumes, if earlier);
+ * 1. snapshots: for new streams (and live streams after the feed reconnected or a progress read
+ *    failed), the outbox head, then every row; a new stream goes live at the head (or where its
+ *    Last-Event-ID resumes, if earlier);
  * 2. outbox: messages after each dirty player's streams' positions, rendered with the rows read
  *    right after, sent with their positions as event ids;
  * 3. progress: the goals each progress notice names, read and sent as `goal.progress` events
@@ -29,6 +30,7 @@ import {
 import { type Catalog, type CurrentCatalog, perCatalog } from '../domain/catalog.ts';
 import { AppError } from '../domain/errors.ts';
 import type { ProgressNotice } from '../domain/progress-notice.ts';
+import { withDeadline } from '../http/deadline.ts';
 import type { Logger } from '../log.ts';
 import { textOf } from '../services/byte-builder.ts';
 import { type ChallengeRenderer, createChallengeRenderer } from '../services/goal-json.ts';
@@ -63,6 +65,14 @@ export type OpenStream = Pick<StreamBody, 'body' | 'close'>;
 
 export interface StreamHubOptions<S extends HubStream> {
   readonly db: Db;
+  /**
+   * A read unanswered this long fails like a refused one. The rounds run one read after another,
+   * and a read on a connection the driver broke never settles: unbounded, it would stop every
+   * stream of the process for good.
+   */
+  readonly readTimeoutMs: number;
+  /** Told when a read ran out of time: its connection may never answer again (replace the pool). */
+  readonly onReadTimeout?: () => void;
   readonly catalog: CurrentCatalog;
   readonly clock: () => Date;
   readonly logger: Logger;
@@ -98,14 +108,21 @@ const RECONNECT_MS = 2_000;
 interface Opening<S> {
   readonly stream: S;
   readonly resumeFrom: OutboxCursor | undefined;
-  readonly opened?: { resolve(): void; reject(error: unknown): void };
+  readonly opened: { resolve(): void; reject(error: unknown): void };
 }
+
+const closedBeforeOpen = () => new AppError('UNAVAILABLE', 'The stream closed before it opened');
 
 export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S>): StreamHub<S> {
   const { db, logger } = options;
   const streams = new Map<string, Set<S>>();
   let openCount = 0;
-  const snapshots: Opening<S>[] = [];
+  const openings: Opening<S>[] = [];
+  // Live streams due a fresh snapshot (the feed reconnected, or a progress read failed): a set, so
+  // that a stream asked for one again while it waits is sent one.
+  const resyncs = new Set<S>();
+  const resyncsLater = new Set<S>();
+  let resyncTimer: ReturnType<typeof setTimeout> | undefined;
   const outboxDirty = new Set<string>();
   const notices: ProgressNotice[] = [];
   let running = false;
@@ -115,6 +132,12 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   const retryUsers = new Set<string>();
   const rendererOf = perCatalog(createChallengeRenderer);
+
+  const read = <T>(work: Promise<T>): Promise<T> =>
+    withDeadline(work, options.readTimeoutMs).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'UNAVAILABLE') options.onReadTimeout?.();
+      throw error;
+    });
 
   // Each stream gets a heartbeat once it has been quiet for heartbeatMs, checked ten times per
   // period: streams opened at different moments keep different phases, so ten thousand of them
@@ -148,7 +171,7 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
     options.onEvent?.(type);
   };
 
-  const hasWork = () => snapshots.length > 0 || outboxDirty.size > 0 || notices.length > 0;
+  const hasWork = () => openings.length > 0 || resyncs.size > 0 || outboxDirty.size > 0 || notices.length > 0;
   const schedule = () => {
     if (running || stopped || !hasWork()) return;
     running = true;
@@ -171,6 +194,17 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
       }
     })();
   };
+  /** Snapshots whose read failed are read again after a pause, not in the next round. */
+  const resyncLater = (failed: Iterable<S>) => {
+    for (const stream of failed) resyncsLater.add(stream);
+    if (resyncTimer) return;
+    resyncTimer = setTimeout(() => {
+      resyncTimer = undefined;
+      for (const stream of resyncsLater) if (stream.state === 'live') resyncs.add(stream);
+      resyncsLater.clear();
+      schedule();
+    }, FAILED_ROUND_RETRY_MS);
+  };
   const retryLater = (userIds: Iterable<string>, ms: number) => {
     for (const userId of userIds) retryUsers.add(userId);
     if (retryTimer) return;
@@ -191,33 +225,44 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
   }
 
   async function sendSnapshots(renderer: ChallengeRenderer): Promise<void> {
-    const batch = snapshots.splice(0, SNAPSHOTS_PER_ROUND).filter((opening) => {
-      if (opening.stream.state !== 'closed') return true;
-      opening.opened?.reject(new AppError('UNAVAILABLE', 'The stream closed before it opened'));
-      return false;
-    });
+    const batch: Array<{ readonly stream: S; readonly opening?: Opening<S> }> = [];
+    for (const opening of openings.splice(0, SNAPSHOTS_PER_ROUND)) {
+      if (opening.stream.state === 'closed') opening.opened.reject(closedBeforeOpen());
+      else batch.push({ stream: opening.stream, opening });
+    }
+    for (const stream of resyncs) {
+      if (batch.length >= SNAPSHOTS_PER_ROUND) break;
+      resyncs.delete(stream);
+      if (stream.state === 'live') batch.push({ stream });
+    }
     if (batch.length === 0) return;
     const userIds = [...new Set(batch.map((o) => o.stream.userId))];
     let heads: Map<string, OutboxCursor>;
     let rows: Awaited<ReturnType<typeof readPlayersProgress>>;
     try {
-      heads = await readOutboxHeads(db, userIds);
-      rows = await readPlayersProgress(db, userIds);
+      heads = await read(readOutboxHeads(db, userIds));
+      rows = await read(readPlayersProgress(db, userIds));
     } catch (error) {
       logger.warn({ reason: String(error) }, 'live streams: snapshot read failed');
-      for (const opening of batch) {
-        if (opening.opened) {
+      const failed: S[] = [];
+      for (const { stream, opening } of batch) {
+        if (opening) {
           opening.opened.reject(error);
-          opening.stream.close();
-        } else snapshots.push(opening);
+          stream.close();
+        } else failed.push(stream);
       }
+      resyncLater(failed);
       return;
     }
     const now = options.clock();
-    for (const { stream, resumeFrom, opened } of batch) {
-      if (stream.state === 'closed') continue;
-      if (opened) {
+    for (const { stream, opening } of batch) {
+      if (stream.state === 'closed') {
+        opening?.opened.reject(closedBeforeOpen());
+        continue;
+      }
+      if (opening) {
         const head = heads.get(stream.userId) ?? OUTBOX_START;
+        const { resumeFrom } = opening;
         stream.cursor = resumeFrom && compareCursors(resumeFrom, head) < 0 ? resumeFrom : head;
         stream.send(sseRetry(RECONNECT_MS));
       }
@@ -225,7 +270,7 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
       send(stream, 'snapshot', list, formatEventId(stream.cursor));
       stream.shown.clear();
       stream.markLive();
-      opened?.resolve();
+      opening?.opened.resolve();
       // Replays after a resume position, and catches messages committed but not yet safe at the head.
       outboxDirty.add(stream.userId);
     }
@@ -250,7 +295,7 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
     let results: Awaited<ReturnType<typeof readMessagesAfter>>;
     let rows: Awaited<ReturnType<typeof readPlayersProgress>>;
     try {
-      results = await readMessagesAfter(db, list, MESSAGES_PER_READ);
+      results = await read(readMessagesAfter(db, list, MESSAGES_PER_READ));
       // The rows the messages show, and those their `locked` depends on.
       const wanted = new Map<string, Set<string>>();
       list.forEach((position, index) => {
@@ -265,7 +310,7 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
             goals.add(prerequisite);
         }
       });
-      rows = await readPlayersGoals(db, wanted);
+      rows = await read(readPlayersGoals(db, wanted));
     } catch (error) {
       logger.warn({ reason: String(error) }, 'live streams: outbox read failed; retrying');
       retryLater(dirty, FAILED_ROUND_RETRY_MS);
@@ -333,12 +378,11 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
     }
     let rows: Awaited<ReturnType<typeof readPlayersGoals>>;
     try {
-      rows = await readPlayersGoals(db, wanted);
+      rows = await read(readPlayersGoals(db, wanted));
     } catch (error) {
       // Progress is not replayed from anywhere; a fresh snapshot gives the streams the state.
       logger.warn({ reason: String(error) }, 'live streams: progress read failed; sending snapshots');
-      for (const userId of noticed.keys())
-        for (const stream of liveStreamsOf(userId)) snapshots.push({ stream, resumeFrom: undefined });
+      resyncLater([...noticed.keys()].flatMap(liveStreamsOf));
       return;
     }
     const now = options.clock();
@@ -381,8 +425,7 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
           for (const [userId, set] of streams) {
             outboxDirty.add(userId);
             if (reason === 'reconnected')
-              for (const stream of set)
-                if (stream.state === 'live') snapshots.push({ stream, resumeFrom: undefined });
+              for (const stream of set) if (stream.state === 'live') resyncs.add(stream);
           }
           schedule();
         },
@@ -395,6 +438,7 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
       if (stopped) throw new AppError('UNAVAILABLE', 'The service is shutting down; reconnect');
       feed ??= startFeed();
       await feed.ready;
+      if (stopped) throw new AppError('UNAVAILABLE', 'The service is shutting down; reconnect');
       // Checked after the last wait, so that opens arriving together cannot all pass.
       if (openCount >= options.maxOpen)
         throw new AppError(
@@ -419,7 +463,7 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
       openCount++;
       options.onOpenStreams?.(openCount);
       await new Promise<void>((resolve, reject) => {
-        snapshots.push({ stream, resumeFrom: request.resumeFrom, opened: { resolve, reject } });
+        openings.push({ stream, resumeFrom: request.resumeFrom, opened: { resolve, reject } });
         schedule();
       });
       return stream;
@@ -430,9 +474,12 @@ export function createStreamHub<S extends HubStream>(options: StreamHubOptions<S
       stopped = true;
       clearInterval(heartbeat);
       if (retryTimer) clearTimeout(retryTimer);
+      if (resyncTimer) clearTimeout(resyncTimer);
       for (const set of [...streams.values()]) for (const stream of [...set]) stream.close();
-      for (const opening of snapshots.splice(0))
-        opening.opened?.reject(new AppError('UNAVAILABLE', 'The service is shutting down; reconnect'));
+      resyncs.clear();
+      resyncsLater.clear();
+      for (const opening of openings.splice(0))
+        opening.opened.reject(new AppError('UNAVAILABLE', 'The service is shutting down; reconnect'));
       await feed?.stop();
     },
   };
