@@ -3,7 +3,8 @@
  * written to the connection once the current task ends, a write at a time.
  *
  * A client that stops reading would make the service buffer everything sent to it. Past
- * `maxBufferedBytes` waiting in the body the stream is cut instead; the client reconnects with
+ * `maxBufferedBytes` waiting in the body (or twice the largest text sent on it, so that a list
+ * larger than the bound is still delivered) the stream is cut instead; the client reconnects with
  * its `Last-Event-ID` and the outbox replays what it missed.
  */
 
@@ -29,10 +30,11 @@ const isPromise = (value: unknown): value is PromiseLike<unknown> =>
 
 export function createStreamBody(options: StreamBodyOptions): StreamBody {
   let closed = false;
-  // Text not yet handed to the server, and how many characters wait in all (including a write
+  // Text not yet handed to the server, and how many UTF-8 bytes wait in all (including a write
   // the client has not taken yet).
   let queue: string[] = [];
   let queued = 0;
+  let bound = options.maxBufferedBytes;
   let controller: ReadableStreamDirectController | undefined;
   let writing = false;
   let drainScheduled = false;
@@ -59,6 +61,7 @@ export function createStreamBody(options: StreamBodyOptions): StreamBody {
     }
     const text = queue.length === 1 ? (queue[0] ?? '') : queue.join('');
     queue = [];
+    const bytes = Buffer.byteLength(text);
     let pending: PromiseLike<unknown> | undefined;
     try {
       const written = controller.write(text);
@@ -69,14 +72,14 @@ export function createStreamBody(options: StreamBodyOptions): StreamBody {
       return;
     }
     if (!pending) {
-      queued -= text.length;
+      queued -= bytes;
       return drain();
     }
     writing = true;
     pending.then(
       () => {
         writing = false;
-        queued -= text.length;
+        queued -= bytes;
         drain();
       },
       () => finish(false),
@@ -115,8 +118,10 @@ export function createStreamBody(options: StreamBodyOptions): StreamBody {
     send(text) {
       if (closed) return;
       queue.push(text);
-      queued += text.length;
-      if (queued > options.maxBufferedBytes) {
+      const bytes = Buffer.byteLength(text);
+      queued += bytes;
+      bound = Math.max(bound, 2 * bytes);
+      if (queued > bound) {
         closed = true;
         queue = [];
         end(new Error('the client is not reading its event stream'));

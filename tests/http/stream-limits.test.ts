@@ -6,6 +6,7 @@
 import { afterAll, expect, test } from 'bun:test';
 import net from 'node:net';
 import { openSse, type SseClient } from '../helpers/sse.ts';
+import { serveStreams } from '../helpers/stream-app.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 
 const app = await createTestApp({
@@ -116,3 +117,21 @@ test('a client that stops reading is cut off once its unread events pass the bou
     socket.destroy();
   }
 }, 30_000);
+
+test('a list larger than the bound is still delivered, and the stream stays open', async () => {
+  const small = await serveStreams({ streamMaxBufferedBytes: 512 });
+  const { user, stream } = await small.openNewPlayer('limits');
+  try {
+    const [snapshot] = stream.events.filter((e) => e.event === 'snapshot');
+    expect(Buffer.byteLength(snapshot?.data ?? '')).toBeGreaterThan(512);
+    await small.app.request('PUT', '/v1/challenges/starter-challenge/goals/play-5-matches/active', {
+      user,
+      body: { isActive: true },
+    });
+    const [assigned] = await stream.waitFor((e) => e.event === 'goal.assigned');
+    expect(assigned?.json['goalId']).toBe('play-5-matches');
+    expect(small.app.streams.openStreams()).toBe(1);
+  } finally {
+    stream.close();
+  }
+});
