@@ -4,7 +4,7 @@
  * is delivered; anything else, and no answer within the timeout, is a failure to retry.
  */
 import type { NotificationBody } from '../domain/outbox-delivery.ts';
-import { bodySnippet, describeFailure, parseRetryAfterMs } from '../rewards/retry.ts';
+import { bodySnippet, describeFailure, discardBody, parseRetryAfterMs } from '../rewards/retry.ts';
 import { parseWebhookUrl, signedWebhookHeaders } from '../webhooks/signature.ts';
 
 export type SendOutcome =
@@ -39,7 +39,7 @@ export function createWebhookSender(options: {
     }
     if (response.status >= 200 && response.status < 300) {
       // Delivered; a slow or broken body must not turn it into a failure.
-      response.arrayBuffer().catch(() => {});
+      discardBody(response);
       return { kind: 'delivered' };
     }
     const error = `HTTP ${response.status}${await bodySnippet(response)}`;

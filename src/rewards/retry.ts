@@ -139,7 +139,7 @@ async function attemptOnce(call: HttpCall, timeoutMs: number): Promise<AttemptRe
   const verdict = classifyStatus(status);
   if (verdict === 'ok') {
     // The grant happened; a slow or broken body must not turn it into a failure.
-    response.arrayBuffer().catch(() => {});
+    discardBody(response);
     return { kind: 'ok' };
   }
   const message = `HTTP ${status}${await bodySnippet(response)}`;
@@ -159,13 +159,44 @@ export function describeFailure(error: unknown, timeoutMs: number): string {
   return `request failed: ${String(error)}`;
 }
 
+/** Of a body this long or shorter everything is read, so the connection can be kept; past it, the rest is dropped. */
+const DRAINED_BODY_BYTES = 64 * 1024;
+const SNIPPET_BODY_BYTES = 1024;
+
+/**
+ * Up to `maxBytes` of the body; the rest is cancelled unread. A receiver may answer with a body
+ * that never ends: read whole, it would grow the process without bound until the timeout.
+ */
+async function readPrefix(response: Response, maxBytes: number): Promise<Uint8Array> {
+  const reader = response.body?.getReader();
+  if (!reader) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  try {
+    while (length < maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) return Buffer.concat(chunks);
+      chunks.push(value);
+      length += value.byteLength;
+    }
+    await reader.cancel().catch(() => {});
+    return Buffer.concat(chunks).subarray(0, maxBytes);
+  } catch {
+    await reader.cancel().catch(() => {});
+    return Buffer.concat(chunks);
+  }
+}
+
+/** Lets go of a successful answer's body: a short one is read (the connection stays usable), a long one cut. */
+export function discardBody(response: Response): void {
+  void readPrefix(response, DRAINED_BODY_BYTES);
+}
+
 /** The start of an error body (AGS puts `errorCode`/`errorMessage` there), for operators reading logs. */
 export async function bodySnippet(response: Response): Promise<string> {
-  try {
-    const text = (await response.text()).trim().replace(/\s+/g, ' ');
-    if (text === '') return '';
-    return `: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
-  } catch {
-    return '';
-  }
+  const bytes = await readPrefix(response, SNIPPET_BODY_BYTES);
+  // A multi-byte character cut at the end decodes to U+FFFD.
+  const text = new TextDecoder().decode(bytes).trim().replace(/\s+/g, ' ');
+  if (text === '') return '';
+  return `: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
 }
