@@ -29,7 +29,13 @@ import {
 } from '../db/outbox-delivery.ts';
 import { backoffDelayMs } from '../domain/backoff.ts';
 import type { CurrentCatalog } from '../domain/catalog.ts';
-import { afterFailure, type DeliveryPolicy, notificationBody } from '../domain/outbox-delivery.ts';
+import {
+  afterFailure,
+  type DeliveryPolicy,
+  type FailureStep,
+  type NotificationBody,
+  notificationBody,
+} from '../domain/outbox-delivery.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SendNotification, SendOutcome } from './webhook-sender.ts';
@@ -176,11 +182,26 @@ export async function startWebhookDelivery(options: WebhookDeliveryOptions): Pro
   };
 
   const deliver = async (message: ClaimedMessage) => {
-    const outcome = await options
-      .send(notificationBody(message, options.catalog()), abort.signal)
-      .catch(
-        (error: unknown): SendOutcome => ({ kind: 'failed', error: `request failed: ${String(error)}` }),
-      );
+    let body: NotificationBody | undefined;
+    let unsendable: string | undefined;
+    try {
+      body = notificationBody(message, options.catalog());
+    } catch (error) {
+      // A message JSON cannot carry (an instant out of range, written by hand): no attempt can send
+      // it, so it is parked at once rather than tried, and thrown, again by every replica.
+      unsendable = `the message cannot be sent: ${String(error)}`;
+    }
+    const outcome: SendOutcome =
+      body === undefined
+        ? { kind: 'failed', error: unsendable ?? 'the message cannot be sent' }
+        : await options
+            .send(body, abort.signal)
+            .catch(
+              (error: unknown): SendOutcome => ({
+                kind: 'failed',
+                error: `request failed: ${String(error)}`,
+              }),
+            );
     try {
       if (outcome.kind === 'aborted') {
         await releaseClaim(pool, message);
@@ -189,8 +210,12 @@ export async function startWebhookDelivery(options: WebhookDeliveryOptions): Pro
         pauses = 0;
         if (await markDelivered(pool, message)) metrics.outboxDelivered.inc();
       } else {
-        failuresInRow++;
-        const step = afterFailure(policy, message.attempts, outcome.retryAfterMs, random);
+        // Not the receiver's failure: it does not count toward pausing delivery.
+        if (unsendable === undefined) failuresInRow++;
+        const step: FailureStep =
+          unsendable === undefined
+            ? afterFailure(policy, message.attempts, outcome.retryAfterMs, random)
+            : { kind: 'park' };
         if (step.kind === 'park') {
           if (await markParked(pool, message, outcome.error)) {
             metrics.outboxParked.inc();

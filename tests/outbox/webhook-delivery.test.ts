@@ -113,6 +113,29 @@ describe('webhook delivery', () => {
     await eventually(() => receiver.accepted().length === 2, 'the two messages behind it');
   }, 20_000);
 
+  test("a message JSON cannot carry is parked at once, and the player's next one still goes out", async () => {
+    await using receiver = startWebhookReceiver();
+    await using deliverer = await startTestDelivery({ databaseUrl: app.db.url, url: receiver.url, catalog });
+    const user = `unsendable-${crypto.randomUUID()}`;
+    // Written by hand: an instant JavaScript cannot represent, then an ordinary message.
+    await app.db.pool`
+      insert into outbox_messages
+        (user_id, namespace, type, challenge_id, goal_id, progress, status, occurred_at, for_delivery)
+      values
+        (${user}, 'test', 'goal.completed', 'starter-challenge', 'tutorial', 1, 'completed', 'infinity', true),
+        (${user}, 'test', 'goal.claimed', 'starter-challenge', 'tutorial', 1, 'claimed', now(), true)`;
+    await eventually(
+      () => receiver.accepted().some((r) => r.body.userId === user && r.body.type === 'goal.claimed'),
+      'the message behind it',
+    );
+    const [parked] = await app.db.pool<{ attempts: number; last_error: string }[]>`
+      select attempts, last_error from outbox_messages where user_id = ${user} and parked_at is not null`;
+    expect(parked?.attempts).toBe(1);
+    expect(parked?.last_error).toStartWith('the message cannot be sent');
+    expect(receiver.received.filter((r) => r.body.userId === user)).toHaveLength(1);
+    expect(await counterValue(deliverer.metrics, 'challenge_outbox_parked_total')).toBe(1);
+  }, 20_000);
+
   test('LISTEN wakes delivery at once; without it, the poll delivers', async () => {
     await using receiver = startWebhookReceiver();
     for (const listen of [true, false]) {
