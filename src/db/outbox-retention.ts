@@ -12,10 +12,12 @@ export async function deleteExpiredMessages(
   const finished = options.keepUndelivered
     ? db`and (delivered_at is not null or parked_at is not null or not for_delivery)`
     : db``;
+  // The condition again outside: a row changed after the subquery read it (a parked message
+  // redelivered meanwhile) is tested again as it is now, where the subquery's choice is not.
   const result = await db`
     delete from outbox_messages where id in (
       select id from outbox_messages where occurred_at < ${options.olderThan} ${finished}
       limit ${options.limit}
-    )`;
+    ) ${finished}`;
   return result.count;
 }

@@ -3,10 +3,11 @@
  * only delivered and parked ones while a webhook is configured, every one without a webhook.
  */
 import { afterAll, beforeEach, expect, test } from 'bun:test';
+import { deleteExpiredMessages } from '../../src/db/outbox-retention.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { startOutboxRetention } from '../../src/outbox/outbox-retention.ts';
-import { counterValue } from '../helpers/notify-delivery.ts';
+import { counterValue, eventually } from '../helpers/notify-delivery.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 
 const app = await createTestApp();
@@ -88,4 +89,37 @@ test('in batches; a cycle stops after its last batch and the next one goes on', 
   expect(await bounded.runOnce()).toBe(4);
   expect(await bounded.runOnce()).toBe(4);
   expect(await bounded.runOnce()).toBe(1);
+});
+
+test('a parked message redelivered while a batch deletes is kept', async () => {
+  await seed(100);
+  const [parked] = await app.db.pool<{ id: string }[]>`
+    select id::text from outbox_messages where parked_at is not null`;
+  const redelivery = await app.db.pool.reserve();
+  try {
+    // The redelivery holds the row while the batch has already chosen it, as parked and old.
+    await redelivery`begin`;
+    await redelivery`update outbox_messages set parked_at = null, attempts = 0, next_attempt_at = now()
+      where id = ${parked?.id ?? '0'}::bigint`;
+    const deleting = deleteExpiredMessages(app.db.pool, {
+      olderThan: new Date(NOW.getTime() - 72 * HOUR),
+      keepUndelivered: true,
+      limit: 100,
+    });
+    await eventually(
+      async () =>
+        (
+          await app.db.pool`
+            select 1 from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock'
+              and query like '%delete from outbox_messages%'`
+        ).length > 0,
+      'the batch waiting for the redelivery',
+    );
+    await redelivery`commit`;
+    expect(await deleting).toBe(1);
+  } finally {
+    redelivery.release();
+  }
+  expect(await left()).toEqual(['old pending', 'old pending']);
 });
