@@ -9,7 +9,7 @@ import { countChangeNotices } from './change-notice-counter.ts';
 import { epochClock } from './clock.ts';
 import type { ServiceConfig } from './config/service-config.ts';
 import { type ChangeNotices, createChangeNotices } from './db/change-notices.ts';
-import { createPool, type Pool, warmUp } from './db/client.ts';
+import { type Pool, warmUp } from './db/client.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './db/embedded-postgres.ts';
 import { migrate } from './db/migrate.ts';
 import { MIGRATIONS } from './db/migrations.ts';
@@ -51,6 +51,9 @@ import { createGoalSelection } from './services/goal-selection.ts';
 import { createRotationStatus } from './services/rotation-status.ts';
 import { STREAM_MAX_BUFFERED_BYTES } from './stream/stream-body.ts';
 import { startStreamThread } from './stream/stream-thread.ts';
+
+/** Webhook delivery's statements are small: one slower than this finds the database in trouble. */
+const DELIVERY_STATEMENT_TIMEOUT_MS = 5_000;
 
 export interface RunningService {
   readonly httpUrl: string;
@@ -235,11 +238,11 @@ export async function startService(
     if (config.notify) {
       const { notify } = config;
       // Its own pool, so a slow or dead receiver never holds a connection the API or the events need.
-      const ownPool = createPool({
+      const recyclableOwn = createRecyclablePool({
         url: databaseUrl,
         maxConnections: 3,
         transactionPooler: config.dbTransactionPooler,
-        statementTimeoutMs: 5_000,
+        statementTimeoutMs: DELIVERY_STATEMENT_TIMEOUT_MS,
         lockTimeoutMs: 2_000,
         // The outbox grows by a hundred messages per player in an /initialize wave.
         planEachStatement: true,
@@ -247,11 +250,15 @@ export async function startService(
         // allows; not waiting for the disk at each commit leaves it to events and the API.
         asynchronousCommit: true,
       });
+      const ownPool = recyclableOwn.pool;
       notifyPool = ownPool;
       started.push(() => closePool(ownPool));
       await warmUp(ownPool);
       const delivery = await startWebhookDelivery({
         pool: ownPool,
+        // Past the statement timeout, so that a database that answers reports its own timeout first.
+        databaseTimeoutMs: DELIVERY_STATEMENT_TIMEOUT_MS + 1_000,
+        recyclePool: () => recyclableOwn.recycle(),
         listen: !config.dbTransactionPooler,
         catalog: currentCatalog,
         send: createWebhookSender({ url: notify.url, secret: notify.secret, timeoutMs: notify.timeoutMs }),

@@ -29,6 +29,7 @@ import {
 } from '../db/outbox-delivery.ts';
 import { backoffDelayMs } from '../domain/backoff.ts';
 import type { CurrentCatalog } from '../domain/catalog.ts';
+import { AppError } from '../domain/errors.ts';
 import {
   afterFailure,
   type DeliveryPolicy,
@@ -36,6 +37,7 @@ import {
   type NotificationBody,
   notificationBody,
 } from '../domain/outbox-delivery.ts';
+import { withDeadline } from '../http/deadline.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SendNotification, SendOutcome } from './webhook-sender.ts';
@@ -59,6 +61,13 @@ const MAX_PAUSE_MS = 30_000;
 export interface WebhookDeliveryOptions {
   /** The delivery's own pool (a few connections); LISTEN takes one more of its own. */
   readonly pool: Pool;
+  /**
+   * A database call unanswered this long fails like a refused one (a statement timeout is the
+   * server's, and a connection gone silent never answers at all), and the pool is replaced with
+   * `recyclePool`: the loop goes on instead of stalling with the connection.
+   */
+  readonly databaseTimeoutMs: number;
+  readonly recyclePool?: () => Promise<void>;
   /** LISTEN for new messages; false behind a transaction pooler, which cannot carry it. */
   readonly listen: boolean;
   readonly catalog: CurrentCatalog;
@@ -100,6 +109,28 @@ export async function startWebhookDelivery(options: WebhookDeliveryOptions): Pro
   let failuresInRow = 0;
   let pauses = 0;
   let pausedUntil = 0;
+
+  let recycling: Promise<void> | undefined;
+  let unlisten: (() => Promise<void>) | undefined;
+  /** `work` on the database, bounded; past its deadline the pool is replaced and LISTEN taken again. */
+  const bounded = <T>(work: Promise<T>): Promise<T> =>
+    withDeadline(work, options.databaseTimeoutMs).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'UNAVAILABLE' && options.recyclePool && !recycling) {
+        logger.warn('outbox delivery: a database call got no answer; replacing the pool');
+        const previous = unlisten;
+        unlisten = undefined;
+        recycling = options
+          .recyclePool()
+          .then(async () => {
+            await previous?.().catch(() => {});
+            if (!stopped) await subscribe();
+          })
+          .finally(() => {
+            recycling = undefined;
+          });
+      }
+      throw error;
+    });
 
   const databaseFailed = (error: unknown, doing: string) => {
     if (!databaseFailing) logger.warn({ err: error }, `outbox delivery: ${doing} failed; retrying`);
@@ -152,7 +183,7 @@ export async function startWebhookDelivery(options: WebhookDeliveryOptions): Pro
       if (intakeWanted) {
         intakeWanted = false;
         // Undefined: another replica is reading them right now.
-        const intake = await takeIntake(pool, INTAKE_BATCH).catch((error: unknown) => {
+        const intake = await bounded(takeIntake(pool, INTAKE_BATCH)).catch((error: unknown) => {
           intakeWanted = true;
           throw error;
         });
@@ -166,7 +197,7 @@ export async function startWebhookDelivery(options: WebhookDeliveryOptions): Pro
       // While the breaker is open, one probe at a time.
       const room = (failuresInRow >= BREAKER_FAILURES ? 1 : options.concurrency) - inFlight.size;
       if (room <= 0) return;
-      const claimed = await claimDueMessages(pool, room, options.leaseMs);
+      const claimed = await bounded(claimDueMessages(pool, room, options.leaseMs));
       databaseWorks();
       for (const message of claimed) {
         const delivery = deliver(message).finally(() => {
@@ -194,21 +225,19 @@ export async function startWebhookDelivery(options: WebhookDeliveryOptions): Pro
     const outcome: SendOutcome =
       body === undefined
         ? { kind: 'failed', error: unsendable ?? 'the message cannot be sent' }
-        : await options
-            .send(body, abort.signal)
-            .catch(
-              (error: unknown): SendOutcome => ({
-                kind: 'failed',
-                error: `request failed: ${String(error)}`,
-              }),
-            );
+        : await options.send(body, abort.signal).catch(
+            (error: unknown): SendOutcome => ({
+              kind: 'failed',
+              error: `request failed: ${String(error)}`,
+            }),
+          );
     try {
       if (outcome.kind === 'aborted') {
-        await releaseClaim(pool, message);
+        await bounded(releaseClaim(pool, message));
       } else if (outcome.kind === 'delivered') {
         failuresInRow = 0;
         pauses = 0;
-        if (await markDelivered(pool, message)) metrics.outboxDelivered.inc();
+        if (await bounded(markDelivered(pool, message))) metrics.outboxDelivered.inc();
       } else {
         // Not the receiver's failure: it does not count toward pausing delivery.
         if (unsendable === undefined) failuresInRow++;
@@ -217,7 +246,7 @@ export async function startWebhookDelivery(options: WebhookDeliveryOptions): Pro
             ? afterFailure(policy, message.attempts, outcome.retryAfterMs, random)
             : { kind: 'park' };
         if (step.kind === 'park') {
-          if (await markParked(pool, message, outcome.error)) {
+          if (await bounded(markParked(pool, message, outcome.error))) {
             metrics.outboxParked.inc();
             logger.warn(
               {
@@ -229,7 +258,7 @@ export async function startWebhookDelivery(options: WebhookDeliveryOptions): Pro
               'outbox message parked after its last delivery attempt; redeliver it with POST /v1/admin/outbox/{id}/redeliver',
             );
           }
-        } else if (await scheduleRetry(pool, message, step.delayMs, outcome.error)) {
+        } else if (await bounded(scheduleRetry(pool, message, step.delayMs, outcome.error))) {
           metrics.outboxRetried.inc();
           wakeAt(Date.now() + step.delayMs);
         }
@@ -258,26 +287,31 @@ export async function startWebhookDelivery(options: WebhookDeliveryOptions): Pro
     wakeAt(pausedUntil);
   };
 
-  try {
-    const repaired = await repairHeads(pool);
-    if (repaired > 0) logger.info({ repaired }, 'outbox delivery: queues without a head mended');
-  } catch (error) {
-    databaseFailed(error, 'mending queues');
-  }
-  let unlisten: (() => Promise<void>) | undefined;
-  if (options.listen) {
+  /** LISTEN for new messages (again after the pool was replaced), when the options ask for it. */
+  async function subscribe(): Promise<void> {
+    if (!options.listen) return;
     try {
       // Called again after each reconnect, when notifications may have been missed.
-      const subscription = await pool.listen(
-        OUTBOX_CHANNEL,
-        () => wake(NOTIFICATION_BATCH_MS, true),
-        () => wake(0, true),
+      const subscription = await bounded(
+        pool.listen(
+          OUTBOX_CHANNEL,
+          () => wake(NOTIFICATION_BATCH_MS, true),
+          () => wake(0, true),
+        ),
       );
       unlisten = subscription.unlisten;
     } catch (error) {
       logger.warn({ err: error }, `outbox delivery: LISTEN ${OUTBOX_CHANNEL} failed; polling only`);
     }
   }
+
+  try {
+    const repaired = await bounded(repairHeads(pool));
+    if (repaired > 0) logger.info({ repaired }, 'outbox delivery: queues without a head mended');
+  } catch (error) {
+    databaseFailed(error, 'mending queues');
+  }
+  await subscribe();
   const poll = setInterval(() => wake(0, true), options.pollIntervalMs);
   poll.unref?.();
   wake(0, true);

@@ -2,7 +2,8 @@
  * A webhook delivery loop on a test database, wired as service.ts wires it (its own pool, the real
  * sender), with short backoffs so retries and parking happen within a test.
  */
-import { createPool, warmUp } from '../../src/db/client.ts';
+import { warmUp } from '../../src/db/client.ts';
+import { createRecyclablePool } from '../../src/db/recyclable-pool.ts';
 import type { CurrentCatalog } from '../../src/domain/catalog.ts';
 import type { DeliveryPolicy } from '../../src/domain/outbox-delivery.ts';
 import { createLogger } from '../../src/log.ts';
@@ -27,18 +28,22 @@ export async function startTestDelivery(options: {
   readonly pollIntervalMs?: number;
   readonly leaseMs?: number;
   readonly timeoutMs?: number;
+  readonly databaseTimeoutMs?: number;
 }): Promise<TestDelivery> {
-  const pool = createPool({
+  const recyclable = createRecyclablePool({
     url: options.databaseUrl,
     maxConnections: 3,
     planEachStatement: true,
     asynchronousCommit: true,
   });
+  const { pool } = recyclable;
   await warmUp(pool);
   const metrics = createMetrics({ defaultMetrics: false });
   const timeoutMs = options.timeoutMs ?? 2_000;
   const delivery = await startWebhookDelivery({
     pool,
+    databaseTimeoutMs: options.databaseTimeoutMs ?? 5_000,
+    recyclePool: () => recyclable.recycle(),
     listen: options.listen ?? true,
     catalog: options.catalog,
     send: createWebhookSender({ url: options.url, secret: RECEIVER_SECRET, timeoutMs }),
