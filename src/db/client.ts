@@ -24,6 +24,14 @@ export interface PoolOptions {
   readonly statementTimeoutMs?: number;
   readonly lockTimeoutMs?: number;
   /**
+   * With a statement timeout: a transaction whose client sends nothing for this long is ended by
+   * the server (default 60 s). Our transactions wait between statements only for their own
+   * client; one left open by a client cut off (a dead node, a dropped network path) would
+   * otherwise hold its locks and the oldest snapshot, which every outbox reader waits behind,
+   * until TCP notices, hours later.
+   */
+  readonly idleInTransactionTimeoutMs?: number;
+  /**
    * Plan every statement afresh (sent unnamed) rather than once per connection. For tables whose
    * size changes much faster than ANALYZE follows, where a plan cached while the table was small
    * stays in use after it has grown by orders of magnitude.
@@ -57,9 +65,16 @@ export function createPool(options: PoolOptions): Pool {
   });
 }
 
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+
 function timeoutParameters(options: PoolOptions): Record<string, string> {
   const parameters: Record<string, string> = {};
-  if (options.statementTimeoutMs) parameters['statement_timeout'] = String(options.statementTimeoutMs);
+  if (options.statementTimeoutMs) {
+    parameters['statement_timeout'] = String(options.statementTimeoutMs);
+    parameters['idle_in_transaction_session_timeout'] = String(
+      options.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    );
+  }
   if (options.lockTimeoutMs) parameters['lock_timeout'] = String(options.lockTimeoutMs);
   return parameters;
 }

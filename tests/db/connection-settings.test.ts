@@ -45,3 +45,33 @@ test('statement and lock timeouts bound a statement on a database that answers b
     await Promise.all([bounded.end(), holder.end()]);
   }
 });
+
+test('a transaction its client leaves idle is ended by the server, and its locks released', async () => {
+  const bounded = createPool({
+    url: db.url,
+    maxConnections: 1,
+    statementTimeoutMs: 5_000,
+    idleInTransactionTimeoutMs: 300,
+  });
+  const other = createPool({
+    url: db.url,
+    maxConnections: 1,
+    statementTimeoutMs: 5_000,
+    lockTimeoutMs: 3_000,
+  });
+  try {
+    const [setting] = await other<{ value: string }[]>`
+      select current_setting('idle_in_transaction_session_timeout') as value`;
+    expect(setting?.value).toBe('1min');
+    const left = await bounded.reserve();
+    await left`begin`;
+    await left`lock table processed_events in access exclusive mode`;
+    // The client goes quiet, as one cut off would: the lock goes with the session.
+    const started = performance.now();
+    await other`select count(*) from processed_events`;
+    expect(performance.now() - started).toBeLessThan(2_500);
+    left.release();
+  } finally {
+    await Promise.all([bounded.end({ timeout: 1 }), other.end()]);
+  }
+});
