@@ -95,6 +95,12 @@ const logFlushError = (error: unknown, failure: FlushFailure) => {
         'event flush failed for a reason other than availability; splitting the batch to find the events that cause it',
       );
       return;
+    case 'locked':
+      logger.warn(
+        { err: error, eventId: failure.event.id, userId: failure.event.userId },
+        "event not stored: another transaction holds the player's progress locked; answered UNAVAILABLE",
+      );
+      return;
     case 'rejected':
       logger.error(
         { err: error, eventId: failure.event.id, userId: failure.event.userId, code: failure.code },

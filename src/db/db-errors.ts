@@ -41,6 +41,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return CONNECTION_CODES.has(code) || RETRYABLE_CODES.has(code) || /^(08|53)/.test(code);
 }
 
+/**
+ * A lock wait ran past `lock_timeout` (SQLSTATE 55P03): another session holds a row this work
+ * needs, which says nothing about the rest of the work.
+ */
+export const isLockNotAvailable = (error: unknown): boolean => codeOf(error) === '55P03';
+
 /** A unique index (`constraint`, when given) refused a row: SQLSTATE 23505. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   if (codeOf(error) !== '23505') return false;

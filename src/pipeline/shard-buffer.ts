@@ -22,7 +22,7 @@
  *   INTERNAL), and the rest are applied.
  * Only this shard touches its users' buffered events, so no locks are needed.
  */
-import { isDatabaseUnavailable, rejectionCode } from '../db/db-errors.ts';
+import { isDatabaseUnavailable, isLockNotAvailable, rejectionCode } from '../db/db-errors.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import type { BatchResult } from './apply-events.ts';
 import type { PipelineEvent } from './pipeline-event.ts';
@@ -56,7 +56,9 @@ export type FlushFailure =
   /** The batch fails for a reason that is not availability; it is split to find the cause. */
   | { readonly kind: 'split'; readonly batchSize: number }
   /** This event alone fails; it is answered with `code` and not retried. */
-  | { readonly kind: 'rejected'; readonly event: PipelineEvent; readonly code: ErrorCode };
+  | { readonly kind: 'rejected'; readonly event: PipelineEvent; readonly code: ErrorCode }
+  /** This event waited past the lock timeout for a row another session holds; answered UNAVAILABLE. */
+  | { readonly kind: 'locked'; readonly event: PipelineEvent };
 
 export interface ShardBuffer {
   accept(events: readonly PipelineEvent[]): void;
@@ -71,6 +73,8 @@ export interface ShardBuffer {
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 1_000;
 const UNAVAILABLE_MESSAGE = 'database unavailable: the event was not stored; redeliver it';
+const LOCKED_MESSAGE =
+  "another transaction holds this player's progress locked: the event was not stored; redeliver it";
 
 class FlushTimeout extends Error {
   readonly code = 'ETIMEDOUT';
@@ -151,6 +155,18 @@ export function createShardBuffer(options: ShardBufferOptions): ShardBuffer {
       options.onFlush?.(result, events.length, (performance.now() - started) / 1000);
       return [];
     } catch (error) {
+      const [only] = events;
+      // A row another session holds locked (an operator's open transaction) fails the batch: split,
+      // so that the other players' events go through, and the locked player's event alone is
+      // answered UNAVAILABLE, to come again with the platform's redelivery.
+      if (isLockNotAvailable(error)) {
+        if (events.length === 1 && only) {
+          options.onFlushError?.(error, { kind: 'locked', event: only });
+          fail(takeUnanswered(events), 'UNAVAILABLE', LOCKED_MESSAGE);
+          return [];
+        }
+        return split(error, events);
+      }
       if (isDatabaseUnavailable(error)) {
         options.onFlushError?.(error, {
           kind: 'unavailable',
@@ -159,7 +175,6 @@ export function createShardBuffer(options: ShardBufferOptions): ShardBuffer {
         });
         return events;
       }
-      const [only] = events;
       if (events.length === 1 && only) {
         const code = rejectionCode(error);
         options.onFlushError?.(error, { kind: 'rejected', event: only, code });
@@ -170,12 +185,20 @@ export function createShardBuffer(options: ShardBufferOptions): ShardBuffer {
         fail(takeUnanswered(events), code, message);
         return [];
       }
-      options.onFlushError?.(error, { kind: 'split', batchSize: events.length });
-      const middle = Math.ceil(events.length / 2);
-      const retry = await settle(events.slice(0, middle));
-      if (retry.length > 0) return [...retry, ...events.slice(middle)];
-      return settle(events.slice(middle));
+      return split(error, events);
     }
+  };
+
+  /** Settles each half of a failed batch on its own, to find the events that make it fail. */
+  const split = async (
+    error: unknown,
+    events: readonly PipelineEvent[],
+  ): Promise<readonly PipelineEvent[]> => {
+    options.onFlushError?.(error, { kind: 'split', batchSize: events.length });
+    const middle = Math.ceil(events.length / 2);
+    const retry = await settle(events.slice(0, middle));
+    if (retry.length > 0) return [...retry, ...events.slice(middle)];
+    return settle(events.slice(middle));
   };
 
   const flush = async () => {

@@ -5,6 +5,7 @@
  */
 import { afterAll, expect, test } from 'bun:test';
 import { loadChallengeConfig } from '../../src/config/challenge-config.ts';
+import { createPool } from '../../src/db/client.ts';
 import { getUserProgress, insertAssignments } from '../../src/db/progress-rows.ts';
 import { createCatalog } from '../../src/domain/catalog.ts';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
@@ -78,3 +79,62 @@ test.each([
     }
   },
 );
+
+test("a player whose progress another transaction holds locked fails alone, UNAVAILABLE; the others' events are acknowledged", async () => {
+  const tag = crypto.randomUUID().slice(0, 8);
+  const users = Array.from({ length: 20 }, (_, i) => `unlocked-${tag}-${i}`);
+  const lockedUser = `locked-${tag}`;
+  for (const user of [...users, lockedUser])
+    await insertAssignments(db.pool, user, 'ns', catalog.defaultGoals, new Date());
+  // The flush's own bound on a lock wait, short here.
+  const flushPool = createPool({
+    url: db.url,
+    maxConnections: 2,
+    statementTimeoutMs: 5_000,
+    lockTimeoutMs: 200,
+  });
+  const holder = await db.pool.reserve();
+  try {
+    // An operator's open transaction on the player's rows.
+    await holder`begin`;
+    await holder`select 1 from user_goal_progress where user_id = ${lockedUser} for update`;
+    const ok = new Set<number>();
+    const failed = new Map<number, string>();
+    const failures: FlushFailure['kind'][] = [];
+    const buffer = createShardBuffer({
+      apply: (events) => applyEventBatch(flushPool, catalog, events, new Date()),
+      maxBatch: 100,
+      minWaitMs: 0,
+      maxBacklog: 1_000,
+      maxWaitMs: 5_000,
+      flushTimeoutMs: 5_000,
+      onAcks: (acked, rejected) => {
+        for (const s of acked) ok.add(s);
+        for (const r of rejected) failed.set(r.seq, r.code);
+      },
+      onFlushError: (_error, failure) => failures.push(failure.kind),
+    });
+    const good = users.map((user, i) => login(user, `unlocked-${tag}-${i}`));
+    const locked = login(lockedUser, `locked-${tag}`);
+    const started = performance.now();
+    buffer.accept([...good.slice(0, 10), locked, ...good.slice(10)]);
+    await buffer.drain();
+    buffer.close();
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect([...ok].sort()).toEqual(good.map((e) => e.seq).sort());
+    expect(failed).toEqual(new Map([[locked.seq, 'UNAVAILABLE']]));
+    expect(failures).toContain('split');
+    expect(failures.filter((kind) => kind === 'locked')).toHaveLength(1);
+    expect(failures).not.toContain('unavailable');
+  } finally {
+    await holder`rollback`;
+    holder.release();
+    await flushPool.end();
+  }
+  // Redelivered once the lock is gone, it is applied.
+  const [row] = (await getUserProgress(db.pool, lockedUser)).filter((r) => r.goalId === 'login-3-times');
+  expect(row?.progress).toBe(0);
+  await applyEventBatch(db.pool, catalog, [login(lockedUser, `locked-${tag}`)], new Date());
+  const [after] = (await getUserProgress(db.pool, lockedUser)).filter((r) => r.goalId === 'login-3-times');
+  expect(after?.progress).toBe(1);
+});
