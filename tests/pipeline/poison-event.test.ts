@@ -5,7 +5,7 @@
  */
 import { afterAll, expect, test } from 'bun:test';
 import { loadChallengeConfig } from '../../src/config/challenge-config.ts';
-import { createPool } from '../../src/db/client.ts';
+import { createPool, type Pool } from '../../src/db/client.ts';
 import { getUserProgress, insertAssignments } from '../../src/db/progress-rows.ts';
 import { createCatalog } from '../../src/domain/catalog.ts';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
@@ -26,6 +26,27 @@ const login = (userId: string, id: string): PipelineEvent => ({
   occurredAt: Date.now(),
 });
 
+/** A shard buffer flushing to `pool`, with what it acknowledged, failed and reported. */
+function flushingTo(pool: Pool) {
+  const ok = new Set<number>();
+  const failed = new Map<number, string>();
+  const failures: FlushFailure['kind'][] = [];
+  const buffer = createShardBuffer({
+    apply: (events) => applyEventBatch(pool, catalog, events, new Date()),
+    maxBatch: 100,
+    minWaitMs: 0,
+    maxBacklog: 1_000,
+    maxWaitMs: 5_000,
+    flushTimeoutMs: 5_000,
+    onAcks: (acked, rejected) => {
+      for (const s of acked) ok.add(s);
+      for (const r of rejected) failed.set(r.seq, r.code);
+    },
+    onFlushError: (_error, failure) => failures.push(failure.kind),
+  });
+  return { buffer, ok, failed, failures };
+}
+
 /** Incompressible text: PostgreSQL compresses long index entries, so a repeated character would fit. */
 const randomText = (length: number) =>
   Buffer.from(crypto.getRandomValues(new Uint8Array(length)))
@@ -44,22 +65,7 @@ test.each([
     const tag = crypto.randomUUID().slice(0, 8);
     const users = Array.from({ length: 20 }, (_, i) => `neighbour-${tag}-${i}`);
     for (const user of users) await insertAssignments(db.pool, user, 'ns', catalog.defaultGoals, new Date());
-    const ok = new Set<number>();
-    const failed = new Map<number, string>();
-    const failures: FlushFailure['kind'][] = [];
-    const buffer = createShardBuffer({
-      apply: (events) => applyEventBatch(db.pool, catalog, events, new Date()),
-      maxBatch: 100,
-      minWaitMs: 0,
-      maxBacklog: 1_000,
-      maxWaitMs: 5_000,
-      flushTimeoutMs: 5_000,
-      onAcks: (acked, rejected) => {
-        for (const s of acked) ok.add(s);
-        for (const r of rejected) failed.set(r.seq, r.code);
-      },
-      onFlushError: (_error, failure) => failures.push(failure.kind),
-    });
+    const { buffer, ok, failed, failures } = flushingTo(db.pool);
     const good = users.map((user, i) => login(user, `good-${tag}-${i}`));
     const poison = poisonOf(tag);
     const started = performance.now();
@@ -98,22 +104,7 @@ test("a player whose progress another transaction holds locked fails alone, UNAV
     // An operator's open transaction on the player's rows.
     await holder`begin`;
     await holder`select 1 from user_goal_progress where user_id = ${lockedUser} for update`;
-    const ok = new Set<number>();
-    const failed = new Map<number, string>();
-    const failures: FlushFailure['kind'][] = [];
-    const buffer = createShardBuffer({
-      apply: (events) => applyEventBatch(flushPool, catalog, events, new Date()),
-      maxBatch: 100,
-      minWaitMs: 0,
-      maxBacklog: 1_000,
-      maxWaitMs: 5_000,
-      flushTimeoutMs: 5_000,
-      onAcks: (acked, rejected) => {
-        for (const s of acked) ok.add(s);
-        for (const r of rejected) failed.set(r.seq, r.code);
-      },
-      onFlushError: (_error, failure) => failures.push(failure.kind),
-    });
+    const { buffer, ok, failed, failures } = flushingTo(flushPool);
     const good = users.map((user, i) => login(user, `unlocked-${tag}-${i}`));
     const locked = login(lockedUser, `locked-${tag}`);
     const started = performance.now();
