@@ -43,6 +43,12 @@ export interface ChangeNoticeOptions {
   readonly logger: Logger;
   /** Players and payloads kept while the database refuses them; beyond it the oldest are dropped. */
   readonly maxQueued?: number;
+  /**
+   * And the characters of the progress payloads kept (up to ~8,000 each, where a player's name is a
+   * few dozen), so that the count alone does not let a long outage hold hundreds of megabytes in
+   * every thread that sends notices.
+   */
+  readonly maxQueuedChars?: number;
   /** Told how many notices each statement sent, had refused (kept for a retry), or dropped. */
   readonly onCount?: (outcome: ChangeNoticeOutcome, count: number) => void;
 }
@@ -60,8 +66,11 @@ const RETRY_MAX_MS = 5_000;
 
 export function createChangeNotices(options: ChangeNoticeOptions): ChangeNotices {
   const maxQueued = options.maxQueued ?? 100_000;
+  const maxQueuedChars = options.maxQueuedChars ?? 16 * 1024 * 1024;
   let players = new Set<string>();
   let progress: string[] = [];
+  let progressChars = 0;
+  const charsOf = (payloads: readonly string[]) => payloads.reduce((sum, payload) => sum + payload.length, 0);
   let sending: Promise<void> | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
@@ -83,6 +92,7 @@ export function createChangeNotices(options: ChangeNoticeOptions): ChangeNotices
       const batch = { players: [...players].slice(0, MAX_BATCH), progress: progress.slice(0, MAX_BATCH) };
       for (const userId of batch.players) players.delete(userId);
       progress = progress.slice(batch.progress.length);
+      progressChars -= charsOf(batch.progress);
       try {
         await sendNotices(options.db(), batch.players, batch.progress);
         count('sent', batch.players.length + batch.progress.length);
@@ -93,6 +103,7 @@ export function createChangeNotices(options: ChangeNoticeOptions): ChangeNotices
         // Put back in front of what arrived meanwhile, then wait before trying again.
         players = new Set([...batch.players, ...players]);
         progress = [...batch.progress, ...progress];
+        progressChars += charsOf(batch.progress);
         count('refused', batch.players.length + batch.progress.length);
         trim();
         if (failures === 0)
@@ -113,13 +124,20 @@ export function createChangeNotices(options: ChangeNoticeOptions): ChangeNotices
     }
   };
 
-  /** Keeps the newest `maxQueued`: a long outage drops the oldest, which polls and restarts cover. */
+  /**
+   * Keeps the newest `maxQueued` (and progress payloads within `maxQueuedChars`): a long outage
+   * drops the oldest, which polls and restarts cover.
+   */
   const trim = () => {
-    const excess = queued() - maxQueued;
+    let fromChars = 0;
+    for (let chars = progressChars; chars > maxQueuedChars && fromChars < progress.length; fromChars++)
+      chars -= (progress[fromChars] as string).length;
+    const excess = Math.max(queued() - maxQueued, fromChars);
     if (excess <= 0) return;
     dropped += excess;
     count('dropped', excess);
     const fromProgress = Math.min(excess, progress.length);
+    progressChars -= charsOf(progress.slice(0, fromProgress));
     progress = progress.slice(fromProgress);
     let fromPlayers = excess - fromProgress;
     for (const userId of players) {
@@ -157,7 +175,11 @@ export function createChangeNotices(options: ChangeNoticeOptions): ChangeNotices
       });
     },
     progressMoved(payloads) {
-      if (payloads.length > 0) enqueue(() => progress.push(...payloads));
+      if (payloads.length > 0)
+        enqueue(() => {
+          progress.push(...payloads);
+          progressChars += charsOf(payloads);
+        });
     },
     announceRestart() {
       enqueue(() => players.add(RESTART_PAYLOAD));

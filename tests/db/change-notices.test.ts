@@ -133,6 +133,33 @@ test('a long outage keeps the newest notices up to the bound, and counts what be
   await database.end();
 });
 
+test('a long outage keeps progress payloads within their characters bound, newest first', async () => {
+  const database = outageUntilReachable();
+  const counts = { sent: 0, refused: 0, dropped: 0 };
+  const notices = createChangeNotices({
+    db: database.pool,
+    logger,
+    maxQueuedChars: 100,
+    onCount: (outcome, count) => {
+      counts[outcome] += count;
+    },
+  });
+  // Five payloads of 40 characters: two fit.
+  const payloads = Array.from({ length: 5 }, (_, i) => `chars-${i}-`.padEnd(40, 'x'));
+  notices.progressMoved(payloads.slice(0, 2));
+  await Bun.sleep(150);
+  notices.progressMoved(payloads.slice(2));
+  database.reachable = true;
+  await notices.settled();
+  await eventually(() => tagged('chars-').length >= 2, 'the notifications');
+  await Bun.sleep(50);
+  expect(tagged('chars-').map((notice) => notice.payload)).toEqual(payloads.slice(3));
+  expect(counts.sent).toBe(2);
+  expect(counts.dropped).toBe(3);
+  await notices.stop();
+  await database.end();
+});
+
 test('a backlog larger than one statement goes out whole', async () => {
   const notices = createChangeNotices({ db: () => db.pool, logger });
   const names = Array.from({ length: 12_000 }, (_, i) => `backlog-${i}`);
