@@ -5,6 +5,7 @@
  */
 import { afterAll, expect, test } from 'bun:test';
 import {
+  type ChangeNoticeOptions,
   createChangeNotices,
   OUTBOX_CHANNEL,
   PROGRESS_CHANNEL,
@@ -102,17 +103,23 @@ test('stop sends what is queued, then accepts nothing', async () => {
   expect(tagged('stopping-').map((notice) => notice.payload)).toEqual(['stopping-1']);
 });
 
-test('a long outage keeps the newest notices up to the bound, and counts what became of each', async () => {
+/** Notices sent to a database in an outage until `reachable`, with the count of each outcome. */
+function countedThroughOutage(bounds: Pick<ChangeNoticeOptions, 'maxQueued' | 'maxQueuedChars'>) {
   const database = outageUntilReachable();
   const counts = { sent: 0, refused: 0, dropped: 0 };
   const notices = createChangeNotices({
     db: database.pool,
     logger,
-    maxQueued: 3,
+    ...bounds,
     onCount: (outcome, count) => {
       counts[outcome] += count;
     },
   });
+  return { database, counts, notices };
+}
+
+test('a long outage keeps the newest notices up to the bound, and counts what became of each', async () => {
+  const { database, counts, notices } = countedThroughOutage({ maxQueued: 3 });
   notices.outboxChanged(['bounded-1', 'bounded-2']);
   await Bun.sleep(150);
   notices.outboxChanged(['bounded-3', 'bounded-4', 'bounded-5']);
@@ -134,16 +141,7 @@ test('a long outage keeps the newest notices up to the bound, and counts what be
 });
 
 test('a long outage keeps progress payloads within their characters bound, newest first', async () => {
-  const database = outageUntilReachable();
-  const counts = { sent: 0, refused: 0, dropped: 0 };
-  const notices = createChangeNotices({
-    db: database.pool,
-    logger,
-    maxQueuedChars: 100,
-    onCount: (outcome, count) => {
-      counts[outcome] += count;
-    },
-  });
+  const { database, counts, notices } = countedThroughOutage({ maxQueuedChars: 100 });
   // Five payloads of 40 characters: two fit.
   const payloads = Array.from({ length: 5 }, (_, i) => `chars-${i}-`.padEnd(40, 'x'));
   notices.progressMoved(payloads.slice(0, 2));

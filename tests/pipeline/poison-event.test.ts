@@ -26,8 +26,11 @@ const login = (userId: string, id: string): PipelineEvent => ({
   occurredAt: Date.now(),
 });
 
-/** A shard buffer flushing to `pool`, with what it acknowledged, failed and reported. */
-function flushingTo(pool: Pool) {
+/**
+ * `odd` amid the `good` events of other players, in one batch of a shard buffer flushing to
+ * `pool`: what it acknowledged, failed and reported, and how long it took.
+ */
+async function flushAround(pool: Pool, good: readonly PipelineEvent[], odd: PipelineEvent) {
   const ok = new Set<number>();
   const failed = new Map<number, string>();
   const failures: FlushFailure['kind'][] = [];
@@ -44,7 +47,25 @@ function flushingTo(pool: Pool) {
     },
     onFlushError: (_error, failure) => failures.push(failure.kind),
   });
-  return { buffer, ok, failed, failures };
+  const started = performance.now();
+  buffer.accept([...good.slice(0, 10), odd, ...good.slice(10)]);
+  await buffer.drain();
+  buffer.close();
+  return { ms: performance.now() - started, ok, failed, failures };
+}
+
+/** Only `odd` failed, answered `code` after the batch was split to find it (reported as `kind`). */
+function expectFailedAlone(
+  outcome: Awaited<ReturnType<typeof flushAround>>,
+  good: readonly PipelineEvent[],
+  odd: PipelineEvent,
+  expected: { readonly code: string; readonly kind: FlushFailure['kind'] },
+): void {
+  expect([...outcome.ok].sort()).toEqual(good.map((e) => e.seq).sort());
+  expect(outcome.failed).toEqual(new Map([[odd.seq, expected.code]]));
+  expect(outcome.failures).toContain('split');
+  expect(outcome.failures.filter((kind) => kind === expected.kind)).toHaveLength(1);
+  expect(outcome.failures).not.toContain('unavailable');
 }
 
 /** Incompressible text: PostgreSQL compresses long index entries, so a repeated character would fit. */
@@ -65,20 +86,11 @@ test.each([
     const tag = crypto.randomUUID().slice(0, 8);
     const users = Array.from({ length: 20 }, (_, i) => `neighbour-${tag}-${i}`);
     for (const user of users) await insertAssignments(db.pool, user, 'ns', catalog.defaultGoals, new Date());
-    const { buffer, ok, failed, failures } = flushingTo(db.pool);
     const good = users.map((user, i) => login(user, `good-${tag}-${i}`));
     const poison = poisonOf(tag);
-    const started = performance.now();
-    // Good events on both sides of the poison, all in one batch.
-    buffer.accept([...good.slice(0, 10), poison, ...good.slice(10)]);
-    await buffer.drain();
-    buffer.close();
-    expect(performance.now() - started).toBeLessThan(2_000);
-    expect([...ok].sort()).toEqual(good.map((e) => e.seq).sort());
-    expect(failed).toEqual(new Map([[poison.seq, 'INVALID_REQUEST']]));
-    expect(failures).toContain('split');
-    expect(failures.filter((kind) => kind === 'rejected')).toHaveLength(1);
-    expect(failures).not.toContain('unavailable');
+    const outcome = await flushAround(db.pool, good, poison);
+    expect(outcome.ms).toBeLessThan(2_000);
+    expectFailedAlone(outcome, good, poison, { code: 'INVALID_REQUEST', kind: 'rejected' });
     for (const user of users) {
       const row = (await getUserProgress(db.pool, user)).find((r) => r.goalId === 'login-3-times');
       expect(row?.progress).toBe(1);
@@ -104,19 +116,11 @@ test("a player whose progress another transaction holds locked fails alone, UNAV
     // An operator's open transaction on the player's rows.
     await holder`begin`;
     await holder`select 1 from user_goal_progress where user_id = ${lockedUser} for update`;
-    const { buffer, ok, failed, failures } = flushingTo(flushPool);
     const good = users.map((user, i) => login(user, `unlocked-${tag}-${i}`));
     const locked = login(lockedUser, `locked-${tag}`);
-    const started = performance.now();
-    buffer.accept([...good.slice(0, 10), locked, ...good.slice(10)]);
-    await buffer.drain();
-    buffer.close();
-    expect(performance.now() - started).toBeLessThan(3_000);
-    expect([...ok].sort()).toEqual(good.map((e) => e.seq).sort());
-    expect(failed).toEqual(new Map([[locked.seq, 'UNAVAILABLE']]));
-    expect(failures).toContain('split');
-    expect(failures.filter((kind) => kind === 'locked')).toHaveLength(1);
-    expect(failures).not.toContain('unavailable');
+    const outcome = await flushAround(flushPool, good, locked);
+    expect(outcome.ms).toBeLessThan(3_000);
+    expectFailedAlone(outcome, good, locked, { code: 'UNAVAILABLE', kind: 'locked' });
   } finally {
     await holder`rollback`;
     holder.release();
