@@ -13,7 +13,7 @@ import { type Pool, warmUp } from './db/client.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './db/embedded-postgres.ts';
 import { migrate } from './db/migrate.ts';
 import { MIGRATIONS } from './db/migrations.ts';
-import { oldestUndeliveredAgeSeconds, recordWebhookDelivery } from './db/outbox-delivery.ts';
+import { oldestUndeliveredAgeSeconds } from './db/outbox-delivery.ts';
 import { createRecyclablePool } from './db/recyclable-pool.ts';
 import { loadOrCreateDevSecret } from './dev-secret.ts';
 import type { Catalog } from './domain/catalog.ts';
@@ -31,6 +31,7 @@ import {
 import { createLiveCatalog, type LiveCatalog } from './live-config/live-catalog.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { startDeliverySetting } from './outbox/delivery-setting.ts';
 import { createOutboxAdmin } from './outbox/outbox-admin.ts';
 import { startOutboxRetention } from './outbox/outbox-retention.ts';
 import { startWebhookDelivery, type WebhookDelivery } from './outbox/webhook-delivery.ts';
@@ -140,12 +141,12 @@ export async function startService(
     await warmUp(pool);
     const applied = await migrate(pool, MIGRATIONS);
     if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
-    if (await recordWebhookDelivery(pool, config.notify !== undefined))
-      logger.info(
-        config.notify
-          ? 'a webhook is configured: outbox messages written from now on are delivered to it'
-          : 'no webhook is configured: outbox messages written from now on are kept for live streams, never delivered',
-      );
+    const deliverySetting = await startDeliverySetting({
+      db: pool,
+      webhook: config.notify !== undefined,
+      logger,
+    });
+    started.push(() => deliverySetting.stop());
     const notices: ChangeNotices = createChangeNotices({
       db: () => pool,
       logger,
@@ -226,7 +227,6 @@ export async function startService(
     const outboxRetention = startOutboxRetention({
       db: pool,
       retentionMs: config.outboxRetentionHours * 3_600_000,
-      keepUndelivered: config.notify !== undefined,
       intervalMs: 10 * 60_000,
       metrics,
       logger,

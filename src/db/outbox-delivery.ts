@@ -24,13 +24,32 @@ import { type MessageRow, type StoredOutboxMessage, toMessage } from './outbox.t
  */
 
 /**
- * Records whether a webhook is configured: the messages written from then on are for delivery or
- * not (sql/0013). Returns whether that changed.
+ * A replica with a webhook: messages written from now on are for delivery (sql/0013), renewed on
+ * the database's clock (sql/0019). Returns whether delivery was off until now.
  */
-export async function recordWebhookDelivery(db: Db, enabled: boolean): Promise<boolean> {
-  const result = await db`
-    update outbox_settings set webhook_delivery = ${enabled} where webhook_delivery is distinct from ${enabled}`;
-  return result.count > 0;
+export async function renewWebhookDelivery(db: Db): Promise<boolean> {
+  const rows = await db<{ was: boolean }[]>`
+    with before as (select webhook_delivery from outbox_settings)
+    update outbox_settings set webhook_delivery = true, webhook_renewed_at = now()
+    returning (select webhook_delivery from before) as was`;
+  return rows[0]?.was === false;
+}
+
+/**
+ * A replica without a webhook: turns delivery off once no replica has renewed it for `idleMs`.
+ * Returns whether it did, and when delivery was last renewed (null: never).
+ */
+export async function retireWebhookDelivery(
+  db: Db,
+  idleMs: number,
+): Promise<{ readonly retired: boolean; readonly lastRenewedAt: Date | null }> {
+  const rows = await db<{ webhook_renewed_at: Date | null }[]>`
+    update outbox_settings set webhook_delivery = false
+    where webhook_delivery
+      and (webhook_renewed_at is null or webhook_renewed_at < now() - make_interval(secs => ${idleMs / 1000}))
+    returning webhook_renewed_at`;
+  const [row] = rows;
+  return { retired: row !== undefined, lastRenewedAt: row?.webhook_renewed_at ?? null };
 }
 
 /** Second half of the per-player advisory lock (the first is the user id's hash). */

@@ -1,8 +1,9 @@
 /**
  * Deletes outbox messages older than OUTBOX_RETENTION_HOURS in the background, in bounded batches
- * with a pause between them, so the table does not grow without end. With a webhook configured
- * only messages it has received (or that were parked) go; without one, all of them. The live
- * stream resumes from the outbox, so the retention is also how far back it can resume.
+ * with a pause between them, so the table does not grow without end. While delivery is on
+ * (src/outbox/delivery-setting.ts) only messages a webhook has received (or that were parked)
+ * go; otherwise all of them. The live stream resumes from the outbox, so the retention is also how
+ * far back it can resume.
  */
 
 import { deleteInBatches, runPeriodically } from '../batched-cleanup.ts';
@@ -14,8 +15,6 @@ import type { Metrics } from '../metrics.ts';
 export interface OutboxRetentionOptions {
   readonly db: Db;
   readonly retentionMs: number;
-  /** A webhook is configured: messages it has not received are kept. */
-  readonly keepUndelivered: boolean;
   readonly intervalMs: number;
   readonly batchSize?: number;
   /** Bounds one cycle's work; what is left waits for the next cycle. */
@@ -44,8 +43,7 @@ export function startOutboxRetention(options: OutboxRetentionOptions): {
     try {
       const olderThan = new Date(clock().getTime() - options.retentionMs);
       deleted = await deleteInBatches({
-        deleteBatch: (limit) =>
-          deleteExpiredMessages(options.db, { olderThan, keepUndelivered: options.keepUndelivered, limit }),
+        deleteBatch: (limit) => deleteExpiredMessages(options.db, { olderThan, limit }),
         batchSize,
         maxBatches,
         pauseMs,

@@ -1,6 +1,7 @@
 /**
  * The outbox retention deletes messages older than OUTBOX_RETENTION_HOURS in bounded batches:
- * only delivered and parked ones while a webhook is configured, every one without a webhook.
+ * only delivered and parked ones while delivery is on, whichever replica runs it, every one
+ * otherwise.
  */
 import { afterAll, beforeEach, expect, test } from 'bun:test';
 import { deleteExpiredMessages } from '../../src/db/outbox-retention.ts';
@@ -22,6 +23,7 @@ const stops: Array<() => void> = [];
 beforeEach(async () => {
   for (const stop of stops.splice(0)) stop();
   await app.db.pool`delete from outbox_messages`;
+  await app.db.pool`update outbox_settings set webhook_delivery = true`;
 });
 
 /** Three messages per player, occurred `hoursAgo` before NOW, delivered / parked / still to deliver. */
@@ -45,15 +47,16 @@ const left = async () =>
     .map((row) => `${row.old ? 'old' : 'recent'} ${row.state}`)
     .sort();
 
-const retention = (
-  keepUndelivered: boolean,
+/** A retention cycle as any replica runs it, with the database's delivery setting `delivery`. */
+const retention = async (
+  delivery: boolean,
   options: { batchSize?: number; maxBatchesPerCycle?: number } = {},
 ) => {
+  await app.db.pool`update outbox_settings set webhook_delivery = ${delivery}`;
   const metrics = createMetrics({ defaultMetrics: false });
   const cleanup = startOutboxRetention({
     db: app.db.pool,
     retentionMs: 72 * HOUR,
-    keepUndelivered,
     intervalMs: 3_600_000,
     pauseMs: 0,
     metrics,
@@ -65,27 +68,27 @@ const retention = (
   return { runOnce: cleanup.runOnce, deleted: () => counterValue(metrics, 'challenge_outbox_deleted_total') };
 };
 
-test('with a webhook: delivered and parked messages past the retention go, the rest stay', async () => {
+test('while delivery is on: delivered and parked messages past the retention go, the rest stay', async () => {
   await seed(100);
   await seed(10);
-  const { runOnce, deleted } = retention(true);
+  const { runOnce, deleted } = await retention(true);
   expect(await runOnce()).toBe(2);
   expect(await deleted()).toBe(2);
   expect(await left()).toEqual(['old pending', 'recent delivered', 'recent parked', 'recent pending']);
 });
 
-test('without a webhook: every message past the retention goes', async () => {
+test('while delivery is off: every message past the retention goes', async () => {
   await seed(100);
   await seed(10);
-  expect(await retention(false).runOnce()).toBe(3);
+  expect(await (await retention(false)).runOnce()).toBe(3);
   expect(await left()).toEqual(['recent delivered', 'recent parked', 'recent pending']);
 });
 
 test('in batches; a cycle stops after its last batch and the next one goes on', async () => {
   for (let i = 0; i < 3; i++) await seed(100);
-  expect(await retention(false, { batchSize: 2 }).runOnce()).toBe(9);
+  expect(await (await retention(false, { batchSize: 2 })).runOnce()).toBe(9);
   for (let i = 0; i < 3; i++) await seed(100);
-  const bounded = retention(false, { batchSize: 2, maxBatchesPerCycle: 2 });
+  const bounded = await retention(false, { batchSize: 2, maxBatchesPerCycle: 2 });
   expect(await bounded.runOnce()).toBe(4);
   expect(await bounded.runOnce()).toBe(4);
   expect(await bounded.runOnce()).toBe(1);
@@ -103,7 +106,6 @@ test('a parked message redelivered while a batch deletes is kept', async () => {
       where id = ${parked?.id ?? '0'}::bigint`;
     const deleting = deleteExpiredMessages(app.db.pool, {
       olderThan: new Date(NOW.getTime() - 72 * HOUR),
-      keepUndelivered: true,
       limit: 100,
     });
     await eventually(

@@ -1,0 +1,11 @@
+-- Whether messages are for delivery is one setting for every replica. A replica with a webhook
+-- turns it on and renews it while it runs; one without a webhook turns it off only once no replica
+-- has renewed it for a while, so a replica that differs (a rolling deploy adding or removing the
+-- webhook, a delivering replica down for a time) does not stop delivery for the others.
+ALTER TABLE outbox_settings ADD COLUMN webhook_renewed_at timestamptz;
+
+-- A deployment delivering today keeps delivering through the upgrade of its replicas, as though one
+-- had just renewed. A new database has the setting's first value and no message yet: it starts
+-- unrenewed, and the first replica without a webhook turns delivery off.
+UPDATE outbox_settings SET webhook_renewed_at = now()
+WHERE webhook_delivery AND EXISTS (SELECT 1 FROM outbox_messages);
