@@ -61,6 +61,8 @@ export interface Metrics {
   /** Live event streams (src/stream/) open on this process, and events sent on them by type. */
   readonly streamsOpen: Gauge;
   readonly streamEvents: Counter<'type'>;
+  /** Streams the service cut because their clients stopped reading (src/stream/stream-body.ts). */
+  readonly streamsCut: Counter<'reason'>;
   /** Webhook delivery of the outbox (src/outbox/). */
   readonly outboxDelivered: Counter;
   readonly outboxRetried: Counter;
@@ -70,6 +72,8 @@ export interface Metrics {
   readonly changeNotices: ChangeNoticeCounter;
   /** Reads the age in seconds of the oldest message still to deliver, at each scrape. */
   setOutboxAge(read: () => Promise<number>): void;
+  /** What the live streams hold for their clients together, read at each scrape. */
+  setStreamUnread(read: () => number): void;
 }
 
 /** A scrape must not hang on a database that does not answer: the age is then NaN. */
@@ -101,6 +105,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       clearTimeout(timer);
     },
   });
+  let readStreamUnread: (() => number) | undefined;
+  new Gauge({
+    name: 'challenge_stream_unread_bytes',
+    help: 'Text the live streams hold that their clients have not taken yet, together (bounded by STREAM_MAX_UNREAD_MB)',
+    registers: [registry],
+    collect() {
+      if (readStreamUnread) this.set(readStreamUnread());
+    },
+  });
   return {
     registry,
     contentType: registry.contentType,
@@ -108,6 +121,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     addPool: (role, usage) => void pools.set(role, usage),
     setOutboxAge: (read) => {
       readOutboxAge = read;
+    },
+    setStreamUnread: (read) => {
+      readStreamUnread = read;
     },
     async render() {
       // Each read collects every metric once more (the outbox age runs a query), so read once.
@@ -173,6 +189,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'challenge_stream_events_sent_total',
       help: 'Events sent on live streams by type (snapshot, goal.progress, goal.completed, …)',
       labelNames: ['type'],
+      registers: [registry],
+    }),
+    streamsCut: new Counter({
+      name: 'challenge_streams_cut_total',
+      help: "Live streams cut because their client stopped reading: past the stream's own bound (client) or, while the process's streams hold too much unread text together, after taking nothing for a while (process)",
+      labelNames: ['reason'],
       registers: [registry],
     }),
     outboxDelivered: new Counter({

@@ -292,11 +292,14 @@ export async function startService(
         clockOffset: overrides.clockOffset,
       },
       maxBufferedBytes: STREAM_MAX_BUFFERED_BYTES,
+      maxUnreadBytes: config.stream.maxUnreadBytes,
       logger,
       onOpenStreams: (count) => metrics.streamsOpen.set(count),
       onEvents: (type, count) => metrics.streamEvents.inc({ type }, count),
+      onCut: (reason) => metrics.streamsCut.inc({ reason }),
     });
     live.onChange(async (inForce) => streams.applyChallenges(inForce.challenges));
+    metrics.setStreamUnread(() => streams.unreadBytes());
     metrics.addSource(() => streams.collectMetrics());
     started.push(() => streams.stop());
 

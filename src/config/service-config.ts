@@ -75,8 +75,9 @@ export interface ServiceConfig {
   /** Webhook notifications of outbox messages (src/outbox/); undefined without NOTIFY_WEBHOOK_URL. */
   readonly notify: NotifyWebhookConfig | undefined;
   /**
-   * Outbox messages are deleted this long after they occurred: delivered and parked ones while a
-   * webhook is configured, all of them otherwise. Also how far back the live stream can resume.
+   * Outbox messages are deleted this long after they occurred: delivered and parked ones while
+   * delivery is on (src/outbox/delivery-setting.ts), all of them otherwise. Also how far back the
+   * live stream can resume.
    */
   readonly outboxRetentionHours: number;
   /** Compress challenge lists for clients that send Accept-Encoding: gzip. */
@@ -96,6 +97,8 @@ export interface ServiceConfig {
     readonly maxOpen: number;
     /** Streams one player holds at most on one process. */
     readonly maxPerPlayer: number;
+    /** Unread text all of the process's streams may hold together before stalled ones are cut. */
+    readonly maxUnreadBytes: number;
   };
   /** How often each replica looks for a configuration applied elsewhere (src/live-config/). */
   readonly configPollIntervalMs: number;
@@ -222,6 +225,7 @@ export function readServiceConfig(env: Env): ServiceConfig {
       pollIntervalMs: readInt(read, 'STREAM_POLL_INTERVAL_MS', 1_000, 100, 600_000),
       maxOpen: readInt(read, 'STREAM_MAX_OPEN', 20_000, 0, 1_000_000),
       maxPerPlayer: readInt(read, 'STREAM_MAX_PER_PLAYER', 8, 1, 1_000),
+      maxUnreadBytes: readInt(read, 'STREAM_MAX_UNREAD_MB', 256, 1, 65_536) * 1024 * 1024,
     }),
     audit: Object.freeze({
       enabled: readBoolean(read, 'AUDIT_ENABLED', true),

@@ -5,7 +5,8 @@
  * A client that stops reading would make the service buffer everything sent to it. Past
  * `maxBufferedBytes` waiting in the body (or twice the largest text sent on it, so that a list
  * larger than the bound is still delivered) the stream is cut instead; the client reconnects with
- * its `Last-Event-ID` and the outbox replays what it missed.
+ * its `Last-Event-ID` and the outbox replays what it missed. Many such clients together are bounded
+ * by the process's unread budget.
  */
 
 export interface StreamBody {
@@ -16,30 +17,82 @@ export interface StreamBody {
   close(): void;
 }
 
+/** Why the service cut a stream: its own client's backlog, or the process's (UnreadBudget). */
+export type StreamCut = 'client' | 'process';
+
 export interface StreamBodyOptions {
   readonly maxBufferedBytes: number;
+  /** Shared by the process's streams. */
+  readonly budget: UnreadBudget;
   /** Called once when the body closes: closed here, cut, or the client went away. */
   readonly onClose: () => void;
+  readonly onCut?: (reason: StreamCut) => void;
 }
 
 /** A client that has not taken this much text is cut. */
 export const STREAM_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
+/**
+ * The text every stream of a process holds for its client, together. Past `maxBytes`, a stream
+ * whose client has taken nothing for `stallMs` is cut at its next text (a heartbeat at the
+ * latest), so clients that stopped reading cannot hold the process's memory between them, while
+ * those that only fall behind for a moment (a snapshot sent to every stream at once) stay.
+ */
+export interface UnreadBudget {
+  readonly maxBytes: number;
+  readonly stallMs: number;
+  /** Bytes held now. */
+  readonly held: number;
+  add(bytes: number): void;
+}
+
+export function createUnreadBudget(maxBytes: number, stallMs = 5_000): UnreadBudget {
+  let held = 0;
+  return {
+    maxBytes,
+    stallMs,
+    get held() {
+      return held;
+    },
+    add(bytes) {
+      held += bytes;
+    },
+  };
+}
+
 const isPromise = (value: unknown): value is PromiseLike<unknown> =>
   typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 
 export function createStreamBody(options: StreamBodyOptions): StreamBody {
+  const { budget } = options;
   let closed = false;
   // Text not yet handed to the server, and how many UTF-8 bytes wait in all (including a write
-  // the client has not taken yet).
+  // the client has not taken yet), counted here and in the process's budget.
   let queue: string[] = [];
   let queued = 0;
+  let released = false;
   let bound = options.maxBufferedBytes;
+  // Since when the body has held text without the client taking any.
+  let waitingSince: number | undefined;
   let controller: ReadableStreamDirectController | undefined;
   let writing = false;
   let drainScheduled = false;
   let ended = false;
   let failure: Error | undefined;
+  const taken = (bytes: number) => {
+    if (released) return;
+    queued -= bytes;
+    budget.add(-bytes);
+    waitingSince = queued > 0 ? performance.now() : undefined;
+  };
+  // A body ended early gives back at once everything it still held.
+  const release = () => {
+    if (released) return;
+    released = true;
+    budget.add(-queued);
+    queued = 0;
+    queue = [];
+  };
   const end = (error?: Error) => {
     failure ??= error;
     if (ended || !controller) return;
@@ -72,14 +125,14 @@ export function createStreamBody(options: StreamBodyOptions): StreamBody {
       return;
     }
     if (!pending) {
-      queued -= bytes;
+      taken(bytes);
       return drain();
     }
     writing = true;
     pending.then(
       () => {
         writing = false;
-        queued -= bytes;
+        taken(bytes);
         drain();
       },
       () => finish(false),
@@ -90,15 +143,25 @@ export function createStreamBody(options: StreamBodyOptions): StreamBody {
     drainScheduled = true;
     queueMicrotask(drain);
   };
+  // The connection failing or the client leaving also ends a body already closing.
   const finish = (endBody: boolean) => {
+    if (!endBody) {
+      release();
+      end();
+    }
     if (closed) return;
     closed = true;
-    if (!endBody) {
-      queue = [];
-      end();
-    } else scheduleDrain();
+    if (endBody) scheduleDrain();
     options.onClose();
   };
+  const cut = (reason: StreamCut) => {
+    closed = true;
+    release();
+    end(new Error('the client is not reading its event stream'));
+    options.onCut?.(reason);
+    options.onClose();
+  };
+  const stalled = () => waitingSince !== undefined && performance.now() - waitingSince >= budget.stallMs;
   // A direct stream: text goes to the connection without a chunk queue or a promise per chunk,
   // which for thousands of streams is a large share of the cost of an event and of memory.
   const body = new ReadableStream<Uint8Array>({
@@ -117,17 +180,14 @@ export function createStreamBody(options: StreamBodyOptions): StreamBody {
     body,
     send(text) {
       if (closed) return;
-      queue.push(text);
       const bytes = Buffer.byteLength(text);
-      queued += bytes;
       bound = Math.max(bound, 2 * bytes);
-      if (queued > bound) {
-        closed = true;
-        queue = [];
-        end(new Error('the client is not reading its event stream'));
-        options.onClose();
-        return;
-      }
+      if (queued + bytes > bound) return cut('client');
+      if (budget.held + bytes > budget.maxBytes && stalled()) return cut('process');
+      queue.push(text);
+      if (queued === 0) waitingSince = performance.now();
+      queued += bytes;
+      budget.add(bytes);
       scheduleDrain();
     },
     close: () => finish(true),

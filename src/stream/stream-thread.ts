@@ -12,7 +12,7 @@ import { AppError } from '../domain/errors.ts';
 import type { Challenge } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
 import type { MetricsSnapshot } from '../pipeline/pipeline-metrics.ts';
-import { createStreamBody, type StreamBody } from './stream-body.ts';
+import { createStreamBody, createUnreadBudget, type StreamBody, type StreamCut } from './stream-body.ts';
 import type { StreamHub } from './stream-hub.ts';
 import type { StreamCommand, StreamOutput, StreamReport, StreamWorkerData } from './thread-protocol.ts';
 
@@ -21,14 +21,21 @@ export interface StreamThreadOptions {
   /** The thread's settings; its challenges are replaced by `applyChallenges`. */
   readonly data: StreamWorkerData;
   readonly maxBufferedBytes: number;
+  /** Unread text the process's streams may hold together (UnreadBudget). */
+  readonly maxUnreadBytes: number;
+  /** How long a client must have taken nothing to be cut for the process's budget. */
+  readonly stallMs?: number;
   readonly logger: Logger;
   readonly onOpenStreams?: (count: number) => void;
   readonly onEvents?: (type: string, count: number) => void;
+  readonly onCut?: (reason: StreamCut) => void;
 }
 
 export interface StreamThread extends StreamHub<StreamBody> {
   /** A new configuration: goals render as it says from the thread's next round on. */
   applyChallenges(challenges: readonly Challenge[]): void;
+  /** Bytes the response bodies hold that their clients have not taken yet. */
+  unreadBytes(): number;
   /** The thread's metrics (its heap); none before the first stream started it, or if it does not answer. */
   collectMetrics(): Promise<MetricsSnapshot[]>;
 }
@@ -45,6 +52,7 @@ export function startStreamThread(options: StreamThreadOptions): StreamThread {
   let openCount = 0;
   let nextId = 1;
   const bodies = new Map<number, StreamBody>();
+  const budget = createUnreadBudget(options.maxUnreadBytes, options.stallMs);
   /** Streams the thread ended: closing their body must not tell the thread again. */
   const endedByThread = new Set<number>();
   const opening = new Map<number, { resolve(): void; reject(error: unknown): void }>();
@@ -139,6 +147,8 @@ export function startStreamThread(options: StreamThreadOptions): StreamThread {
       const id = nextId++;
       const body = createStreamBody({
         maxBufferedBytes: options.maxBufferedBytes,
+        budget,
+        ...(options.onCut ? { onCut: options.onCut } : {}),
         onClose: () => {
           bodies.delete(id);
           if (!endedByThread.delete(id)) command({ type: 'close', id });
@@ -157,6 +167,7 @@ export function startStreamThread(options: StreamThreadOptions): StreamThread {
       });
     },
     openStreams: () => openCount,
+    unreadBytes: () => budget.held,
     async collectMetrics() {
       if (!worker || stopped) return [];
       const request = ++nextRequest;

@@ -63,6 +63,9 @@ export interface TestAppOptions {
   readonly streamMaxOpen?: number;
   readonly streamMaxPerPlayer?: number;
   readonly streamMaxBufferedBytes?: number;
+  /** The process's unread budget for streams, and how long a client must have read nothing to be cut for it. */
+  readonly streamMaxUnreadBytes?: number;
+  readonly streamStallMs?: number;
   /** Where the app logs; nowhere (level fatal) by default. */
   readonly logger?: Logger;
 }
@@ -162,11 +165,15 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       maxPerPlayer: options.streamMaxPerPlayer ?? 8,
     },
     maxBufferedBytes: options.streamMaxBufferedBytes ?? STREAM_MAX_BUFFERED_BYTES,
+    maxUnreadBytes: options.streamMaxUnreadBytes ?? 256 * 1024 * 1024,
+    ...(options.streamStallMs === undefined ? {} : { stallMs: options.streamStallMs }),
     logger: options.logger ?? createLogger('fatal'),
     onOpenStreams: (count) => metrics.streamsOpen.set(count),
     onEvents: (type, count) => metrics.streamEvents.inc({ type }, count),
+    onCut: (reason) => metrics.streamsCut.inc({ reason }),
   });
   live.onChange(async (inForce) => streams.applyChallenges(inForce.challenges));
+  metrics.setStreamUnread(() => streams.unreadBytes());
   const app = createApp({
     basePath: options.basePath ?? '',
     authenticate,

@@ -1,13 +1,15 @@
 /**
  * What a process and a player may hold: further opens are refused with 429 before any stream
  * starts, opens arriving together cannot slip past the limit, and a stream that ends gives its
- * place back. A client that stops reading is cut off instead of being buffered for without end.
+ * place back. A client that stops reading is cut off instead of being buffered for without end,
+ * and many of them together cannot hold the process's memory.
  */
 import { afterAll, expect, test } from 'bun:test';
 import net from 'node:net';
+import { counterValue, eventually } from '../helpers/notify-delivery.ts';
 import { openSse, type SseClient } from '../helpers/sse.ts';
 import { serveStreams } from '../helpers/stream-app.ts';
-import { createTestApp } from '../helpers/test-app.ts';
+import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 
 const app = await createTestApp({
   streamMaxOpen: 4,
@@ -82,41 +84,97 @@ test('opens beyond the process limit are refused until a stream ends', async () 
   await openStreamsBecome(0);
 });
 
-test('a client that stops reading is cut off once its unread events pass the bound', async () => {
-  const user = player();
-  expect((await app.request('POST', '/v1/challenges/initialize', { user })).status).toBe(200);
+/** A client that reads its stream up to the snapshot, then nothing more; `ended` once the connection is gone. */
+function stopReadingAfterSnapshot(port: number, user: string) {
   const received: Buffer[] = [];
   let ended = false;
-  const socket = net.connect(server.port, '127.0.0.1', () =>
+  const socket = net.connect(port, '127.0.0.1', () =>
     socket.write(`GET /v1/challenges/stream HTTP/1.1\r\nhost: x\r\nx-mock-user-id: ${user}\r\n\r\n`),
   );
   socket.on('data', (chunk: Buffer) => {
     received.push(chunk);
-    // The snapshot arrived: from now on this client reads nothing.
     if (Buffer.concat(received).includes('event: snapshot')) socket.pause();
   });
   socket.on('close', () => (ended = true));
   socket.on('error', () => (ended = true));
+  return {
+    /** Reads again: a cut connection ends without the chunked body's clean end. */
+    async expectCut() {
+      socket.resume();
+      const deadline = Date.now() + 5_000;
+      while (!ended && Date.now() < deadline) await Bun.sleep(20);
+      expect(ended).toBe(true);
+      expect(Buffer.concat(received).toString('latin1')).not.toContain('\r\n0\r\n\r\n');
+    },
+    destroy: () => socket.destroy(),
+  };
+}
+
+/** Outbox messages for the player, ~600 bytes each on the stream, and the wake-up that sends them. */
+async function flood(db: TestApp['db'], user: string, count: number): Promise<void> {
+  await db.pool`
+    insert into outbox_messages (user_id, namespace, type, challenge_id, goal_id, progress, status, occurred_at)
+    select ${user}, 'test', 'goal.completed', 'starter-challenge', 'defeat-10-enemies', 10, 'completed', now()
+    from generate_series(1, ${count}::int)`;
+  await db.pool`select pg_notify('challenge_outbox', ${user})`;
+}
+
+test('a client that stops reading is cut off once its unread events pass the bound', async () => {
+  const user = player();
+  expect((await app.request('POST', '/v1/challenges/initialize', { user })).status).toBe(200);
+  const client = stopReadingAfterSnapshot(server.port, user);
   try {
     await openStreamsBecome(1);
-    // Far more events than the socket buffers and the bound together: ~600 bytes each.
-    await app.db.pool`
-      insert into outbox_messages (user_id, namespace, type, challenge_id, goal_id, progress, status, occurred_at)
-      select ${user}, 'test', 'goal.completed', 'starter-challenge', 'defeat-10-enemies', 10, 'completed', now()
-      from generate_series(1, 40000)`;
-    await app.db.pool`select pg_notify('challenge_outbox', ${user})`;
+    // Far more events than the socket buffers and the bound together.
+    await flood(app.db, user, 40_000);
     // The service lets go of the stream although the client never read a byte more.
     await openStreamsBecome(0);
-    // Reading again, the client finds the connection cut: no clean end of the chunked body.
-    socket.resume();
-    const deadline = Date.now() + 5_000;
-    while (!ended && Date.now() < deadline) await Bun.sleep(20);
-    expect(ended).toBe(true);
-    expect(Buffer.concat(received).toString('latin1')).not.toContain('\r\n0\r\n\r\n');
+    await client.expectCut();
   } finally {
-    socket.destroy();
+    client.destroy();
   }
 }, 30_000);
+
+test("a client that stopped reading is cut once the process's streams hold too much together; readers stay", async () => {
+  // Each stream's own bound is far away: only the process's budget can cut.
+  const budget = 2 * 1024 * 1024;
+  const tight = await serveStreams({
+    streamMaxBufferedBytes: 256 * 1024 * 1024,
+    streamMaxUnreadBytes: budget,
+    streamStallMs: 1_000,
+  });
+  const stalled = player();
+  await tight.app.request('POST', '/v1/challenges/initialize', { user: stalled });
+  const reader = await tight.openNewPlayer('reader');
+  const client = stopReadingAfterSnapshot(tight.server.port, stalled);
+  const metric = (name: string) => counterValue(tight.app.metrics, name);
+  try {
+    await eventually(() => tight.app.streams.openStreams() === 2, 'both streams open');
+    // ~24 MB for a client that reads nothing, more than the socket buffers take: the process then
+    // holds more than its budget.
+    await flood(tight.app.db, stalled, 40_000);
+    await eventually(
+      async () => (await metric('challenge_stream_unread_bytes')) > budget,
+      'the unread text past the budget',
+    );
+    const overSince = Date.now();
+    // A client that reads is sent more meanwhile, and keeps its stream.
+    await flood(tight.app.db, reader.user, 2_000);
+    await reader.stream.waitFor((e) => e.event === 'goal.completed', { count: 2_000, timeoutMs: 20_000 });
+    expect(tight.app.streams.openStreams()).toBe(2);
+    expect(await metric('challenge_streams_cut_total')).toBe(0);
+    // The one that took nothing for the stall time is cut at its next event, and what it held is freed.
+    await Bun.sleep(Math.max(0, 1_100 - (Date.now() - overSince)));
+    await flood(tight.app.db, stalled, 1);
+    await eventually(() => tight.app.streams.openStreams() === 1, 'the stalled stream cut');
+    await client.expectCut();
+    expect(await metric('challenge_streams_cut_total')).toBe(1);
+    expect(await metric('challenge_stream_unread_bytes')).toBeLessThan(64 * 1024);
+  } finally {
+    client.destroy();
+    reader.stream.close();
+  }
+}, 60_000);
 
 test('a list larger than the bound is still delivered, and the stream stays open', async () => {
   const small = await serveStreams({ streamMaxBufferedBytes: 512 });
