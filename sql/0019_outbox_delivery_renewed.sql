@@ -5,7 +5,8 @@
 ALTER TABLE outbox_settings ADD COLUMN webhook_renewed_at timestamptz;
 
 -- A deployment delivering today keeps delivering through the upgrade of its replicas, as though one
--- had just renewed. A new database has the setting's first value and no message yet: it starts
--- unrenewed, and the first replica without a webhook turns delivery off.
+-- had just renewed. A new database, migrated in this same transaction (`now()` is its start), has
+-- the setting's first value and no replica yet: it starts unrenewed, and the first replica without
+-- a webhook turns delivery off.
 UPDATE outbox_settings SET webhook_renewed_at = now()
-WHERE webhook_delivery AND EXISTS (SELECT 1 FROM outbox_messages);
+WHERE webhook_delivery AND EXISTS (SELECT 1 FROM schema_migrations WHERE applied_at < now());

@@ -28,11 +28,12 @@ import { type MessageRow, type StoredOutboxMessage, toMessage } from './outbox.t
  * the database's clock (sql/0019). Returns whether delivery was off until now.
  */
 export async function renewWebhookDelivery(db: Db): Promise<boolean> {
-  const rows = await db<{ was: boolean }[]>`
-    with before as (select webhook_delivery from outbox_settings)
-    update outbox_settings set webhook_delivery = true, webhook_renewed_at = now()
-    returning (select webhook_delivery from before) as was`;
-  return rows[0]?.was === false;
+  // Two statements, so that the first tells, as the row is when it is locked, whether delivery was off.
+  const turnedOn = await db`
+    update outbox_settings set webhook_delivery = true, webhook_renewed_at = now() where not webhook_delivery`;
+  if (turnedOn.count > 0) return true;
+  await db`update outbox_settings set webhook_renewed_at = now()`;
+  return false;
 }
 
 /**

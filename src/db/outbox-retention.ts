@@ -2,17 +2,19 @@
 import type { Db } from './client.ts';
 
 /**
- * Deletes up to `limit` messages that occurred before `olderThan`: while delivery is on (sql/0019)
- * only those delivered, parked or never for delivery, as a webhook still has to receive the rest;
- * every one otherwise. Returns how many went.
+ * Deletes up to `limit` messages that occurred before `olderThan`: those delivered, parked or never
+ * for delivery, and those still to deliver only once delivery is off (sql/0019) and was last
+ * renewed before `olderThan` too. A message a webhook has not received is kept while a delivering
+ * replica runs, and for the retention after the last one stopped. Returns how many went.
  */
 export async function deleteExpiredMessages(
   db: Db,
   options: { readonly olderThan: Date; readonly limit: number },
 ): Promise<number> {
-  // Read once per statement (a sub-select), whoever set it: the replicas agree on what stays.
-  const finished = db`and (not (select outbox_for_delivery())
-    or delivered_at is not null or parked_at is not null or not for_delivery)`;
+  // The setting is read once per statement (a sub-select), whichever replica runs it.
+  const finished = db`and (delivered_at is not null or parked_at is not null or not for_delivery
+    or (select not webhook_delivery and coalesce(webhook_renewed_at < ${options.olderThan}, true)
+        from outbox_settings))`;
   // The condition again outside: a row changed after the subquery read it (a parked message
   // redelivered meanwhile) is tested again as it is now, where the subquery's choice is not.
   const result = await db`

@@ -47,9 +47,13 @@ export async function startDeliverySetting(options: DeliverySettingOptions): Pro
   };
   await record();
   let failing = false;
+  // A database that hangs holds one run, not one more every interval.
+  let running = false;
   return runPeriodically({
     intervalMs: options.intervalMs ?? (options.webhook ? RENEW_INTERVAL_MS : RETIRE_CHECK_INTERVAL_MS),
     run: async () => {
+      if (running) return;
+      running = true;
       try {
         await record();
         if (failing) logger.info('the outbox delivery setting is recorded again');
@@ -57,6 +61,8 @@ export async function startDeliverySetting(options: DeliverySettingOptions): Pro
       } catch (error) {
         if (!failing) logger.warn({ err: error }, 'could not record the outbox delivery setting; retrying');
         failing = true;
+      } finally {
+        running = false;
       }
     },
   });

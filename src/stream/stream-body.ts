@@ -36,21 +36,28 @@ export const STREAM_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
  * The text every stream of a process holds for its client, together. Past `maxBytes`, a stream
  * whose client has taken nothing for `stallMs` is cut at its next text (a heartbeat at the
  * latest), so clients that stopped reading cannot hold the process's memory between them, while
- * those that only fall behind for a moment (a snapshot sent to every stream at once) stay.
+ * those that only fall behind for a moment (a snapshot sent to every stream at once) stay. A
+ * stream the service closes gives its client `stallMs` to take what is left.
  */
 export interface UnreadBudget {
   readonly maxBytes: number;
   readonly stallMs: number;
+  /** The clock stalls are measured with (milliseconds, any origin). */
+  readonly now: () => number;
   /** Bytes held now. */
   readonly held: number;
   add(bytes: number): void;
 }
 
-export function createUnreadBudget(maxBytes: number, stallMs = 5_000): UnreadBudget {
+export function createUnreadBudget(
+  maxBytes: number,
+  options: { readonly stallMs?: number | undefined; readonly now?: (() => number) | undefined } = {},
+): UnreadBudget {
   let held = 0;
   return {
     maxBytes,
-    stallMs,
+    stallMs: options.stallMs ?? 5_000,
+    now: options.now ?? (() => performance.now()),
     get held() {
       return held;
     },
@@ -79,11 +86,12 @@ export function createStreamBody(options: StreamBodyOptions): StreamBody {
   let drainScheduled = false;
   let ended = false;
   let failure: Error | undefined;
+  let closing: ReturnType<typeof setTimeout> | undefined;
   const taken = (bytes: number) => {
     if (released) return;
     queued -= bytes;
     budget.add(-bytes);
-    waitingSince = queued > 0 ? performance.now() : undefined;
+    waitingSince = queued > 0 ? budget.now() : undefined;
   };
   // A body ended early gives back at once everything it still held.
   const release = () => {
@@ -94,6 +102,7 @@ export function createStreamBody(options: StreamBodyOptions): StreamBody {
     queue = [];
   };
   const end = (error?: Error) => {
+    clearTimeout(closing);
     failure ??= error;
     if (ended || !controller) return;
     ended = true;
@@ -151,7 +160,17 @@ export function createStreamBody(options: StreamBodyOptions): StreamBody {
     }
     if (closed) return;
     closed = true;
-    if (endBody) scheduleDrain();
+    if (endBody) {
+      scheduleDrain();
+      // What a client that stopped reading (or a body no response took) still holds is freed.
+      if (queued > 0) {
+        closing = setTimeout(() => {
+          release();
+          end(new Error('the client did not take the end of its event stream'));
+        }, budget.stallMs);
+        closing.unref?.();
+      }
+    }
     options.onClose();
   };
   const cut = (reason: StreamCut) => {
@@ -161,7 +180,7 @@ export function createStreamBody(options: StreamBodyOptions): StreamBody {
     options.onCut?.(reason);
     options.onClose();
   };
-  const stalled = () => waitingSince !== undefined && performance.now() - waitingSince >= budget.stallMs;
+  const stalled = () => waitingSince !== undefined && budget.now() - waitingSince >= budget.stallMs;
   // A direct stream: text goes to the connection without a chunk queue or a promise per chunk,
   // which for thousands of streams is a large share of the cost of an event and of memory.
   const body = new ReadableStream<Uint8Array>({
@@ -185,7 +204,7 @@ export function createStreamBody(options: StreamBodyOptions): StreamBody {
       if (queued + bytes > bound) return cut('client');
       if (budget.held + bytes > budget.maxBytes && stalled()) return cut('process');
       queue.push(text);
-      if (queued === 0) waitingSince = performance.now();
+      if (queued === 0) waitingSince = budget.now();
       queued += bytes;
       budget.add(bytes);
       scheduleDrain();

@@ -23,8 +23,9 @@ export interface StreamThreadOptions {
   readonly maxBufferedBytes: number;
   /** Unread text the process's streams may hold together (UnreadBudget). */
   readonly maxUnreadBytes: number;
-  /** How long a client must have taken nothing to be cut for the process's budget. */
+  /** How long a client must have taken nothing to be cut for the process's budget, and the clock of it. */
   readonly stallMs?: number;
+  readonly stallClock?: () => number;
   readonly logger: Logger;
   readonly onOpenStreams?: (count: number) => void;
   readonly onEvents?: (type: string, count: number) => void;
@@ -52,7 +53,10 @@ export function startStreamThread(options: StreamThreadOptions): StreamThread {
   let openCount = 0;
   let nextId = 1;
   const bodies = new Map<number, StreamBody>();
-  const budget = createUnreadBudget(options.maxUnreadBytes, options.stallMs);
+  const budget = createUnreadBudget(options.maxUnreadBytes, {
+    stallMs: options.stallMs,
+    now: options.stallClock,
+  });
   /** Streams the thread ended: closing their body must not tell the thread again. */
   const endedByThread = new Set<number>();
   const opening = new Map<number, { resolve(): void; reject(error: unknown): void }>();

@@ -30,6 +30,24 @@ describe('migrations', () => {
     expect(results.flat().sort()).toEqual(MIGRATIONS.map((migration) => migration.version));
   });
 
+  test('an upgraded deployment that delivers webhooks keeps delivering; a new database starts unrenewed', async () => {
+    const renewal = async (pool: typeof db.pool) => [
+      ...(await pool<{ on: boolean; renewed: boolean }[]>`
+        select webhook_delivery as on, webhook_renewed_at is not null as renewed from outbox_settings`),
+    ];
+    await using upgraded = await createEmptyDb();
+    const renewedAt = MIGRATIONS.findIndex(
+      (migration) => migration.version === '0019_outbox_delivery_renewed',
+    );
+    await migrate(upgraded.pool, MIGRATIONS.slice(0, renewedAt));
+    await upgraded.pool`update outbox_settings set webhook_delivery = true`;
+    await migrate(upgraded.pool, MIGRATIONS);
+    expect(await renewal(upgraded.pool)).toEqual([{ on: true, renewed: true }]);
+    await using fresh = await createEmptyDb();
+    await migrate(fresh.pool, MIGRATIONS);
+    expect(await renewal(fresh.pool)).toEqual([{ on: true, renewed: false }]);
+  });
+
   test('timestamps are stored as timestamptz', async () => {
     const rows = await db.pool<{ column_name: string; data_type: string }[]>`
       select column_name, data_type from information_schema.columns
@@ -40,7 +58,7 @@ describe('migrations', () => {
 });
 
 async function createEmptyDb() {
-  const name = `empty_${Date.now()}`;
+  const name = `empty_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const admin = createPool({ url: adminUrl(), maxConnections: 1 });
   await admin.unsafe(`create database ${name}`);
   await admin.end();

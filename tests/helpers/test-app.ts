@@ -66,6 +66,7 @@ export interface TestAppOptions {
   /** The process's unread budget for streams, and how long a client must have read nothing to be cut for it. */
   readonly streamMaxUnreadBytes?: number;
   readonly streamStallMs?: number;
+  readonly streamStallClock?: () => number;
   /** Where the app logs; nowhere (level fatal) by default. */
   readonly logger?: Logger;
 }
@@ -167,6 +168,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     maxBufferedBytes: options.streamMaxBufferedBytes ?? STREAM_MAX_BUFFERED_BYTES,
     maxUnreadBytes: options.streamMaxUnreadBytes ?? 256 * 1024 * 1024,
     ...(options.streamStallMs === undefined ? {} : { stallMs: options.streamStallMs }),
+    ...(options.streamStallClock === undefined ? {} : { stallClock: options.streamStallClock }),
     logger: options.logger ?? createLogger('fatal'),
     onOpenStreams: (count) => metrics.streamsOpen.set(count),
     onEvents: (type, count) => metrics.streamEvents.inc({ type }, count),

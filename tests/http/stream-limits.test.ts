@@ -136,45 +136,67 @@ test('a client that stops reading is cut off once its unread events pass the bou
 }, 30_000);
 
 test("a client that stopped reading is cut once the process's streams hold too much together; readers stay", async () => {
-  // Each stream's own bound is far away: only the process's budget can cut.
+  // Each stream's own bound is far away: only the process's budget can cut. The stall is timed on
+  // a clock of the test's, so no client counts as stalled until the test moves it.
   const budget = 2 * 1024 * 1024;
+  let skipped = 0;
   const tight = await serveStreams({
     streamMaxBufferedBytes: 256 * 1024 * 1024,
     streamMaxUnreadBytes: budget,
-    streamStallMs: 1_000,
+    streamStallMs: 60_000,
+    streamStallClock: () => performance.now() + skipped,
   });
   const stalled = player();
   await tight.app.request('POST', '/v1/challenges/initialize', { user: stalled });
   const reader = await tight.openNewPlayer('reader');
   const client = stopReadingAfterSnapshot(tight.server.port, stalled);
-  const metric = (name: string) => counterValue(tight.app.metrics, name);
+  const unread = () => counterValue(tight.app.metrics, 'challenge_stream_unread_bytes');
+  const cuts = async (reason: string) =>
+    (await tight.app.metrics.registry.getSingleMetric('challenge_streams_cut_total')?.get())?.values.find(
+      (value) => value.labels['reason'] === reason,
+    )?.value ?? 0;
   try {
     await eventually(() => tight.app.streams.openStreams() === 2, 'both streams open');
     // ~24 MB for a client that reads nothing, more than the socket buffers take: the process then
     // holds more than its budget.
     await flood(tight.app.db, stalled, 40_000);
-    await eventually(
-      async () => (await metric('challenge_stream_unread_bytes')) > budget,
-      'the unread text past the budget',
-    );
-    const overSince = Date.now();
+    await eventually(async () => (await unread()) > budget, 'the unread text past the budget');
     // A client that reads is sent more meanwhile, and keeps its stream.
     await flood(tight.app.db, reader.user, 2_000);
     await reader.stream.waitFor((e) => e.event === 'goal.completed', { count: 2_000, timeoutMs: 20_000 });
     expect(tight.app.streams.openStreams()).toBe(2);
-    expect(await metric('challenge_streams_cut_total')).toBe(0);
-    // The one that took nothing for the stall time is cut at its next event, and what it held is freed.
-    await Bun.sleep(Math.max(0, 1_100 - (Date.now() - overSince)));
+    // A minute later the one that took nothing is cut at its next event, and what it held is freed.
+    skipped = 61_000;
     await flood(tight.app.db, stalled, 1);
     await eventually(() => tight.app.streams.openStreams() === 1, 'the stalled stream cut');
     await client.expectCut();
-    expect(await metric('challenge_streams_cut_total')).toBe(1);
-    expect(await metric('challenge_stream_unread_bytes')).toBeLessThan(64 * 1024);
+    expect(await cuts('process')).toBe(1);
+    expect(await cuts('client')).toBe(0);
+    expect(await unread()).toBeLessThan(64 * 1024);
   } finally {
     client.destroy();
     reader.stream.close();
   }
 }, 60_000);
+
+test('a stream the service ends frees what its client did not take', async () => {
+  const ending = await serveStreams({ streamStallMs: 300, streamMaxBufferedBytes: 256 * 1024 * 1024 });
+  const stalled = player();
+  await ending.app.request('POST', '/v1/challenges/initialize', { user: stalled });
+  const client = stopReadingAfterSnapshot(ending.server.port, stalled);
+  const unread = () => counterValue(ending.app.metrics, 'challenge_stream_unread_bytes');
+  try {
+    await eventually(() => ending.app.streams.openStreams() === 1, 'the stream open');
+    await flood(ending.app.db, stalled, 40_000);
+    await eventually(async () => (await unread()) > 1024 * 1024, 'text the client does not take');
+    // As at shutdown: every stream is ended, each after what was sent on it.
+    await ending.app.streams.stop();
+    await eventually(async () => (await unread()) === 0, 'the unread text freed');
+    await client.expectCut();
+  } finally {
+    client.destroy();
+  }
+}, 30_000);
 
 test('a list larger than the bound is still delivered, and the stream stays open', async () => {
   const small = await serveStreams({ streamMaxBufferedBytes: 512 });

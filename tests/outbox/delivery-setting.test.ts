@@ -47,7 +47,8 @@ async function replica(webhook: boolean, options: { idleMs?: number; intervalMs?
   return { lines, stop: setting.stop };
 }
 
-const keepEverythingOlderThanNow = () =>
+/** A retention cycle as though every message were past the retention. */
+const expireAll = () =>
   deleteExpiredMessages(app.db.pool, { olderThan: new Date(Date.now() + 3_600_000), limit: 1_000 });
 
 test('a replica without a webhook, started after one with a webhook, leaves delivery on', async () => {
@@ -65,7 +66,7 @@ test('a replica without a webhook, started after one with a webhook, leaves deli
   await playThrough(app, user);
   expect(await forDelivery(user)).toEqual(Array(MESSAGES_PER_PLAYER).fill(true));
   // Its retention keeps them too: the webhook has not received them yet.
-  expect(await keepEverythingOlderThanNow()).toBe(0);
+  expect(await expireAll()).toBe(0);
   expect(await forDelivery(user)).toHaveLength(MESSAGES_PER_PLAYER);
 
   // The delivering replica stops; once nobody has renewed delivery for the idle time, the other
@@ -86,6 +87,7 @@ test('a replica without a webhook, started after one with a webhook, leaves deli
 }, 30_000);
 
 test('a replica with a webhook renews delivery while it runs', async () => {
+  await app.db.pool`update outbox_settings set webhook_delivery = true`;
   const renewedAt = async () =>
     (await app.db.pool<{ at: Date }[]>`select webhook_renewed_at as at from outbox_settings`)[0]?.at;
   await app.db.pool`update outbox_settings set webhook_renewed_at = now() - interval '10 minutes'`;
@@ -100,7 +102,7 @@ test('a replica with a webhook renews delivery while it runs', async () => {
 });
 
 test('messages written while delivery is off are replayed to streams but never delivered', async () => {
-  await app.db.pool`update outbox_settings set webhook_renewed_at = null`;
+  await app.db.pool`update outbox_settings set webhook_delivery = true, webhook_renewed_at = null`;
   const plain = await replica(false);
   // Never renewed: the database has not had a webhook, which is said without a warning.
   expect(plain.lines).toEqual([
@@ -135,7 +137,7 @@ test('messages written while delivery is off are replayed to streams but never d
   // While delivery is on the retention keeps messages still to deliver (here: the later player's,
   // made undelivered again with no deliverer running), not those that never were.
   await app.db.pool`update outbox_messages set delivered_at = null where user_id = ${after}`;
-  expect(await keepEverythingOlderThanNow()).toBe(MESSAGES_PER_PLAYER);
+  expect(await expireAll()).toBe(MESSAGES_PER_PLAYER);
   expect(await forDelivery(before)).toEqual([]);
   expect(await forDelivery(after)).toHaveLength(MESSAGES_PER_PLAYER);
 }, 30_000);

@@ -23,7 +23,7 @@ const stops: Array<() => void> = [];
 beforeEach(async () => {
   for (const stop of stops.splice(0)) stop();
   await app.db.pool`delete from outbox_messages`;
-  await app.db.pool`update outbox_settings set webhook_delivery = true`;
+  await app.db.pool`update outbox_settings set webhook_delivery = true, webhook_renewed_at = null`;
 });
 
 /** Three messages per player, occurred `hoursAgo` before NOW, delivered / parked / still to deliver. */
@@ -82,6 +82,17 @@ test('while delivery is off: every message past the retention goes', async () =>
   await seed(10);
   expect(await (await retention(false)).runOnce()).toBe(3);
   expect(await left()).toEqual(['recent delivered', 'recent parked', 'recent pending']);
+});
+
+test('while delivery is off, messages still to deliver stay for the retention after the last renewal', async () => {
+  await seed(100);
+  // The last delivering replica ran 10 hours ago: a webhook that comes back within the retention still gets them.
+  await app.db.pool`update outbox_settings set webhook_renewed_at = ${new Date(NOW.getTime() - 10 * HOUR)}`;
+  expect(await (await retention(false)).runOnce()).toBe(2);
+  expect(await left()).toEqual(['old pending']);
+  await app.db.pool`update outbox_settings set webhook_renewed_at = ${new Date(NOW.getTime() - 80 * HOUR)}`;
+  expect(await (await retention(false)).runOnce()).toBe(1);
+  expect(await left()).toEqual([]);
 });
 
 test('in batches; a cycle stops after its last batch and the next one goes on', async () => {
