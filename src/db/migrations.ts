@@ -21,6 +21,7 @@ import m0016 from '../../sql/0016_stat_takeovers.sql' with { type: 'text' };
 import m0017 from '../../sql/0017_outbox_delivery_once.sql' with { type: 'text' };
 import m0018 from '../../sql/0018_outbox_notify_after_commit.sql' with { type: 'text' };
 import m0019 from '../../sql/0019_outbox_delivery_renewed.sql' with { type: 'text' };
+import m0020 from '../../sql/0020_outbox_update_join_plan.sql' with { type: 'text' };
 
 export interface Migration {
   readonly version: string;
@@ -47,4 +48,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '0017_outbox_delivery_once', sql: m0017 },
   { version: '0018_outbox_notify_after_commit', sql: m0018 },
   { version: '0019_outbox_delivery_renewed', sql: m0019 },
+  { version: '0020_outbox_update_join_plan', sql: m0020 },
 ];
