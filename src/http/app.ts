@@ -23,6 +23,7 @@ import { type AllowedMethods, createAllowedMethods } from './allowed-methods.ts'
 import { bounded, boundedService } from './deadline.ts';
 import { asAppError, errorResponse, internalError, validationError } from './error-response.ts';
 import { openApiDocs, type RouteLike } from './openapi.ts';
+import { rejectRepeatedQueryParams } from './query-params.ts';
 import { bodyLimitFor, checkDeclaredLength, readJsonBody } from './request-body.ts';
 import { adminConfigRoutes } from './routes/admin-config.ts';
 import { adminOutboxRoutes } from './routes/admin-outbox.ts';
@@ -71,6 +72,15 @@ export interface AppDeps {
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** How a validation error names the part of the request that failed, by Elysia's name for it. */
+const VALIDATED_PART: Readonly<Record<string, string>> = {
+  body: 'request body',
+  query: 'query',
+  params: 'path',
+  headers: 'headers',
+  cookie: 'cookie',
+};
 
 interface RequestMeta {
   readonly id: string;
@@ -123,6 +133,7 @@ export function createApp(deps: AppDeps) {
       meta.set(request, { id, startedAt: performance.now() });
       set.headers['x-request-id'] = id;
       checkDeclaredLength(request, bodyLimitFor(request));
+      rejectRepeatedQueryParams(request.url);
     })
     .onParse(({ request }) => readJsonBody(request, bodyLimitFor(request)))
     .onError(({ code, error, request, path, set }) => {
@@ -143,7 +154,7 @@ export function createApp(deps: AppDeps) {
           path: 'path' in issue ? String(issue.path) : '',
           message: 'summary' in issue && issue.summary ? String(issue.summary) : String(issue.message),
         }));
-        appError = validationError(error.type === 'query' ? 'query' : 'request body', issues);
+        appError = validationError(VALIDATED_PART[error.type] ?? 'request', issues);
       }
       // Elysia wraps whatever the parse hook throws (413, invalid JSON) in its own ParseError.
       if (!appError && isDatabaseUnavailable(error)) {

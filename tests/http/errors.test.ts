@@ -185,6 +185,29 @@ describe('active_only', () => {
   );
 });
 
+describe('query parameters and path segments', () => {
+  test('a parameter given twice is 400 naming it, whichever value comes first', async () => {
+    for (const query of ['active_only=true&active_only=false', 'active_only=false&active_only=true']) {
+      const response = await app.request('GET', `/v1/challenges?${query}`, { user: 'query-user' });
+      expect(response.status).toBe(400);
+      const body = await errorOf(response);
+      expect(body).toMatchObject({ error: 'INVALID_REQUEST' });
+      expect(body.message).toBe("Query parameter 'active_only' is given more than once");
+    }
+    const once = await app.request('GET', '/v1/challenges?active_only=true', { user: 'query-user' });
+    expect(once.status).toBe(200);
+  });
+
+  test('a path segment that is not valid percent-encoding is 400 about the path, not a body', async () => {
+    const response = await app.request('GET', '/v1/challenges/%E0%A4%A', { user: 'query-user' });
+    expect(response.status).toBe(400);
+    const body = await errorOf(response);
+    expect(body.error).toBe('INVALID_REQUEST');
+    expect(body.message).toStartWith('Invalid path');
+    expect(body.message).not.toContain('body');
+  });
+});
+
 describe('echoed ids', () => {
   const long = 'g'.repeat(10_000);
 
