@@ -194,10 +194,21 @@ export async function setGoalActive(
   return { isActive: row.is_active, assignedAt: row.assigned_at };
 }
 
+/** The completion a claim was for, on the row (`row_id`) it was earned on. */
+export interface EarnedCompletion {
+  readonly rowId: string;
+  readonly progress: number;
+  readonly baselineValue: number | null;
+  readonly completedAt: Date;
+}
+
 /**
  * Marks a completed goal claimed for the claim's period only; false when the row is not that
  * completion any more. `progressDay` is the UTC day a daily goal's claim is for (null for other
  * goals): a grant that finishes after 00:00 UTC must not claim a completion of the next day.
+ * A claim for once and for all (`earnedOn`) marks the row it was earned on also when a new
+ * rotation period started it over meanwhile, with the completion back: claimed first, the row
+ * would have stayed claimed through the new period.
  */
 export async function markClaimed(
   db: Db,
@@ -212,15 +223,24 @@ export async function markClaimed(
      * period is left alone (its completion belongs to that period).
      */
     periodStart: string | null;
+    /** A claim of neither a day nor a reselectable period: the row and completion it was for. */
+    earnedOn?: EarnedCompletion | null;
     now: Date;
   },
 ): Promise<boolean> {
+  const earned = input.earnedOn ?? null;
+  // In SET, `status` is the row's status before this update.
   const rows = await db`
     update user_goal_progress set status = 'claimed', claimed_at = ${input.now}, updated_at = ${input.now},
-      period_start = coalesce(${input.periodStart}::date, period_start)
-    where user_id = ${input.userId} and goal_id = ${input.goalId} and status = 'completed'
-      and (${input.progressDay}::date is null or progress_day = ${input.progressDay}::date)
-      and (${input.periodStart}::date is null or period_start is null or period_start <= ${input.periodStart}::date)
+      period_start = coalesce(${input.periodStart}::date, period_start),
+      progress = case when status = 'completed' then progress else ${earned?.progress ?? 0} end,
+      baseline_value = case when status = 'completed' then baseline_value else ${earned?.baselineValue ?? null}::int end,
+      completed_at = case when status = 'completed' then completed_at else ${earned?.completedAt ?? null}::timestamptz end
+    where user_id = ${input.userId} and goal_id = ${input.goalId}
+      and (status = 'completed'
+          and (${input.progressDay}::date is null or progress_day = ${input.progressDay}::date)
+          and (${input.periodStart}::date is null or period_start is null or period_start <= ${input.periodStart}::date)
+        or status <> 'claimed' and row_id = ${earned?.rowId ?? null}::uuid)
     returning 1`;
   return rows.length === 1;
 }

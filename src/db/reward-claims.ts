@@ -82,6 +82,17 @@ export async function lockClaim(db: Db, key: ClaimKey): Promise<LedgerEntry | un
 }
 
 /**
+ * The earning number of the claim for `key` that a player's erasure deleted (src/db/erasure.ts),
+ * or 0: a claim with no ledger entry is the next earning after it.
+ */
+export async function erasedEarning(db: Db, namespace: string, key: ClaimKey): Promise<number> {
+  const rows = await db<{ earning: number }[]>`
+    select earning from erased_claims
+    where digest = claim_digest(${namespace}, ${key.userId}, ${key.goalId}, ${key.period})`;
+  return rows[0]?.earning ?? 0;
+}
+
+/**
  * Reserves the claim for `key`, whose entry `lockClaim` read as `current` in this transaction, with
  * a lease of `leaseMs` from now in database time. A pending reservation whose lease ran out belongs
  * to a request that died or stalled between grant and record: it is taken over with the SAME
@@ -102,6 +113,8 @@ export async function reserveClaim(
     leaseMs: number;
     /** The progress row's `row_id`: an entry reserved on an earlier row of this goal no longer applies. */
     rowId: string | null;
+    /** `erasedEarning` for `key`: where the numbering goes on when there is no entry. */
+    erasedEarning: number;
   },
 ): Promise<Reservation> {
   // The reservation's commit need not wait for its WAL to reach disk. Lost in a database crash, it
@@ -144,15 +157,16 @@ export async function reserveClaim(
       reward: rewardFromColumn(current.reward, key),
     };
   }
-  const idempotencyKey = input.idempotencyKey(1);
+  const earning = input.erasedEarning + 1;
+  const idempotencyKey = input.idempotencyKey(earning);
   await Promise.all([
     asynchronousCommit(),
     db`insert into reward_claims
       (user_id, goal_id, period, challenge_id, namespace, idempotency_key, reward, status, lease_token, lease_until,
-       row_id)
+       row_id, earning)
     values (${key.userId}, ${key.goalId}, ${key.period}, ${input.challengeId}, ${input.namespace},
       ${idempotencyKey}, ${db.json(rewardJson(input.reward))}, 'pending', ${leaseToken}, ${leaseUntil()},
-      ${input.rowId})`,
+      ${input.rowId}, ${earning})`,
   ]);
   return { kind: 'reserved', leaseToken, idempotencyKey, reward: input.reward };
 }
@@ -179,9 +193,13 @@ export async function findGrantedAt(db: Db, key: ClaimKey): Promise<Date | undef
   return rows[0]?.granted_at;
 }
 
-/** Drops a reservation whose grant failed, so the goal can be claimed again. */
+/**
+ * Ends the lease of a reservation whose grant failed, so the goal can be claimed again at once. The
+ * entry stays pending with its earning, key and reward: the next claim repeats that grant, as the
+ * backend may have applied it, and a later earning is still numbered after it.
+ */
 export async function releaseClaim(db: Db, key: ClaimKey, leaseToken: string): Promise<void> {
-  await db`delete from reward_claims
+  await db`update reward_claims set lease_token = null, lease_until = null
     where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}
       and status = 'pending' and lease_token = ${leaseToken}`;
 }

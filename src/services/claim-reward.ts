@@ -14,9 +14,15 @@
 
 import type { ChangeNotices } from '../db/change-notices.ts';
 import type { Db, Pool } from '../db/client.ts';
-import { getProgressStates, lockProgressState, markClaimed } from '../db/progress-rows.ts';
+import {
+  type EarnedCompletion,
+  getProgressStates,
+  lockProgressState,
+  markClaimed,
+} from '../db/progress-rows.ts';
 import {
   type ClaimKey,
+  erasedEarning,
   findGrantedAt,
   lockClaim,
   recordGrant,
@@ -80,6 +86,17 @@ export type ClaimReward = (
   options?: ClaimOptions,
 ) => Promise<ClaimResponse>;
 
+/** The completion a claim is for, from the row as the claim locked it (none for rows without a `row_id`). */
+const earnedOf = (row: ProgressState & { readonly rowId: string | null }): EarnedCompletion | null =>
+  row.rowId && row.completedAt
+    ? {
+        rowId: row.rowId,
+        progress: row.progress,
+        baselineValue: row.baselineValue,
+        completedAt: row.completedAt,
+      }
+    : null;
+
 export function createClaimReward(deps: ClaimDeps): ClaimReward {
   const { pool, namespace, granter, clock } = deps;
   const report = deps.onOutcome ?? (() => {});
@@ -92,21 +109,29 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
 
     // A claim is for one period and may mark only that period's completion: a daily goal's UTC
     // day, or a reselectable rotating goal's rotation period.
-    const periodOf = (period: string) => ({
-      progressDay: goal.type === 'daily' ? period : null,
-      periodStart: goal.rotation?.allowReselection ? period : null,
-    });
-    let reservation: { key: ClaimKey; leaseToken: string; idempotencyKey: string; reward: Reward };
+    const periodOf = (period: string, earned: EarnedCompletion | null) => {
+      const progressDay = goal.type === 'daily' ? period : null;
+      const periodStart = goal.rotation?.allowReselection ? period : null;
+      return { progressDay, periodStart, earnedOn: (progressDay ?? periodStart) === null ? earned : null };
+    };
+    let reservation: {
+      key: ClaimKey;
+      leaseToken: string;
+      idempotencyKey: string;
+      reward: Reward;
+      earned: EarnedCompletion | null;
+    };
     try {
       const reserved = await pool.begin(async (tx) => {
         const now = clock();
         const key = { userId, goalId, period: claimPeriod(goal, now) };
-        // One round trip: the progress row's lock and read, the prerequisites, and the ledger
-        // entry's lock, sent in the claim's lock order (row, then ledger).
-        const [row, others, entry] = await Promise.all([
+        // One round trip: the progress row's lock and read, the prerequisites, the ledger entry's
+        // lock, sent in the claim's lock order (row, then ledger), and an erased entry's earning.
+        const [row, others, entry, erased] = await Promise.all([
           lockProgressState(tx, userId, goalId),
           goal.prerequisites.length > 0 ? getProgressStates(tx, userId) : [],
           lockClaim(tx, key),
+          erasedEarning(tx, namespace, key),
         ]);
         const view = viewProgress(goal, row, now);
         const statusOf = (id: string): GoalStatus => {
@@ -125,6 +150,7 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
           reward: goal.reward,
           leaseMs: deps.leaseMs,
           rowId: row.rowId,
+          erasedEarning: erased,
         });
         if (reserved.kind === 'in_progress') throw goalAlreadyClaimed(goalId, '');
         if (reserved.kind === 'granted') {
@@ -133,7 +159,7 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
           const marked = await markClaimed(tx, {
             userId,
             goalId,
-            ...periodOf(period),
+            ...periodOf(period, earnedOf(row)),
             now: reserved.grantedAt,
           });
           return { kind: 'granted' as const, grantedAt: reserved.grantedAt, marked };
@@ -144,6 +170,7 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
           leaseToken: reserved.leaseToken,
           idempotencyKey: reserved.idempotencyKey,
           reward: reserved.reward,
+          earned: earnedOf(row),
         };
       });
       if (reserved.kind === 'granted') {
@@ -183,7 +210,7 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
         recordGrant(tx, key, leaseToken, claimedAt),
       ]);
       if (!recorded) return { grantedAt: await findGrantedAt(tx, key) };
-      await markClaimed(tx, { userId, goalId, ...periodOf(key.period), now: claimedAt });
+      await markClaimed(tx, { userId, goalId, ...periodOf(key.period, reservation.earned), now: claimedAt });
       await options.withinClaim?.(tx, before);
       return undefined;
     });

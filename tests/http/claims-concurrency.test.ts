@@ -314,6 +314,7 @@ describe('a request that died between grant and commit', () => {
         reward,
         leaseMs,
         rowId: row.rowId,
+        erasedEarning: 0,
       });
     });
 

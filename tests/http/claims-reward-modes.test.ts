@@ -61,8 +61,11 @@ async function statusOf(on: TestApp, user: string, goal: GoalRef): Promise<strin
   return body.goals.find((candidate) => candidate.goalId === goal.goalId)?.status;
 }
 
-const pendingClaims = async (user: string) =>
-  (await db.pool`select 1 from reward_claims where user_id = ${user} and status = 'pending'`).length;
+/** Reservations still leased: a failed grant leaves its entry pending with no lease, claimable again. */
+const leasedClaims = async (user: string) =>
+  (
+    await db.pool`select 1 from reward_claims where user_id = ${user} and status = 'pending' and lease_until is not null`
+  ).length;
 
 const agsApp = async (fake: FakeAgsOptions = {}, retry: RetryPolicy = FAST) => {
   const ags = startFakeAgs(fake);
@@ -155,7 +158,7 @@ describe('ags mode', () => {
       expect(failed.body.message).not.toContain('item not found');
       expect(ags.platformRequests).toHaveLength(1);
       expect(await statusOf(app, user, ITEM_GOAL)).toBe('completed');
-      expect(await pendingClaims(user)).toBe(0);
+      expect(await leasedClaims(user)).toBe(0);
 
       answer = 200;
       expect((await claim(app, user, ITEM_GOAL)).status).toBe(200);
@@ -294,7 +297,7 @@ describe('webhook mode', () => {
       const keys = new Set(accepted.map((request) => request.headers.get('idempotency-key')));
       expect(keys.size).toBe(1);
       expect(await statusOf(app, user, ITEM_GOAL)).toBe('completed');
-      expect(await pendingClaims(user)).toBe(0);
+      expect(await leasedClaims(user)).toBe(0);
 
       answer = 200;
       const attemptsBefore = accepted.length;

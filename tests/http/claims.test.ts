@@ -624,7 +624,9 @@ describe('a failed grant', () => {
         status: 'completed',
         claimedAt: '',
       });
-      expect(await ledgerOf(failing, user)).toEqual([]);
+      // Released for the next claim, which repeats the grant under the same key.
+      const [released] = await ledgerOf(failing, user);
+      expect(released?.status).toBe('pending');
 
       await using working = await createTestApp({ db: failing.db });
       const retry = await claim<ClaimJson>(working, user, 'starter-challenge', 'play-5-matches');
@@ -634,6 +636,39 @@ describe('a failed grant', () => {
       expect(working.grants).toHaveLength(1);
       expect((await goalOf(working, user, 'starter-challenge', 'play-5-matches')).status).toBe('claimed');
       expect((await ledgerOf(working, user)).map((row) => row.status)).toEqual(['granted']);
+      expect(working.grants[0]?.idempotencyKey).toBe(released?.idempotency_key);
+    },
+    SLOW,
+  );
+
+  test(
+    'a later earning whose grant failed is retried under its own key, not the first earning’s',
+    async () => {
+      let failing = false;
+      const keys: string[] = [];
+      await using app = await createTestApp({
+        granter: {
+          mode: 'mock',
+          grant: async (request) => {
+            keys.push(request.idempotencyKey);
+            if (failing) throw new RewardGrantError('backend down', { permanent: false, status: 503 });
+          },
+        },
+      });
+      const user = newUser();
+      await seedGoal(app, user, 'starter-challenge', 'play-5-matches', { status: 'completed' });
+      expect((await claim(app, user, 'starter-challenge', 'play-5-matches')).status).toBe(200);
+      // An operator deletes the row; the goal is earned again on a new one: its second earning.
+      await app.db
+        .pool`delete from user_goal_progress where user_id = ${user} and goal_id = 'play-5-matches'`;
+      await seedGoal(app, user, 'starter-challenge', 'play-5-matches', { status: 'completed' });
+      failing = true;
+      expect((await claim(app, user, 'starter-challenge', 'play-5-matches')).status).toBe(502);
+      failing = false;
+      expect((await claim(app, user, 'starter-challenge', 'play-5-matches')).status).toBe(200);
+      const first = `test-namespace:${user}:play-5-matches:once`;
+      expect(keys).toEqual([first, `${first}:2`, `${first}:2`]);
+      expect((await claim(app, user, 'starter-challenge', 'play-5-matches')).status).toBe(409);
     },
     SLOW,
   );

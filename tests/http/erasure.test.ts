@@ -166,6 +166,36 @@ describe('events of an erased player', () => {
   });
 });
 
+describe('claims after an erasure', () => {
+  test('a goal earned again after an erasure is granted under a new key each time; the erasure keeps no player id', async () => {
+    const user = 'erase-claim-hana';
+    const key = `test-namespace:${user}:tutorial:once`;
+    const keysOf = () =>
+      app.grants.filter((grant) => grant.userId === user).map((grant) => grant.idempotencyKey);
+    await seedPlayer(user);
+    for (const [round, at] of [
+      [2, new Date('2026-07-01T12:00:00Z')],
+      [3, new Date('2026-07-01T12:05:00Z')],
+    ] as const) {
+      app.setNow(at);
+      expect((await erase(app, user)).status).toBe(200);
+      await seedPlayer(user);
+      expect(keysOf().at(-1)).toBe(`${key}:${round}`);
+      // Claimed once per earning, as ever.
+      const again = await app.request('POST', '/v1/challenges/progression/goals/tutorial/claim', { user });
+      expect(again.status).toBe(409);
+    }
+    expect(keysOf()).toEqual([key, `${key}:2`, `${key}:3`]);
+    // What the erasure kept: a digest and a number per claim, not who it was.
+    const kept = await sql<Record<string, unknown>[]>`select * from erased_claims`;
+    expect(kept.length).toBeGreaterThan(0);
+    for (const row of kept) {
+      expect(Object.keys(row).sort()).toEqual(['digest', 'earning']);
+      expect(Buffer.from(row['digest'] as Uint8Array).toString('latin1')).not.toContain(user);
+    }
+  });
+});
+
 describe('the per-user rate limit', () => {
   test('stays bounded: beyond maxUsers the oldest user is forgotten early', () => {
     let now = 0;

@@ -118,6 +118,45 @@ test("a claim whose grant straddles the boundary never claims the new period's c
   held.done();
 });
 
+test('a goal claimable once ever, claimed across the boundary that starts it over, stays claimed', async () => {
+  const held = heldGranter();
+  await using once = await createTestApp({
+    configPath: 'config/challenges.rotation.json',
+    db,
+    granter: held.granter,
+  });
+  const [challenge, goal] = ['daily-bounties', 'daily-first-win'];
+  const user = 'straddle-once';
+  const goalPath = `/v1/challenges/${challenge}/goals/${goal}`;
+  let now = at(once, `${D1}T23:58:00Z`);
+  await once.request('PUT', `${goalPath}/active`, { user, body: { isActive: true } });
+  await apply(once, wins(user, 1, 1, now));
+  await apply(once, wins(user, 2, 1, new Date(now.getTime() + 1_000)));
+  expect(await stored(user, goal)).toMatchObject({ status: 'completed', period_start: D1 });
+  const claimed = claim(once, user, goal, challenge);
+  await until(() => held.calls.length === 1, 2_000);
+  // While the grant is held the day ends; /initialize starts the unclaimed goal over for D2.
+  now = at(once, `${D2}T00:00:01Z`);
+  expect((await once.request('POST', '/v1/challenges/initialize', { user })).status).toBe(200);
+  expect(await stored(user, goal)).toMatchObject({ status: 'not_started', period_start: D2 });
+  held.release(0);
+  expect((await claimed).status).toBe(200);
+  // Claimed first, it would have stayed claimed through the new period: so it is, in the list too.
+  expect(await stored(user, goal)).toMatchObject({ status: 'claimed' });
+  const list = await once.json<{ goals: { goalId: string; status: string }[] }>(
+    'GET',
+    `/v1/challenges/${challenge}`,
+    {
+      user,
+    },
+  );
+  expect(list.body.goals.find((entry) => entry.goalId === goal)?.status).toBe('claimed');
+  const again = await claim(once, user, goal, challenge);
+  expect(again.body.error).toBe('GOAL_ALREADY_CLAIMED');
+  expect(held.calls).toHaveLength(1);
+  held.done();
+});
+
 test('a deleted claimed row earned again can be claimed again, once, under a new idempotency key', async () => {
   const user = 'ledger-row';
   const goalId = 'daily-wins-no-reselect';
