@@ -23,7 +23,7 @@ import { type AllowedMethods, createAllowedMethods } from './allowed-methods.ts'
 import { bounded, boundedService } from './deadline.ts';
 import { asAppError, errorResponse, internalError, validationError } from './error-response.ts';
 import { openApiDocs, type RouteLike } from './openapi.ts';
-import { rejectRepeatedQueryParams } from './query-params.ts';
+import { createRepeatedParamCheck, type RouteWithQuery } from './query-params.ts';
 import { bodyLimitFor, checkDeclaredLength, readJsonBody } from './request-body.ts';
 import { adminConfigRoutes } from './routes/admin-config.ts';
 import { adminOutboxRoutes } from './routes/admin-outbox.ts';
@@ -125,6 +125,7 @@ export function createApp(deps: AppDeps) {
     return allowedMethods(pathname);
   };
   const registeredRoutes = (): readonly RouteLike[] => app.routes;
+  const rejectRepeatedQueryParams = createRepeatedParamCheck(() => app.routes as readonly RouteWithQuery[]);
 
   const app = new Elysia({ prefix: deps.basePath })
     .onRequest(({ request, set }) => {

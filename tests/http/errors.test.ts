@@ -186,7 +186,7 @@ describe('active_only', () => {
 });
 
 describe('query parameters and path segments', () => {
-  test('a parameter given twice is 400 naming it, whichever value comes first', async () => {
+  test('a parameter a route reads, given twice, is 400 naming it, whichever value comes first', async () => {
     for (const query of ['active_only=true&active_only=false', 'active_only=false&active_only=true']) {
       const response = await app.request('GET', `/v1/challenges?${query}`, { user: 'query-user' });
       expect(response.status).toBe(400);
@@ -196,6 +196,11 @@ describe('query parameters and path segments', () => {
     }
     const once = await app.request('GET', '/v1/challenges?active_only=true', { user: 'query-user' });
     expect(once.status).toBe(200);
+    // A parameter no route reads is ignored, repeated or not, as by the original's gateway.
+    const unknown = await app.request('GET', '/v1/challenges?_=1&_=2&active_only=true', {
+      user: 'query-user',
+    });
+    expect(unknown.status).toBe(200);
   });
 
   test('a path segment that is not valid percent-encoding is 400 about the path, not a body', async () => {
