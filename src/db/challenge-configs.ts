@@ -41,6 +41,19 @@ export interface NewConfig {
   readonly appliedBy: string;
 }
 
+/** Arbitrary constant shared by every replica: the advisory lock that records configurations one at a time. */
+const CONFIG_RECORD_LOCK = 7_352_119_005;
+
+/** Until the transaction ends, no other replica records a configuration. */
+export async function lockConfigRecords(db: Db): Promise<void> {
+  await db`select pg_advisory_xact_lock(${CONFIG_RECORD_LOCK})`;
+}
+
+/** Lifts the statement and lock timeouts for the rest of the transaction (a start-up that must finish its work). */
+export async function unboundedStatements(db: Db): Promise<void> {
+  await Promise.all([db`set local statement_timeout = 0`, db`set local lock_timeout = 0`]);
+}
+
 export async function insertConfig(db: Db, config: NewConfig): Promise<StoredConfigHead> {
   // The document goes as text: postgres.js would encode a string parameter typed jsonb as a JSON string.
   const [row] = await db<HeadRow[]>`

@@ -142,17 +142,20 @@ const compareKeys = (a: StatKey, b: StatKey): number => {
  * Rows that follow a stat their goal no longer follows under a new configuration (the goal's type,
  * stat or rotation changed) store what they showed and stop following: a row must not show a stat
  * its goal does not measure. Run when a configuration is recorded; the flush also stops a row from
- * following when it next writes it. One pass over the table's marked rows.
+ * following when it next writes it. `goalIds` limits it to the goals that changed (the rows of the
+ * others are left unread); without it, one pass over the whole table.
  */
 export async function releaseUnfollowedRows(
   db: Db,
   followed: ReadonlyArray<{ readonly goalId: string; readonly statCode: string }>,
+  goalIds?: readonly string[],
 ): Promise<number> {
+  const only = goalIds ? db`and p.goal_id = any(${goalIds as string[]}::text[])` : db``;
   const result = await db`
     update user_goal_progress p set stat_code = null, stat_seen = 0, stat_base = 0,
       progress = v.progress, status = v.status, last_event_at = v.last_event_at, updated_at = v.updated_at
     from user_goal_progress_current v
-    where p.stat_code is not null and v.user_id = p.user_id and v.goal_id = p.goal_id
+    where p.stat_code is not null and v.user_id = p.user_id and v.goal_id = p.goal_id ${only}
       and (p.goal_id, p.stat_code) not in (
         select * from unnest(${followed.map((goal) => goal.goalId)}::text[],
           ${followed.map((goal) => goal.statCode)}::text[]))`;

@@ -64,6 +64,20 @@ export function followedStats(
 }
 
 /**
+ * The goals that followed a stat under `previous` and follow none, or another, under `next`: the
+ * only ones whose rows a new configuration must release (db/stat-values.ts `releaseUnfollowedRows`).
+ */
+export function goalsNoLongerFollowing(
+  previous: ReturnType<typeof followedStats>,
+  next: ReturnType<typeof followedStats>,
+): string[] {
+  const followedNext = new Map(next.map((goal) => [goal.goalId, goal.statCode]));
+  return previous
+    .filter((goal) => followedNext.get(goal.goalId) !== goal.statCode)
+    .map((goal) => goal.goalId);
+}
+
+/**
  * The stat after one event at `at`, or undefined when the event changes nothing: the same rules as
  * an absolute goal's own (domain/progress.ts). A login counts one, whenever it happened. A
  * statistic's negative and non-finite values are ignored, an event older than the newest applied

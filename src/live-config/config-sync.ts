@@ -14,14 +14,16 @@ import {
   insertConfig,
   latestConfigHead,
   loadConfig,
+  lockConfigRecords,
   type NewConfig,
   type StoredConfig,
   type StoredConfigHead,
+  unboundedStatements,
 } from '../db/challenge-configs.ts';
 import type { Db, Pool } from '../db/client.ts';
 import { releaseUnfollowedRows } from '../db/stat-values.ts';
 import { configVersion } from '../domain/config-diff.ts';
-import { followedStats } from '../domain/stat-values.ts';
+import { followedStats, goalsNoLongerFollowing } from '../domain/stat-values.ts';
 import type { Challenge } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
 import type { ConfigInForce, LiveCatalog } from './live-catalog.ts';
@@ -51,7 +53,12 @@ export async function resolveStartupConfig(
   const { path, document, challenges } = file;
   const version = configVersion(challenges);
   if (!(await fileVersionApplied(db, version))) {
-    const head = await recordConfig(db, challenges, { version, document, source: 'file', appliedBy: path });
+    const head = await recordConfig(
+      db,
+      challenges,
+      { version, document, source: 'file', appliedBy: path },
+      { unbounded: true },
+    );
     logger.info({ version, path }, 'challenge configuration applied from the file');
     return { ...head, document, challenges };
   }
@@ -93,18 +100,43 @@ export async function applyConfigDocument(
 
 /**
  * Records a configuration as the newest, and in the same transaction stops rows from following a
- * stat their goal no longer follows under it (db/stat-values.ts).
+ * stat their goal no longer follows under it (db/stat-values.ts): only the rows of the goals whose
+ * stat changed from the newest recorded configuration, so a change that retargets nothing reads
+ * no progress row. Configurations are recorded one at a time, each compared with the one before
+ * it; when that one cannot be read (none yet, or one from a newer release), every row is checked.
+ * `unbounded`: at start-up, which waits for its work as it waits for migrations.
  */
 function recordConfig(
   db: Pool,
   challenges: readonly Challenge[],
   config: NewConfig,
+  options: { readonly unbounded?: boolean } = {},
 ): Promise<StoredConfigHead> {
   return db.begin(async (tx) => {
+    if (options.unbounded) await unboundedStatements(tx);
+    await lockConfigRecords(tx);
+    const previous = await newestRecordedRules(tx);
     const head = await insertConfig(tx, config);
-    await releaseUnfollowedRows(tx, followedStats(challenges));
+    const followed = followedStats(challenges);
+    if (!previous) await releaseUnfollowedRows(tx, followed);
+    else {
+      const changed = goalsNoLongerFollowing(followedStats(previous), followed);
+      if (changed.length > 0) await releaseUnfollowedRows(tx, followed, changed);
+    }
     return head;
   });
+}
+
+/** The rules of the newest recorded configuration; undefined when there is none or this release cannot read it. */
+async function newestRecordedRules(db: Db): Promise<readonly Challenge[] | undefined> {
+  const latest = await latestConfigHead(db);
+  const stored = latest && (await loadConfig(db, latest.id));
+  if (!stored) return undefined;
+  try {
+    return parseChallengeConfig(stored.document, `stored configuration ${stored.id}`);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

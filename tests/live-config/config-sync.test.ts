@@ -77,6 +77,51 @@ describe('live configuration', () => {
     expect(targetOf(await replica(db, first.path))).toBe(40);
   });
 
+  test('a new configuration reads the progress rows of the goals whose stat it changes, and of no other', async () => {
+    const db = await freshDb();
+    const { path } = variant(10);
+    const live = await replica(db, path);
+    // A row that follows its stat, as the event flush leaves it.
+    await db.pool`insert into user_stat_values (user_id, stat_code, value, last_event_at, changed_at, seq)
+      values ('follower', 'enemy_kills', 7, now(), now(), nextval('user_stat_seq'))`;
+    await db.pool`insert into user_goal_progress
+        (user_id, goal_id, challenge_id, namespace, progress, status, is_active, assigned_at, created_at,
+         updated_at, stat_code)
+      values ('follower', 'defeat-10-enemies', 'starter-challenge', 'test', 0, 'not_started', true, now(), now(),
+        now(), 'enemy_kills')`;
+    const statCode = async () =>
+      (
+        await db.pool<{ stat_code: string | null }[]>`
+        select stat_code from user_goal_progress where user_id = 'follower'`
+      )[0]?.stat_code;
+    const apply = (document: unknown, appliedBy: string) =>
+      applyConfigDocument(db.pool, live, { document, source: 'api', appliedBy, sourceName: appliedBy });
+    // Another session holds the table against writers: an UPDATE of it, even of no row, would wait.
+    const holder = await db.pool.reserve();
+    await holder`begin`;
+    await holder`lock table user_goal_progress in share mode`;
+    let locked = true;
+    try {
+      // A new target: the goal still follows its stat, and the configuration is recorded at once.
+      await apply(variant(20).document, 'target');
+      expect(targetOf(live)).toBe(20);
+      // Counting events instead: its rows must be released, which waits for the table.
+      const counting = structuredClone(variant(20).document);
+      counting.challenges[0].goals[0].type = 'increment';
+      let done = false;
+      const retyped = apply(counting, 'type').then(() => (done = true));
+      await Bun.sleep(300);
+      expect(done).toBe(false);
+      await holder`commit`;
+      locked = false;
+      await retyped;
+      expect(await statCode()).toBeNull();
+    } finally {
+      if (locked) await holder`rollback`;
+      holder.release();
+    }
+  });
+
   test('another replica picks a new configuration up on its next poll', async () => {
     const db = await freshDb();
     const { path } = variant(10);
