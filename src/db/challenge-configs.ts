@@ -77,6 +77,19 @@ export async function loadConfig(db: Db, id: number): Promise<StoredConfig | und
   return row && { ...head(row), document: row.document };
 }
 
+/**
+ * The newest configuration and every other recorded in the last `withinMs` (database time), newest
+ * first; none before any was recorded.
+ */
+export async function recentConfigs(db: Db, withinMs: number): Promise<StoredConfig[]> {
+  const rows = await db<(HeadRow & { document: unknown })[]>`
+    select id, version, source, applied_by, applied_at, document from challenge_configs
+    where id = (select max(id) from challenge_configs)
+      or applied_at > now() - make_interval(secs => ${withinMs / 1000})
+    order by id desc`;
+  return rows.map((row) => ({ ...head(row), document: row.document }));
+}
+
 /** Whether a file with this version was ever applied (so a restart does not apply it again). */
 export async function fileVersionApplied(db: Db, version: string): Promise<boolean> {
   const rows =

@@ -23,6 +23,7 @@ import m0018 from '../../sql/0018_outbox_notify_after_commit.sql' with { type: '
 import m0019 from '../../sql/0019_outbox_delivery_renewed.sql' with { type: 'text' };
 import m0020 from '../../sql/0020_outbox_update_join_plan.sql' with { type: 'text' };
 import m0021 from '../../sql/0021_erased_claims.sql' with { type: 'text' };
+import m0022 from '../../sql/0022_refused_claims.sql' with { type: 'text' };
 
 export interface Migration {
   readonly version: string;
@@ -51,4 +52,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '0019_outbox_delivery_renewed', sql: m0019 },
   { version: '0020_outbox_update_join_plan', sql: m0020 },
   { version: '0021_erased_claims', sql: m0021 },
+  { version: '0022_refused_claims', sql: m0022 },
 ];

@@ -194,9 +194,10 @@ export async function setGoalActive(
   return { isActive: row.is_active, assignedAt: row.assigned_at };
 }
 
-/** The completion a claim was for, on the row (`row_id`) it was earned on. */
+/** The completion a claim was for, on the row (`row_id`) and in the rotation period it was earned in. */
 export interface EarnedCompletion {
   readonly rowId: string;
+  readonly periodStart: string;
   readonly progress: number;
   readonly baselineValue: number | null;
   readonly completedAt: Date;
@@ -206,9 +207,9 @@ export interface EarnedCompletion {
  * Marks a completed goal claimed for the claim's period only; false when the row is not that
  * completion any more. `progressDay` is the UTC day a daily goal's claim is for (null for other
  * goals): a grant that finishes after 00:00 UTC must not claim a completion of the next day.
- * A claim for once and for all (`earnedOn`) marks the row it was earned on also when a new
- * rotation period started it over meanwhile, with the completion back: claimed first, the row
- * would have stayed claimed through the new period.
+ * A claim of a rotating goal for once and for all (`earnedOn`) marks the row it was earned on
+ * also when a later rotation period started it over meanwhile, with the completion back: claimed
+ * first, the row would have stayed claimed through the new period.
  */
 export async function markClaimed(
   db: Db,
@@ -223,7 +224,7 @@ export async function markClaimed(
      * period is left alone (its completion belongs to that period).
      */
     periodStart: string | null;
-    /** A claim of neither a day nor a reselectable period: the row and completion it was for. */
+    /** A rotating goal's claim for once and for all: the row, period and completion it was for. */
     earnedOn?: EarnedCompletion | null;
     now: Date;
   },
@@ -240,7 +241,8 @@ export async function markClaimed(
       and (status = 'completed'
           and (${input.progressDay}::date is null or progress_day = ${input.progressDay}::date)
           and (${input.periodStart}::date is null or period_start is null or period_start <= ${input.periodStart}::date)
-        or status <> 'claimed' and row_id = ${earned?.rowId ?? null}::uuid)
+        or status <> 'claimed' and row_id = ${earned?.rowId ?? null}::uuid
+          and period_start > ${earned?.periodStart ?? null}::date)
     returning 1`;
   return rows.length === 1;
 }

@@ -45,6 +45,8 @@ export interface LedgerEntry {
   readonly reward: unknown;
   readonly rowId: string | null;
   readonly earning: number;
+  /** The backend refused this entry's last grant for good: the next claim grants the reward in force. */
+  readonly refused: boolean;
 }
 
 /**
@@ -62,9 +64,10 @@ export async function lockClaim(db: Db, key: ClaimKey): Promise<LedgerEntry | un
       reward: unknown;
       row_id: string | null;
       earning: number;
+      refused: boolean;
     }[]
   >`select status, lease_until > clock_timestamp() as live, granted_at, idempotency_key, reward,
-      row_id, earning
+      row_id, earning, refused_at is not null as refused
     from reward_claims
     where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}
     for update`;
@@ -78,6 +81,7 @@ export async function lockClaim(db: Db, key: ClaimKey): Promise<LedgerEntry | un
     reward: row.reward,
     rowId: row.row_id,
     earning: row.earning,
+    refused: row.refused,
   };
 }
 
@@ -145,17 +149,15 @@ export async function reserveClaim(
     return { kind: 'granted', grantedAt: current.grantedAt };
   if (current?.live) return { kind: 'in_progress' };
   if (current) {
+    // Repeated as reserved, unless the backend refused it for good: then with the reward in force.
+    const reward = current.refused ? input.reward : rewardFromColumn(current.reward, key);
     await Promise.all([
       asynchronousCommit(),
-      db`update reward_claims set lease_token = ${leaseToken}, lease_until = ${leaseUntil()}
+      db`update reward_claims set lease_token = ${leaseToken}, lease_until = ${leaseUntil()},
+        reward = ${db.json(rewardJson(reward))}, refused_at = null
       where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}`,
     ]);
-    return {
-      kind: 'reserved',
-      leaseToken,
-      idempotencyKey: current.idempotencyKey,
-      reward: rewardFromColumn(current.reward, key),
-    };
+    return { kind: 'reserved', leaseToken, idempotencyKey: current.idempotencyKey, reward };
   }
   const earning = input.erasedEarning + 1;
   const idempotencyKey = input.idempotencyKey(earning);
@@ -195,11 +197,18 @@ export async function findGrantedAt(db: Db, key: ClaimKey): Promise<Date | undef
 
 /**
  * Ends the lease of a reservation whose grant failed, so the goal can be claimed again at once. The
- * entry stays pending with its earning, key and reward: the next claim repeats that grant, as the
- * backend may have applied it, and a later earning is still numbered after it.
+ * entry stays pending with its earning and key, so a later earning is still numbered after it: the
+ * next claim repeats the grant with the same reward, as the backend may have applied it, or, when
+ * the backend `refused` it for good, with the reward in force then.
  */
-export async function releaseClaim(db: Db, key: ClaimKey, leaseToken: string): Promise<void> {
-  await db`update reward_claims set lease_token = null, lease_until = null
+export async function releaseClaim(
+  db: Db,
+  key: ClaimKey,
+  leaseToken: string,
+  refused: boolean,
+): Promise<void> {
+  await db`update reward_claims set lease_token = null, lease_until = null,
+      refused_at = case when ${refused}::boolean then clock_timestamp() end
     where user_id = ${key.userId} and goal_id = ${key.goalId} and period = ${key.period}
       and status = 'pending' and lease_token = ${leaseToken}`;
 }

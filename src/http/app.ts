@@ -134,9 +134,11 @@ export function createApp(deps: AppDeps) {
       meta.set(request, { id, startedAt: performance.now() });
       set.headers['x-request-id'] = id;
       checkDeclaredLength(request, bodyLimitFor(request));
-      rejectRepeatedQueryParams(request.url);
     })
     .onParse(({ request }) => readJsonBody(request, bodyLimitFor(request)))
+    .onBeforeHandle({ as: 'global' }, ({ request, route }) =>
+      rejectRepeatedQueryParams(request.method, route, request.url),
+    )
     .onError(({ code, error, request, path, set }) => {
       const requestId = requestIdOf(request);
       let appError = asAppError(error);

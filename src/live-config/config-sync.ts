@@ -16,6 +16,7 @@ import {
   loadConfig,
   lockConfigRecords,
   type NewConfig,
+  recentConfigs,
   type StoredConfig,
   type StoredConfigHead,
   unboundedStatements,
@@ -99,12 +100,18 @@ export async function applyConfigDocument(
 }
 
 /**
+ * How far back a new configuration looks for goals that followed another stat: a replica still on
+ * an older configuration (until its next poll) may mark rows as that one says.
+ */
+const LAGGING_REPLICA_MS = 3_600_000;
+
+/**
  * Records a configuration as the newest, and in the same transaction stops rows from following a
- * stat their goal no longer follows under it (db/stat-values.ts): only the rows of the goals whose
- * stat changed from the newest recorded configuration, so a change that retargets nothing reads
- * no progress row. Configurations are recorded one at a time, each compared with the one before
- * it; when that one cannot be read (none yet, or one from a newer release), every row is checked.
- * `unbounded`: at start-up, which waits for its work as it waits for migrations.
+ * stat their goal no longer follows under it (db/stat-values.ts): only the rows of the goals that
+ * followed another stat, or none, under a configuration recorded in the last hour (or the newest),
+ * so a change that retargets nothing reads no progress row. Configurations are recorded one at a
+ * time; when the newest recorded cannot be read (none yet, or one from a newer release), every row
+ * is checked. `unbounded`: at start-up, which waits for its work as it waits for migrations.
  */
 function recordConfig(
   db: Pool,
@@ -115,28 +122,29 @@ function recordConfig(
   return db.begin(async (tx) => {
     if (options.unbounded) await unboundedStatements(tx);
     await lockConfigRecords(tx);
-    const previous = await newestRecordedRules(tx);
+    const recent = recentRules(await recentConfigs(tx, LAGGING_REPLICA_MS));
     const head = await insertConfig(tx, config);
     const followed = followedStats(challenges);
-    if (!previous) await releaseUnfollowedRows(tx, followed);
+    if (!recent) await releaseUnfollowedRows(tx, followed);
     else {
-      const changed = goalsNoLongerFollowing(followedStats(previous), followed);
-      if (changed.length > 0) await releaseUnfollowedRows(tx, followed, changed);
+      const changed = goalsNoLongerFollowing(recent.flatMap(followedStats), followed);
+      if (changed.length > 0) await releaseUnfollowedRows(tx, followed, [...new Set(changed)]);
     }
     return head;
   });
 }
 
-/** The rules of the newest recorded configuration; undefined when there is none or this release cannot read it. */
-async function newestRecordedRules(db: Db): Promise<readonly Challenge[] | undefined> {
-  const latest = await latestConfigHead(db);
-  const stored = latest && (await loadConfig(db, latest.id));
-  if (!stored) return undefined;
-  try {
-    return parseChallengeConfig(stored.document, `stored configuration ${stored.id}`);
-  } catch {
-    return undefined;
-  }
+/** The rules of recorded configurations; undefined when the newest cannot be read (or there is none). */
+function recentRules(stored: readonly StoredConfig[]): Array<readonly Challenge[]> | undefined {
+  const rules = stored.map((config) => {
+    try {
+      return parseChallengeConfig(config.document, `stored configuration ${config.id}`);
+    } catch {
+      return undefined;
+    }
+  });
+  if (rules[0] === undefined) return undefined;
+  return rules.filter((challenges) => challenges !== undefined);
 }
 
 /**

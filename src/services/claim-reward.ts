@@ -43,7 +43,7 @@ import { claimPeriod, viewProgress } from '../domain/progress-view.ts';
 import { rewardJson } from '../domain/reward-json.ts';
 import { formatTimestamp } from '../domain/time.ts';
 import type { GoalStatus, ProgressState, Reward } from '../domain/types.ts';
-import type { RewardGranter } from '../rewards/reward-granter.ts';
+import { RewardGrantError, type RewardGranter } from '../rewards/reward-granter.ts';
 
 export interface ClaimResponse {
   readonly goalId: string;
@@ -86,11 +86,16 @@ export type ClaimReward = (
   options?: ClaimOptions,
 ) => Promise<ClaimResponse>;
 
-/** The completion a claim is for, from the row as the claim locked it (none for rows without a `row_id`). */
+/**
+ * The completion a claim is for, from the row as the claim locked it: for rotating goals, whose
+ * next period may start the row over before the claim is recorded (none for rows without a
+ * `row_id` or a period).
+ */
 const earnedOf = (row: ProgressState & { readonly rowId: string | null }): EarnedCompletion | null =>
-  row.rowId && row.completedAt
+  row.rowId && row.completedAt && row.periodStart
     ? {
         rowId: row.rowId,
+        periodStart: row.periodStart,
         progress: row.progress,
         baselineValue: row.baselineValue,
         completedAt: row.completedAt,
@@ -112,7 +117,8 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
     const periodOf = (period: string, earned: EarnedCompletion | null) => {
       const progressDay = goal.type === 'daily' ? period : null;
       const periodStart = goal.rotation?.allowReselection ? period : null;
-      return { progressDay, periodStart, earnedOn: (progressDay ?? periodStart) === null ? earned : null };
+      const onceEver = goal.rotation !== null && progressDay === null && periodStart === null;
+      return { progressDay, periodStart, earnedOn: onceEver ? earned : null };
     };
     let reservation: {
       key: ClaimKey;
@@ -193,7 +199,8 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
         idempotencyKey: reservation.idempotencyKey,
       });
     } catch (error) {
-      await releaseClaim(pool, reservation.key, reservation.leaseToken);
+      const refused = error instanceof RewardGrantError && error.permanent;
+      await releaseClaim(pool, reservation.key, reservation.leaseToken, refused);
       report('grant_failed');
       throw rewardGrantFailed(goalId, error);
     }

@@ -14,6 +14,7 @@ import { createLogger } from '../../src/log.ts';
 import { applyEventBatch } from '../../src/pipeline/apply-events.ts';
 import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
 import type { ErrorBody } from '../helpers/api-json.ts';
+import { heldGranter, until } from '../helpers/held-granter.ts';
 import { statEvent } from '../helpers/pipeline-events.ts';
 import { createTestApp, slowMockGranter } from '../helpers/test-app.ts';
 
@@ -260,6 +261,31 @@ describe('set progress, complete, reset', () => {
     const grants = app.grants.slice(before).filter((grant) => grant.userId === user);
     expect(grants).toHaveLength(1);
     expect(grants[0]?.idempotencyKey).toBe(`test-namespace:${user}:tutorial:once:2`);
+  });
+});
+
+describe('an admin and a claim at once', () => {
+  test('progress an admin sets while a claim of the goal waits for its grant stands: the goal is not marked claimed', async () => {
+    const held = heldGranter();
+    await using waiting = await createTestApp({ db: app.db, granter: held.granter });
+    const user = newUser();
+    await waiting.request('POST', '/v1/challenges/initialize', { user });
+    await applyEventBatch(sql, waiting.catalog, [stat(user, 'enemy_kills', 10)], new Date());
+    const claim = waiting.json('POST', '/v1/challenges/starter-challenge/goals/defeat-10-enemies/claim', {
+      user,
+    });
+    await until(() => held.calls.length === 1, 2_000);
+    const set = await waiting.json<Change>('PUT', goalPath(user, 'defeat-10-enemies', 'progress'), {
+      admin: ADMIN,
+      body: { progress: 2 },
+    });
+    expect(set.status).toBe(200);
+    held.release(0);
+    expect((await claim).status).toBe(200);
+    const [row] = await sql<{ status: string; progress: number }[]>`
+      select status, progress from user_goal_progress where user_id = ${user} and goal_id = 'defeat-10-enemies'`;
+    expect(row).toEqual({ status: 'in_progress', progress: 2 });
+    held.done();
   });
 });
 

@@ -642,6 +642,42 @@ describe('a failed grant', () => {
   );
 
   test(
+    'a grant the backend refused for good is retried with the reward the configuration corrected, same key',
+    async () => {
+      let refuse = true;
+      const grants: Array<{ key: string; rewardId: string }> = [];
+      await using app = await createTestApp({
+        granter: {
+          mode: 'mock',
+          grant: async (request) => {
+            grants.push({ key: request.idempotencyKey, rewardId: request.reward.rewardId });
+            if (refuse) throw new RewardGrantError('unknown item', { permanent: true, status: 404 });
+          },
+        },
+      });
+      const user = newUser();
+      await seedGoal(app, user, 'starter-challenge', 'play-5-matches', { status: 'completed' });
+      expect((await claim(app, user, 'starter-challenge', 'play-5-matches')).status).toBe(502);
+      // The operator corrects the item id.
+      const document = JSON.parse(await Bun.file('config/challenges.test.json').text());
+      const goal = document.challenges[0].goals.find(
+        (entry: { goalId: string }) => entry.goalId === 'play-5-matches',
+      );
+      goal.reward.rewardId = 'corrected-item';
+      expect((await app.request('PUT', '/v1/admin/config', { admin: 'ops', body: document })).status).toBe(
+        200,
+      );
+      refuse = false;
+      expect((await claim(app, user, 'starter-challenge', 'play-5-matches')).status).toBe(200);
+      const key = `test-namespace:${user}:play-5-matches:once`;
+      expect(grants.map((grant) => grant.key)).toEqual([key, key]);
+      expect(grants[0]?.rewardId).not.toBe('corrected-item');
+      expect(grants[1]?.rewardId).toBe('corrected-item');
+    },
+    SLOW,
+  );
+
+  test(
     'a later earning whose grant failed is retried under its own key, not the first earning’s',
     async () => {
       let failing = false;

@@ -196,11 +196,21 @@ describe('query parameters and path segments', () => {
     }
     const once = await app.request('GET', '/v1/challenges?active_only=true', { user: 'query-user' });
     expect(once.status).toBe(200);
-    // A parameter no route reads is ignored, repeated or not, as by the original's gateway.
-    const unknown = await app.request('GET', '/v1/challenges?_=1&_=2&active_only=true', {
+    // A parameter the route does not read is ignored, repeated or not, as by the original's gateway:
+    // also one another route reads.
+    for (const query of ['_=1&_=2&active_only=true', 'limit=1&limit=2']) {
+      const ignored = await app.request('GET', `/v1/challenges?${query}`, { user: 'query-user' });
+      expect(ignored.status).toBe(200);
+    }
+    // Under BASE_PATH too, and an unknown route stays 404.
+    const prefixedTwice = await prefixed.request('GET', '/v1/challenges?active_only=true&active_only=true', {
       user: 'query-user',
     });
-    expect(unknown.status).toBe(200);
+    expect(prefixedTwice.status).toBe(400);
+    const unknownRoute = await app.request('GET', '/v1/nothing?active_only=1&active_only=2', {
+      user: 'query-user',
+    });
+    expect(unknownRoute.status).toBe(404);
   });
 
   test('a path segment that is not valid percent-encoding is 400 about the path, not a body', async () => {

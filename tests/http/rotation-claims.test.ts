@@ -132,7 +132,8 @@ test('a goal claimable once ever, claimed across the boundary that starts it ove
   await once.request('PUT', `${goalPath}/active`, { user, body: { isActive: true } });
   await apply(once, wins(user, 1, 1, now));
   await apply(once, wins(user, 2, 1, new Date(now.getTime() + 1_000)));
-  expect(await stored(user, goal)).toMatchObject({ status: 'completed', period_start: D1 });
+  const earned = await stored(user, goal);
+  expect(earned).toMatchObject({ status: 'completed', period_start: D1 });
   const claimed = claim(once, user, goal, challenge);
   await until(() => held.calls.length === 1, 2_000);
   // While the grant is held the day ends; /initialize starts the unclaimed goal over for D2.
@@ -142,7 +143,11 @@ test('a goal claimable once ever, claimed across the boundary that starts it ove
   held.release(0);
   expect((await claimed).status).toBe(200);
   // Claimed first, it would have stayed claimed through the new period: so it is, in the list too.
-  expect(await stored(user, goal)).toMatchObject({ status: 'claimed' });
+  expect(await stored(user, goal)).toMatchObject({
+    status: 'claimed',
+    progress: earned?.progress,
+    baseline_value: earned?.baseline_value,
+  });
   const list = await once.json<{ goals: { goalId: string; status: string }[] }>(
     'GET',
     `/v1/challenges/${challenge}`,

@@ -116,6 +116,12 @@ describe('live configuration', () => {
       locked = false;
       await retyped;
       expect(await statCode()).toBeNull();
+      // A replica still on the older configuration marks the row again before its next poll; the
+      // next configuration recorded within the hour releases it, though it changes only a target.
+      await db.pool`update user_goal_progress set stat_code = 'enemy_kills' where user_id = 'follower'`;
+      counting.challenges[0].goals[0].requirement.targetValue = 30;
+      await apply(counting, 'later');
+      expect(await statCode()).toBeNull();
     } finally {
       if (locked) await holder`rollback`;
       holder.release();
