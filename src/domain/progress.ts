@@ -42,6 +42,7 @@ export type GoalEvent =
 
 /** Progress is stored as a PostgreSQL `integer`. */
 export const MAX_PROGRESS = 2_147_483_647;
+const MIN_BASELINE = -2_147_483_648;
 
 export const FRESH_STATE: EventProgress = {
   progress: 0,
@@ -168,8 +169,10 @@ function applyValue(
     return unchanged('value_unchanged');
   }
   if (goal.progressMode === 'absolute') return withStatus(goal, state, value, value, at);
-  // Relative: the first event (no baseline yet) counts its own increment.
-  const baselineValue = state.baselineValue ?? value - inc;
+  // Relative: the first event (no baseline yet) counts its own increment. The baseline is stored
+  // as a PostgreSQL integer: an increment larger than any progress (a currency stat's) is held to
+  // that range, where the goal measures as far as it can.
+  const baselineValue = state.baselineValue ?? Math.min(MAX_PROGRESS, Math.max(MIN_BASELINE, value - inc));
   return { ...withStatus(goal, state, value, value - baselineValue, at), baselineValue };
 }
 

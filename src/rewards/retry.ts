@@ -1,7 +1,7 @@
 /**
  * Bounded retries for HTTP reward backends. A claim waits on this, so every grant ends within
  * `totalTimeoutMs` whatever the backend does: each attempt gets `AbortSignal.timeout` of at most the
- * time left, and no wait starts that would run past the budget.
+ * time left, and no retry starts that would have less than a fair part of it (a second by default).
  */
 import { backoffDelayMs } from '../domain/backoff.ts';
 import { type GrantHooks, type RetryPolicy, RewardGrantError } from './reward-granter.ts';
@@ -14,6 +14,9 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+
+/** The least time a retry must have; less when the request timeout, or a fifth of the budget, is shorter. */
+const MIN_ATTEMPT_MS = 1_000;
 
 /** 408, 429 and 5xx may succeed later; any other non-2xx answer will not (bad request, auth, unknown item). */
 export function classifyStatus(status: number): 'ok' | 'retry' | 'permanent' {
@@ -98,8 +101,11 @@ export async function sendWithRetry(call: HttpCall, settings: RetrySettings): Pr
     }
     const waitMs = result.retryAfterMs ?? backoffDelayMs(policy, attempt);
     const leftMs = deadline - performance.now();
-    if (waitMs >= leftMs) {
-      stopReason = `gave up after ${attempt} attempt(s): waiting ${Math.round(waitMs)} ms would exceed the ${policy.totalTimeoutMs} ms budget`;
+    // An attempt cut off after a few milliseconds may still reach the backend and be applied there
+    // while the claim reports a failure: one that cannot get a fair time is not started.
+    const fairMs = Math.min(requestTimeoutMs, MIN_ATTEMPT_MS, policy.totalTimeoutMs / 5);
+    if (waitMs + fairMs > leftMs) {
+      stopReason = `gave up after ${attempt} attempt(s): waiting ${Math.round(waitMs)} ms would leave another attempt less than ${Math.round(fairMs)} ms of the ${policy.totalTimeoutMs} ms budget`;
       break;
     }
     hooks.onAttempt?.(

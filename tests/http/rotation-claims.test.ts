@@ -162,6 +162,16 @@ test('a goal claimable once ever, claimed across the boundary that starts it ove
   held.done();
 });
 
+test("a relative goal's first event with an increment past any progress is applied, not refused", async () => {
+  const user = 'huge-increment';
+  const now = at(app, `${D1}T12:00:00Z`);
+  await initialize(app, user);
+  // A currency-like stat: value and increment past the 32-bit range the baseline is stored in.
+  const result = await apply(app, kills(user, 5e9, 5e9, now));
+  expect(result.appliedByKind.statistic).toBe(1);
+  expect(await stored(user)).toMatchObject({ status: 'completed', baseline_value: -2_147_483_648 });
+});
+
 test('a deleted claimed row earned again can be claimed again, once, under a new idempotency key', async () => {
   const user = 'ledger-row';
   const goalId = 'daily-wins-no-reselect';

@@ -88,6 +88,26 @@ describe('webhook granter', () => {
     expect(outcomes()).toEqual(['retry', 'granted']);
   });
 
+  test('no retry is started with only a sliver of the budget left', async () => {
+    // The first answer comes late in the budget and asks for a short wait: the retry would have
+    // ~100 ms before the budget ends, and the backend might apply a request the claim gives up on.
+    const server = startFakeServer(async () => {
+      await Bun.sleep(800);
+      return new Response('busy', { status: 503, headers: { 'retry-after': '0.1' } });
+    });
+    await using _ = server;
+    const granter = createWebhookGranter(
+      { url: `${server.url}/grants`, secret: SECRET, retry: { ...FAST, totalTimeoutMs: 1_000 } },
+      recordAttempts().hooks,
+    );
+    const error = await granter.grant(REQUEST).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(RewardGrantError);
+    expect(server.requests).toHaveLength(1);
+  });
+
   test('422 is permanent after exactly one attempt', async () => {
     const { server, granter, outcomes } = setup(() => json({ error: 'unknown reward' }, 422));
     await using _ = server;
