@@ -1,4 +1,10 @@
-import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose';
 import { AppError } from '../domain/errors.ts';
 import { claimVerification, createJwtAuthenticator } from './jwt-authenticator.ts';
 import { createReportThrottle } from './report-throttle.ts';
@@ -13,6 +19,8 @@ const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
 /** Keys are refreshed at least this often, like the AGS SDK's default REFRESH_INTERVAL of 600 s. */
 const CACHE_MAX_AGE_MS = 600_000;
 const FAILURE_REPORT_INTERVAL_MS = 60_000;
+/** While no key set was ever fetched, a failed fetch holds the next back this long at most. */
+const NO_KEYS_BACKOFF_MS = 250;
 const KEYS_UNREACHABLE = 'The signing keys of the identity provider are unreachable; retry later';
 
 /**
@@ -25,14 +33,23 @@ const FETCH_FAILURE_CODES = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ER
 const isKeySetFailure = (error: unknown): boolean =>
   !isJoseError(error) || FETCH_FAILURE_CODES.has(error.code);
 
+const isNoMatchingKey = (error: unknown): boolean =>
+  isJoseError(error) && error.code === 'ERR_JWKS_NO_MATCHING_KEY';
+
 /**
- * Verifies tokens against a remote JWKS. jose fetches the set lazily, shares one in-flight fetch
- * between concurrent requests, and refetches on an unknown `kid` once the cooldown has passed, which
- * is how rotated keys are picked up.
+ * Verifies tokens against a remote JWKS, fetched with jose (one fetch in flight, shared by
+ * concurrent requests) but looked up here, so that a slow or failing IdP never holds a request
+ * whose key is known:
+ * - keys fetched once keep verifying; past `CACHE_MAX_AGE_MS` a refresh starts in the background
+ *   and the request goes on with the keys it has (as the AGS SDK refreshes on a timer);
+ * - a `kid` the set does not have waits for a fetch, at most once per cooldown (how rotated keys
+ *   are picked up), and a random `kid` per request cannot make the service hammer the IdP;
+ * - every fetch that fails holds the next one back for the cooldown (a few seconds while no set was
+ *   ever fetched), and is reported through a throttle.
  *
- * When a fetch fails, a key fetched earlier still verifies (as the AGS SDK keeps its cached keys);
- * a token whose key was never fetched cannot be judged, so the request is answered UNAVAILABLE
- * rather than 401: the token may be perfectly good, and the client should retry, not log in again.
+ * A token whose key was never fetched cannot be judged while the IdP is unreachable, so it is
+ * answered UNAVAILABLE rather than 401: the token may be perfectly good, and the client should
+ * retry, not log in again.
  */
 export function createJwksAuthenticator(options: JwksAuthOptions): Authenticate {
   const url = new URL(options.jwksUrl);
@@ -44,27 +61,63 @@ export function createJwksAuthenticator(options: JwksAuthOptions): Authenticate 
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
     throw new RangeError(`jwksTimeoutMs must be a positive integer, got ${timeoutMs}`);
   }
-  const remote = createRemoteJWKSet(url, {
-    timeoutDuration: timeoutMs,
-    cooldownDuration: cooldownSeconds * 1000,
-    cacheMaxAge: CACHE_MAX_AGE_MS,
-  });
+  const cooldownMs = cooldownSeconds * 1000;
+  const remote = createRemoteJWKSet(url, { timeoutDuration: timeoutMs });
   const throttle = createReportThrottle(FAILURE_REPORT_INTERVAL_MS);
+  let local: { readonly keys: JSONWebKeySet; readonly getKey: JWTVerifyGetKey } | undefined;
+  // Times on the wall clock (`Date.now()`), as jose keeps its own.
+  let fetchedAt = 0;
+  let attemptedAt = Number.NEGATIVE_INFINITY;
+  let lastFailure: unknown;
+
+  const report = (error: unknown) => {
+    const cause = describeVerifyError(error);
+    throttle((suppressed) => options.onKeySetFailure?.({ url: url.href, cause, suppressed }));
+  };
+  /** Fetches the set (or joins the fetch in flight); rejects with the fetch's error. */
+  const refresh = async (): Promise<void> => {
+    attemptedAt = Date.now();
+    try {
+      await remote.reload();
+      const keys = remote.jwks();
+      if (keys !== undefined && keys !== local?.keys) local = { keys, getKey: createLocalJWKSet(keys) };
+      fetchedAt = Date.now();
+      lastFailure = undefined;
+    } catch (error) {
+      attemptedAt = Date.now();
+      lastFailure = error;
+      report(error);
+      throw error;
+    }
+  };
+  /** Whether a fetch may start now: not within the cooldown of the last attempt. */
+  const mayFetch = () => {
+    const backoffMs =
+      lastFailure !== undefined && !local ? Math.min(cooldownMs, NO_KEYS_BACKOFF_MS) : cooldownMs;
+    return Date.now() - attemptedAt >= backoffMs;
+  };
+  const unreachable = (error: unknown) => new AppError('UNAVAILABLE', KEYS_UNREACHABLE, { cause: error });
 
   const keyFor: JWTVerifyGetKey = async (header, token) => {
+    if (!local) {
+      if (!mayFetch()) throw unreachable(lastFailure);
+      await refresh().catch((error: unknown) => {
+        throw isKeySetFailure(error) ? unreachable(error) : error;
+      });
+    } else if (Date.now() - fetchedAt >= CACHE_MAX_AGE_MS && !remote.reloading && mayFetch()) {
+      void refresh().catch(() => {});
+    }
+    const known = local;
+    if (!known) throw unreachable(lastFailure);
     try {
-      return await remote(header, token);
+      return await known.getKey(header, token);
     } catch (error) {
-      if (!isKeySetFailure(error)) throw error;
-      // jose keeps the last set it fetched; after a failed refresh it is still the IdP's latest word.
-      const previous = remote.jwks();
-      if (previous !== undefined) {
-        const key = await createLocalJWKSet(previous)(header, token).catch(() => undefined);
-        if (key !== undefined) return key;
-      }
-      const cause = describeVerifyError(error);
-      throttle((suppressed) => options.onKeySetFailure?.({ url: url.href, cause, suppressed }));
-      throw new AppError('UNAVAILABLE', KEYS_UNREACHABLE, { cause: error });
+      // A kid this set does not have: perhaps a rotated key, fetched at most once per cooldown.
+      if (!isNoMatchingKey(error) || !mayFetch()) throw error;
+      await refresh().catch((failure: unknown) => {
+        throw isKeySetFailure(failure) ? unreachable(failure) : failure;
+      });
+      return await (local ?? known).getKey(header, token);
     }
   };
   const verifyOptions = { algorithms: ALGORITHMS, ...claimVerification(options) };

@@ -370,34 +370,68 @@ describe('jwks key set unreachable', () => {
   test('a cached key keeps verifying once the cache is due for a refresh that fails', async () => {
     const idp = startJwksServer([rsaKey]);
     try {
-      const { authenticate } = authOn(idp.url);
+      const { authenticate, failures } = authOn(idp.url);
       expect(await authenticate(bearer(await signToken(rsaKey, { sub: 'before' })))).toEqual({
         userId: 'before',
       });
       idp.setStatus(503);
-      // Past the 10-minute cache age, so jose refetches (and fails) before looking the key up.
+      // Past the 10-minute cache age: a refresh starts, and fails, in the background.
       setSystemTime(new Date(Date.now() + 11 * 60_000));
       const fetchesBefore = idp.fetches();
-      expect(await authenticate(bearer(await signToken(rsaKey, { sub: 'later' })))).toEqual({
-        userId: 'later',
-      });
+      for (const sub of ['later-1', 'later-2', 'later-3']) {
+        expect(await authenticate(bearer(await signToken(rsaKey, { sub })))).toEqual({ userId: sub });
+      }
+      await Bun.sleep(50);
+      // One refresh for the three requests; the next waits out the cooldown.
       expect(idp.fetches()).toBe(fetchesBefore + 1);
+      expect(failures).toHaveLength(1);
     } finally {
       setSystemTime();
       await idp.stop();
     }
   });
 
-  test('the first request after the key set is back succeeds', async () => {
+  test('a refresh that hangs does not hold requests whose key is cached', async () => {
+    let hang = false;
+    let fetches = 0;
+    const idp = startRawServer(async () => {
+      fetches += 1;
+      if (hang) await new Promise(() => {});
+      return Response.json({ keys: [rsaKey.publicJwk] });
+    });
+    try {
+      const { authenticate } = authOn(idp.url, { jwksTimeoutMs: 5_000 });
+      expect(await authenticate(bearer(await signToken(rsaKey, { sub: 'before' })))).toEqual({
+        userId: 'before',
+      });
+      hang = true;
+      setSystemTime(new Date(Date.now() + 11 * 60_000));
+      const started = performance.now();
+      for (const sub of ['a', 'b', 'c', 'd']) {
+        expect(await authenticate(bearer(await signToken(rsaKey, { sub })))).toEqual({ userId: sub });
+      }
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(fetches).toBe(2);
+    } finally {
+      setSystemTime();
+      await idp.stop();
+    }
+  });
+
+  test('while no key set was ever fetched, failures are fetched again a moment later, not per request', async () => {
     const idp = startJwksServer([rsaKey]);
     try {
       idp.setStatus(503);
       const { authenticate } = authOn(idp.url);
       const token = await signToken(rsaKey, { sub: 'user-1' });
-      await expectUnavailable(authenticate(bearer(token)));
+      for (let i = 0; i < 5; i++) await expectUnavailable(authenticate(bearer(token)));
+      expect(idp.fetches()).toBe(1);
       idp.setStatus(200);
+      setSystemTime(new Date(Date.now() + 1_000));
       expect(await authenticate(bearer(token))).toEqual({ userId: 'user-1' });
+      expect(idp.fetches()).toBe(2);
     } finally {
+      setSystemTime();
       await idp.stop();
     }
   });
