@@ -219,28 +219,33 @@ export async function markClaimed(
     /** Daily goals: the UTC day claimed; only that day's completion is marked. */
     progressDay: string | null;
     /**
-     * Reselectable rotating goals: the period claimed. A row still in that period, or in an earlier
-     * one whose completion carried over, is marked and stamped with it; a row already in a later
-     * period is left alone (its completion belongs to that period).
+     * Reselectable rotating goals: the period claimed (its name, and when it ends). A row still in
+     * that period, or in an earlier one whose completion carried over, is marked and stamped with
+     * it, and expires with it; a row already in a later period is left alone (its completion
+     * belongs to that period). Stored names compare as days, so a name stored under a shorter
+     * schedule than today's still counts as the period it falls in.
      */
-    periodStart: string | null;
+    period: { readonly start: string; readonly endsAt: Date } | null;
     /** A rotating goal's claim for once and for all: the row, period and completion it was for. */
     earnedOn?: EarnedCompletion | null;
     now: Date;
   },
 ): Promise<boolean> {
   const earned = input.earnedOn ?? null;
+  const periodStart = input.period?.start ?? null;
+  const dayAfter = input.period ? input.period.endsAt.toISOString().slice(0, 10) : null;
   // In SET, `status` is the row's status before this update.
   const rows = await db`
     update user_goal_progress set status = 'claimed', claimed_at = ${input.now}, updated_at = ${input.now},
-      period_start = coalesce(${input.periodStart}::date, period_start),
+      period_start = coalesce(${periodStart}::date, period_start),
+      expires_at = coalesce(${input.period?.endsAt ?? null}::timestamptz, expires_at),
       progress = case when status = 'completed' then progress else ${earned?.progress ?? 0} end,
       baseline_value = case when status = 'completed' then baseline_value else ${earned?.baselineValue ?? null}::int end,
       completed_at = case when status = 'completed' then completed_at else ${earned?.completedAt ?? null}::timestamptz end
     where user_id = ${input.userId} and goal_id = ${input.goalId}
       and (status = 'completed'
           and (${input.progressDay}::date is null or progress_day = ${input.progressDay}::date)
-          and (${input.periodStart}::date is null or period_start is null or period_start <= ${input.periodStart}::date)
+          and (${dayAfter}::date is null or period_start is null or period_start < ${dayAfter}::date)
         or status <> 'claimed' and row_id = ${earned?.rowId ?? null}::uuid
           and period_start > ${earned?.periodStart ?? null}::date)
     returning 1`;

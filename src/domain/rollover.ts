@@ -8,7 +8,7 @@
  */
 
 import type { EventProgress } from './progress.ts';
-import { periodKey } from './rotation.ts';
+import { periodKey, periodKeyOfStored } from './rotation.ts';
 import type { Goal } from './types.ts';
 
 /**
@@ -26,7 +26,7 @@ export function rollover<T extends RolloverFields>(goal: Goal, state: T, at: Dat
   if (!rotation) return state;
   const current = periodKey(rotation.schedule, at);
   if (state.periodStart === null) return { ...state, periodStart: current };
-  if (state.periodStart >= current) return state;
+  if (periodKeyOfStored(rotation.schedule, state.periodStart) >= current) return state;
   const startsOver = state.status === 'claimed' ? rotation.allowReselection : rotation.resetProgress;
   if (state.status === 'claimed' && !startsOver) return state;
   if (!startsOver) return { ...state, periodStart: current };
@@ -50,6 +50,8 @@ type RolloverFields = Pick<
 export function isFromEarlierPeriod(goal: Goal, state: RolloverFields, at: Date): boolean {
   const { rotation } = goal;
   return (
-    rotation !== null && state.periodStart !== null && periodKey(rotation.schedule, at) < state.periodStart
+    rotation !== null &&
+    state.periodStart !== null &&
+    periodKey(rotation.schedule, at) < periodKeyOfStored(rotation.schedule, state.periodStart)
   );
 }

@@ -40,3 +40,13 @@ export function nextPeriodStart(schedule: RotationSchedule, now: Date): Date {
 export function periodKey(schedule: RotationSchedule, now: Date): string {
   return periodStart(schedule, now).toISOString().slice(0, 10);
 }
+
+/**
+ * The name, under `schedule`, of the period a stored period name falls in. A row keeps the name it
+ * was given under the schedule of its time; once the configuration changes the schedule (daily to
+ * weekly, say) that name is a day inside one of the new periods, and must be compared as that
+ * period, or a longer schedule would see every new event as from an earlier period.
+ */
+export function periodKeyOfStored(schedule: RotationSchedule, stored: string): string {
+  return periodKey(schedule, new Date(`${stored}T00:00:00Z`));
+}

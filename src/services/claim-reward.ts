@@ -41,6 +41,7 @@ import {
 } from '../domain/errors.ts';
 import { claimPeriod, viewProgress } from '../domain/progress-view.ts';
 import { rewardJson } from '../domain/reward-json.ts';
+import { nextPeriodStart } from '../domain/rotation.ts';
 import { formatTimestamp } from '../domain/time.ts';
 import type { GoalStatus, ProgressState, Reward } from '../domain/types.ts';
 import { RewardGrantError, type RewardGranter } from '../rewards/reward-granter.ts';
@@ -116,9 +117,12 @@ export function createClaimReward(deps: ClaimDeps): ClaimReward {
     // day, or a reselectable rotating goal's rotation period.
     const periodOf = (period: string, earned: EarnedCompletion | null) => {
       const progressDay = goal.type === 'daily' ? period : null;
-      const periodStart = goal.rotation?.allowReselection ? period : null;
-      const onceEver = goal.rotation !== null && progressDay === null && periodStart === null;
-      return { progressDay, periodStart, earnedOn: onceEver ? earned : null };
+      const { rotation } = goal;
+      const reselected = rotation?.allowReselection
+        ? { start: period, endsAt: nextPeriodStart(rotation.schedule, new Date(`${period}T00:00:00Z`)) }
+        : null;
+      const onceEver = rotation !== null && progressDay === null && reselected === null;
+      return { progressDay, period: reselected, earnedOn: onceEver ? earned : null };
     };
     let reservation: {
       key: ClaimKey;

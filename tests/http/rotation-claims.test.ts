@@ -162,6 +162,36 @@ test('a goal claimable once ever, claimed across the boundary that starts it ove
   held.done();
 });
 
+test('a goal whose schedule becomes longer keeps counting events in the period it is in, and is claimed', async () => {
+  await using longer = await createTestApp({ configPath: CONFIG, db });
+  const user = 'daily-to-weekly';
+  // Wednesday: the row's period is the day.
+  let now = at(longer, `${D2}T10:00:00Z`);
+  await initialize(longer, user);
+  await apply(longer, kills(user, 100, 2, now));
+  expect(await stored(user)).toMatchObject({ period_start: D2, status: 'in_progress' });
+  // The operator makes the goal weekly: its periods start on Mondays, before the row's day.
+  const document = JSON.parse(await Bun.file(CONFIG).text());
+  const goal = document.challenges
+    .find((challenge: { challengeId: string }) => challenge.challengeId === C)
+    .goals.find((entry: { goalId: string }) => entry.goalId === G);
+  goal.rotation.schedule = 'weekly';
+  expect((await longer.request('PUT', '/v1/admin/config', { admin: 'ops', body: document })).status).toBe(
+    200,
+  );
+  // Thursday, same week: the event counts, and completes the goal.
+  now = at(longer, '2030-03-07T12:00:00Z');
+  await apply(longer, kills(user, 109, 9, now));
+  expect(await stored(user)).toMatchObject({ status: 'completed' });
+  expect((await claim(longer, user)).status).toBe(200);
+  expect(await stored(user)).toMatchObject({ status: 'claimed', period_start: '2030-03-04' });
+  expect((await ledger(user)).map((entry) => entry.period)).toEqual(['2030-03-04']);
+  // The claimed row expires with the period it was stamped with, so the cleanup keeps it until then.
+  const [row] = await db.pool<{ expires_at: Date }[]>`
+    select expires_at from user_goal_progress where user_id = ${user} and goal_id = ${G}`;
+  expect(row?.expires_at.toISOString()).toBe('2030-03-11T00:00:00.000Z');
+});
+
 test("a relative goal's first event with an increment past any progress is applied, not refused", async () => {
   const user = 'huge-increment';
   const now = at(app, `${D1}T12:00:00Z`);

@@ -202,7 +202,7 @@ describe('applyEventBatch with a concurrent writer', () => {
             userId: user,
             goalId: GOAL,
             progressDay: null,
-            periodStart: null,
+            period: null,
             now: NOW,
           });
         },

@@ -170,7 +170,7 @@ describe('goals that follow their stat', () => {
           userId: user,
           goalId: 'kills-10',
           progressDay: null,
-          periodStart: null,
+          period: null,
           now: at(4),
         }),
       ).toBe(true);
