@@ -26,6 +26,7 @@ import {
   reportApiError,
   UnexpectedResponse,
 } from './output.ts';
+import { printable } from './printable.ts';
 import { formatRotation } from './rotation-output.ts';
 
 export interface ConnectionOptions {
@@ -106,7 +107,7 @@ async function answerOf<T>(request: Promise<ApiAnswer<T>>): Promise<ApiAnswer<T>
 }
 
 const printRaw = (response: ApiResponse) =>
-  process.stdout.write(response.text.endsWith('\n') ? response.text : `${response.text}\n`);
+  process.stdout.write(printable(response.text.endsWith('\n') ? response.text : `${response.text}\n`));
 
 /**
  * Runs one request and prints its outcome: on 2xx the rendering (or the raw body with --json);
@@ -137,10 +138,10 @@ export async function runWith<T>(
   }
   if (options.json) return;
   try {
-    console.log(render(response));
+    console.log(printable(render(response)));
   } catch (error) {
     if (!(error instanceof UnexpectedResponse)) throw error;
-    console.error(`error: ${error.message}`);
+    console.error(printable(`error: ${error.message}`));
     process.exitCode = EXIT.SERVER_ERROR;
   }
 }

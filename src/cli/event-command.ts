@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { createEventClient, type EventClient } from '../events/event-client.ts';
 import { fail } from './fail.ts';
 import { EXIT } from './output.ts';
+import { printable } from './printable.ts';
 import { formatSummary, sendEvents } from './send-events.ts';
 
 interface CommonOptions {
@@ -55,7 +56,7 @@ async function run(options: CommonOptions, send: (client: EventClient, id: strin
   const deadlineMs = positiveInteger('--deadline-ms', options.deadlineMs);
   const client = createEventClient(options.target, {
     deadlineMs,
-    authToken: options.token,
+    authToken: options.token ?? process.env['GRPC_AUTH_TOKEN'],
     tls:
       options.tls || options.ca || options.tlsServerName
         ? { rootCerts: options.ca && readCa(options.ca), serverName: options.tlsServerName }
@@ -66,7 +67,8 @@ async function run(options: CommonOptions, send: (client: EventClient, id: strin
       send(client, eventIdFor(options, count, n)),
     );
     console.log(formatSummary(summary));
-    for (const [status, message] of summary.firstErrorByStatus) console.error(`${status}: ${message}`);
+    for (const [status, message] of summary.firstErrorByStatus)
+      console.error(printable(`${status}: ${message}`));
     if (summary.sent > 0 && summary.unreachable === summary.sent) {
       console.error(
         `error: no event reached ${options.target}: is the service running, and is --target its GRPC_PORT?`,
@@ -87,29 +89,28 @@ function readCa(path: string): string {
 }
 
 function withCommonOptions(command: Command): Command {
-  return command
-    .requiredOption('-u, --user <userId>', 'user id of the event')
-    .option('-t, --target <host:port>', 'gRPC address', `localhost:${process.env['GRPC_PORT'] ?? '6565'}`)
-    .option('-n, --namespace <namespace>', 'event namespace', process.env['AB_NAMESPACE'] ?? 'accelbyte')
-    .option('--id <eventId>', 'event id (with --count > 1, ids get a -<n> suffix; default: random UUIDs)')
-    .option('-c, --count <n>', 'number of events to send', '1')
-    .option('--concurrency <n>', 'events in flight at once', '1')
-    .option('--rate <perSecond>', 'send at most this many events per second')
-    .option('--deadline-ms <ms>', 'per-call deadline in milliseconds', '30000')
-    .option(
-      '--token <token>',
-      'bearer token the port requires (GRPC_AUTH_TOKEN)',
-      process.env['GRPC_AUTH_TOKEN'],
-    )
-    .option('--tls', 'connect with TLS, trusting the system roots')
-    .option(
-      '--ca <pemFile>',
-      'connect with TLS, trusting this certificate (e.g. a self-signed GRPC_TLS_CERT_FILE)',
-    )
-    .option(
-      '--tls-server-name <name>',
-      "with TLS: the name the port's certificate carries, when --target is an address",
-    );
+  return (
+    command
+      .requiredOption('-u, --user <userId>', 'user id of the event')
+      .option('-t, --target <host:port>', 'gRPC address', `localhost:${process.env['GRPC_PORT'] ?? '6565'}`)
+      .option('-n, --namespace <namespace>', 'event namespace', process.env['AB_NAMESPACE'] ?? 'accelbyte')
+      .option('--id <eventId>', 'event id (with --count > 1, ids get a -<n> suffix; default: random UUIDs)')
+      .option('-c, --count <n>', 'number of events to send', '1')
+      .option('--concurrency <n>', 'events in flight at once', '1')
+      .option('--rate <perSecond>', 'send at most this many events per second')
+      .option('--deadline-ms <ms>', 'per-call deadline in milliseconds', '30000')
+      // No default: commander would print the token itself in --help.
+      .option('--token <token>', 'bearer token the port requires (default: $GRPC_AUTH_TOKEN)')
+      .option('--tls', 'connect with TLS, trusting the system roots')
+      .option(
+        '--ca <pemFile>',
+        'connect with TLS, trusting this certificate (e.g. a self-signed GRPC_TLS_CERT_FILE)',
+      )
+      .option(
+        '--tls-server-name <name>',
+        "with TLS: the name the port's certificate carries, when --target is an address",
+      )
+  );
 }
 
 export function registerEventCommands(program: Command): void {

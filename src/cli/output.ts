@@ -4,6 +4,7 @@
  */
 import type { MethodResponse } from 'openapi-fetch';
 import type { Api, ApiAnswer, ApiResponse } from './api-client.ts';
+import { printable } from './printable.ts';
 import { renderTable } from './table.ts';
 
 export const EXIT = {
@@ -141,10 +142,12 @@ export function reportApiError(response: ApiResponse): number {
   const code = isRecord(body) && typeof body['error'] === 'string' ? body['error'] : undefined;
   const message = isRecord(body) && typeof body['message'] === 'string' ? body['message'] : undefined;
   if (code !== undefined && message !== undefined)
-    console.error(`error: ${code} (HTTP ${response.status}): ${message}`);
+    console.error(printable(`error: ${code} (HTTP ${response.status}): ${message}`));
   else
     console.error(
-      `error: HTTP ${response.status} from ${response.url}${response.text ? `: ${response.text.slice(0, 200)}` : ''}`,
+      printable(
+        `error: HTTP ${response.status} from ${response.url}${response.text ? `: ${response.text.slice(0, 200)}` : ''}`,
+      ),
     );
   if (response.status === 401) {
     console.error(AUTH_HINT);

@@ -1,5 +1,7 @@
 /** Plain-text tables for the CLI: a header row and left-aligned columns two spaces apart. */
-export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+import { printableLine } from './printable.ts';
+export function renderTable(headers: readonly string[], cells: readonly (readonly string[])[]): string {
+  const rows = cells.map((row) => row.map(printableLine));
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
   );

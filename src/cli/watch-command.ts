@@ -8,6 +8,7 @@ import { connectionOf, example, withConnectionOptions } from './api-commands.ts'
 import { mintCliToken } from './dev-token.ts';
 import { fail } from './fail.ts';
 import { EXIT, reportApiError } from './output.ts';
+import { printable } from './printable.ts';
 
 interface WatchOptions {
   url: string;
@@ -91,7 +92,7 @@ async function watch(options: WatchOptions): Promise<number> {
     }
     for await (const event of readEvents(response.body, (ms) => (retryMs = ms))) {
       if (event.id !== undefined) lastEventId = event.id;
-      console.log(options.json ? JSON.stringify(event) : describeEvent(event));
+      console.log(options.json ? JSON.stringify(event) : printable(describeEvent(event)));
       if (event.event !== 'snapshot' && count !== undefined && ++goalEvents >= count) return EXIT.OK;
     }
     if (!options.reconnect) return EXIT.OK;

@@ -9,6 +9,13 @@ import { deleteExpiredEventIds } from '../db/event-progress.ts';
 import type { Logger } from '../log.ts';
 
 const BATCH = 10_000;
+/**
+ * A cycle deletes at most this many batches (a million rows, more than a minute of events at any
+ * rate this service takes), with a pause between them, so a backlog (a shorter retention, an
+ * outage) drains over a few cycles beside the flush's inserts instead of in one burst.
+ */
+const MAX_BATCHES_PER_CYCLE = 100;
+const PAUSE_MS = 50;
 
 /** How long event rows are kept: as long as the longer of dedup and (when on) the audit needs them. */
 export function eventRowRetentionMs(settings: {
@@ -37,8 +44,9 @@ export function startDedupCleanup(options: {
       total = await deleteInBatches({
         deleteBatch: (limit) => deleteExpiredEventIds(options.db, cutoff, limit),
         batchSize: BATCH,
-        maxBatches: Number.POSITIVE_INFINITY,
-        pauseMs: 0,
+        maxBatches: MAX_BATCHES_PER_CYCLE,
+        pauseMs: PAUSE_MS,
+        stopped: () => timers.isStopped(),
       });
     } catch (error) {
       options.logger.warn({ err: error }, 'processed event id cleanup failed; retrying next interval');

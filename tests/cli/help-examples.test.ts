@@ -37,3 +37,12 @@ test.each([
     for (const goalId of goalIds) expect(catalog.goalById.get(goalId)?.challengeId).toBe(challengeId);
   }
 });
+
+test('`event --help` names the token variable and never prints its value', async () => {
+  const { stdout, exitCode } = await runCli(['event', 'login', '--help'], {
+    GRPC_AUTH_TOKEN: 'supersecret-xyz',
+  });
+  expect(exitCode).toBe(0);
+  expect(stdout).toContain('GRPC_AUTH_TOKEN');
+  expect(stdout).not.toContain('supersecret-xyz');
+});

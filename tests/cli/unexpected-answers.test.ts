@@ -15,6 +15,11 @@ const fake = Bun.serve({
     if (url.pathname.startsWith('/html/')) return new Response('<html>a proxy page</html>');
     if (url.pathname.startsWith('/other/')) return Response.json({ something: 'else' });
     if (url.pathname.startsWith('/slow/')) await Bun.sleep(2_000);
+    if (url.pathname.startsWith('/escapes/'))
+      return Response.json(
+        { error: 'GOAL_NOT_FOUND', message: 'no such goal\u001b[2J\u001b]0;owned\u0007' },
+        { status: 404 },
+      );
     return Response.json({ error: 'GOAL_NOT_FOUND', message: 'no such goal' }, { status: 404 });
   },
 });
@@ -35,6 +40,14 @@ test('a 2xx body that is not JSON, or not the expected JSON, exits 6 and quotes 
   const raw = await runCli(['challenges', '--url', `${base}/other`, '--mock-user', 'u', '--json']);
   expect(raw.exitCode).toBe(0);
   expect(raw.stdout).toBe('{"something":"else"}\n');
+}, 15_000);
+
+test("control characters in the service's answers reach the terminal escaped, not as commands", async () => {
+  const result = await runCli(['claim', 'c', 'g', '--url', `${base}/escapes`, '--mock-user', 'u']);
+  expect(result.stderr).toContain('no such goal\\x1b[2J\\x1b]0;owned\\x07');
+  expect(result.stderr).not.toContain('\u001b');
+  const raw = await runCli(['claim', 'c', 'g', '--url', `${base}/escapes`, '--mock-user', 'u', '--json']);
+  expect(raw.stdout + raw.stderr).not.toContain('\u001b');
 }, 15_000);
 
 test('no answer within --timeout-ms exits 3', async () => {
