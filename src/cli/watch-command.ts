@@ -1,7 +1,9 @@
 /**
  * `watch`: prints the player's live event stream (GET /v1/challenges/stream) as it arrives, one
  * line per event, and reconnects after a dropped connection with the last event id, as a
- * browser's EventSource would. Plain fetch: the typed client reads whole answers, not streams.
+ * browser's EventSource would; also after a stream that went quiet past `--idle-ms` (a dead
+ * connection) and after a 503 or 429 once connected (a replica shutting down, one full). Plain
+ * fetch: the typed client reads whole answers, not streams.
  */
 import type { Command } from 'commander';
 import { connectionOf, example, withConnectionOptions } from './api-commands.ts';
@@ -20,6 +22,7 @@ interface WatchOptions {
   lastEventId?: string;
   activeOnly?: boolean;
   count?: string;
+  idleMs?: string;
   reconnect: boolean;
 }
 
@@ -41,6 +44,11 @@ export function registerWatchCommand(program: Command): void {
     .option('--last-event-id <id>', 'resume after this event id: the outbox events since are replayed first')
     .option('--active-only', 'the snapshot lists only active goals')
     .option('--count <n>', 'exit after this many goal events')
+    .option(
+      '--idle-ms <ms>',
+      'reconnect when the stream sends nothing for this long (heartbeats included)',
+      '60000',
+    )
     .option('--no-reconnect', 'exit when the connection drops instead of resuming');
   example(
     command,
@@ -53,6 +61,11 @@ export function registerWatchCommand(program: Command): void {
   });
 }
 
+/** Without a byte for this long (heartbeats come every 15 s by default) the connection is taken for dead. */
+const DEFAULT_IDLE_MS = 60_000;
+/** An event larger than this is no event of this service's: the connection is dropped. */
+const MAX_EVENT_CHARS = 16 * 1024 * 1024;
+
 async function watch(options: WatchOptions): Promise<number> {
   const { baseUrl, timeoutMs } = connectionOf(options);
   if (options.user !== undefined && options.token !== undefined)
@@ -60,40 +73,66 @@ async function watch(options: WatchOptions): Promise<number> {
   const count = options.count === undefined ? undefined : Number(options.count);
   if (count !== undefined && (!Number.isInteger(count) || count <= 0))
     fail(`--count must be a positive integer, got '${options.count}'`);
-  const token = options.user !== undefined ? await mintCliToken(options.user) : options.token;
-  const headers: Record<string, string> = { accept: 'text/event-stream' };
-  if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
-  if (options.mockUser !== undefined) headers['x-mock-user-id'] = options.mockUser;
-  const url = `${baseUrl.replace(/\/+$/, '')}/v1/challenges/stream${options.activeOnly ? '?active_only=true' : ''}`;
+  const idleMs = Number(options.idleMs ?? DEFAULT_IDLE_MS);
+  if (!Number.isInteger(idleMs) || idleMs <= 0)
+    fail(`--idle-ms must be a positive integer, got '${options.idleMs}'`);
   let lastEventId = options.lastEventId;
+  // A dev token is minted for each connection: one lasts an hour, a watch may last longer.
+  const headersNow = async (): Promise<Record<string, string>> => {
+    const token = options.user !== undefined ? await mintCliToken(options.user) : options.token;
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
+    if (options.mockUser !== undefined) headers['x-mock-user-id'] = options.mockUser;
+    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+    return headers;
+  };
+  const url = `${baseUrl.replace(/\/+$/, '')}/v1/challenges/stream${options.activeOnly ? '?active_only=true' : ''}`;
+  let connected = false;
   let goalEvents = 0;
   let retryMs = 2_000;
   for (;;) {
-    const opening = new AbortController();
-    const timer = setTimeout(() => opening.abort(), timeoutMs);
+    const connection = new AbortController();
+    let idle = setTimeout(() => connection.abort(), timeoutMs);
     let response: Response;
     try {
-      response = await fetch(url, {
-        headers: lastEventId === undefined ? headers : { ...headers, 'last-event-id': lastEventId },
-        signal: opening.signal,
-      });
+      response = await fetch(url, { headers: await headersNow(), signal: connection.signal });
     } catch (error) {
-      clearTimeout(timer);
-      const reason = opening.signal.aborted ? `no answer within ${timeoutMs} ms` : String(error);
+      clearTimeout(idle);
+      const reason = connection.signal.aborted ? `no answer within ${timeoutMs} ms` : String(error);
       console.error(`error: cannot reach the service at ${baseUrl} (is it running?)\n  (${reason})`);
-      if (!options.reconnect || lastEventId === undefined) return EXIT.UNREACHABLE;
+      if (!options.reconnect || !connected) return EXIT.UNREACHABLE;
       await Bun.sleep(retryMs);
       continue;
     }
-    clearTimeout(timer);
+    clearTimeout(idle);
     if (response.status !== 200 || !response.body) {
       const text = await response.text();
+      // Once connected, a replica shutting down (503) or a full one (429) is a reason to come back.
+      if (options.reconnect && connected && (response.status === 429 || response.status >= 500)) {
+        console.error(`the service answered HTTP ${response.status}; reconnecting in ${retryMs} ms`);
+        await Bun.sleep(retryMs);
+        continue;
+      }
       return reportApiError({ url, status: response.status, text, json: parseJson(text) });
     }
-    for await (const event of readEvents(response.body, (ms) => (retryMs = ms))) {
-      if (event.id !== undefined) lastEventId = event.id;
-      console.log(options.json ? JSON.stringify(event) : printable(describeEvent(event)));
-      if (event.event !== 'snapshot' && count !== undefined && ++goalEvents >= count) return EXIT.OK;
+    connected = true;
+    const restartIdle = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => connection.abort(), idleMs);
+    };
+    restartIdle();
+    try {
+      for await (const event of readEvents(response.body, {
+        onRetry: (ms) => (retryMs = ms),
+        onData: restartIdle,
+      })) {
+        if (event.id !== undefined) lastEventId = event.id;
+        console.log(options.json ? JSON.stringify(event) : printable(describeEvent(event)));
+        if (event.event !== 'snapshot' && count !== undefined && ++goalEvents >= count) return EXIT.OK;
+      }
+    } finally {
+      clearTimeout(idle);
+      connection.abort();
     }
     if (!options.reconnect) return EXIT.OK;
     console.error(
@@ -103,35 +142,58 @@ async function watch(options: WatchOptions): Promise<number> {
   }
 }
 
-/** The events of an SSE body; comments (heartbeats) are skipped, `retry:` is reported. */
+/** `retry:` as the milliseconds to wait, held to 100 ms – 60 s; undefined when it is not a number. */
+const retryOf = (value: string): number | undefined =>
+  /^\d+$/.test(value) ? Math.min(60_000, Math.max(100, Number(value))) : undefined;
+
+/**
+ * The events of an SSE body; comments (heartbeats) are skipped, `retry:` is reported, and every
+ * piece of the body that arrives is (`onData`). Lines end in LF, CRLF or CR. An event larger than
+ * `MAX_EVENT_CHARS` ends the body, as a dropped connection does.
+ */
 export async function* readEvents(
   body: ReadableStream<Uint8Array>,
-  onRetry: (ms: number) => void = () => {},
+  hooks: { readonly onRetry?: (ms: number) => void; readonly onData?: () => void } = {},
 ): AsyncGenerator<StreamEvent> {
   let buffer = '';
   const decoder = new TextDecoder();
+  let id: string | undefined;
+  let event = 'message';
+  let data: string[] = [];
   try {
     for await (const chunk of body) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end = buffer.indexOf('\n\n');
+      hooks.onData?.();
+      buffer += decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n');
+      let start = 0;
+      let end = buffer.indexOf('\n', start);
       while (end >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        end = buffer.indexOf('\n\n');
-        let id: string | undefined;
-        let event = 'message';
-        const data: string[] = [];
-        for (const line of block.split('\n')) {
-          if (line.startsWith('id: ')) id = line.slice(4);
-          else if (line.startsWith('event: ')) event = line.slice(7);
-          else if (line.startsWith('data: ')) data.push(line.slice(6));
-          else if (line.startsWith('retry: ')) onRetry(Number(line.slice(7)));
+        const line = buffer.slice(start, end);
+        start = end + 1;
+        end = buffer.indexOf('\n', start);
+        if (line === '') {
+          if (data.length > 0) yield { id, event, data: data.join('\n') };
+          id = undefined;
+          event = 'message';
+          data = [];
+          continue;
         }
-        if (data.length > 0) yield { id, event, data: data.join('\n') };
+        if (line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? '' : line.slice(colon + (line[colon + 1] === ' ' ? 2 : 1));
+        if (field === 'id') id = value;
+        else if (field === 'event') event = value;
+        else if (field === 'data') data.push(value);
+        else if (field === 'retry') {
+          const ms = retryOf(value);
+          if (ms !== undefined) hooks.onRetry?.(ms);
+        }
       }
+      buffer = buffer.slice(start);
+      if (buffer.length + data.reduce((sum, line) => sum + line.length, 0) > MAX_EVENT_CHARS) return;
     }
   } catch {
-    // The connection dropped: the caller reconnects.
+    // The connection dropped (or went quiet past the idle time): the caller reconnects.
   }
 }
 

@@ -112,3 +112,64 @@ test('a refused stream is reported like any API error', async () => {
   expect(malformed.exitCode).toBe(5);
   expect(malformed.stderr).toContain('INVALID_REQUEST (HTTP 400)');
 }, 30_000);
+
+test('watch reconnects from a stream gone quiet and through a replica answering 503, resuming after the last id', async () => {
+  // A fake service: the first stream sends a snapshot and one event (with CRLF line ends and a
+  // `retry` of 100 ms), then goes quiet without closing; the next open is 503 (a replica shutting
+  // down); the one after that replays the next event.
+  const opens: Array<string | null> = [];
+  const fake = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    idleTimeout: 0,
+    fetch: (request) => {
+      opens.push(request.headers.get('last-event-id'));
+      const sse = (text: string, end: boolean) =>
+        new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode(text));
+              if (end) controller.close();
+            },
+          }),
+          { headers: { 'content-type': 'text/event-stream' } },
+        );
+      if (opens.length === 1)
+        return sse(
+          'retry: 100\r\n\r\nevent: snapshot\r\ndata: {}\r\n\r\nid:7-1\r\nevent: goal.progress\r\ndata: {}\r\n\r\n',
+          false,
+        );
+      if (opens.length === 2)
+        return Response.json({ error: 'UNAVAILABLE', message: 'shutting down' }, { status: 503 });
+      return sse('id: 7-2\nevent: goal.completed\ndata: {}\n\n', false);
+    },
+  });
+  try {
+    const result = await runCli([
+      'watch',
+      '--url',
+      `http://127.0.0.1:${fake.port}`,
+      '--mock-user',
+      'u',
+      '--json',
+      '--count',
+      '2',
+      '--idle-ms',
+      '500',
+    ]);
+    expect(result.exitCode).toBe(0);
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id?: string; event: string });
+    expect(events.map((event) => [event.event, event.id])).toEqual([
+      ['snapshot', undefined],
+      ['goal.progress', '7-1'],
+      ['goal.completed', '7-2'],
+    ]);
+    expect(opens).toEqual([null, '7-1', '7-1']);
+    expect(result.stderr).toContain('HTTP 503; reconnecting');
+  } finally {
+    await fake.stop(true);
+  }
+}, 30_000);
