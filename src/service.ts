@@ -402,6 +402,7 @@ export async function startService(
         await Promise.all([server.stop(false), pipeline.stop(), notifications?.stop()]);
         cleanup.stop();
         configSync.stop();
+        deliverySetting.stop();
         expiredRows?.stop();
         outboxRetention.stop();
         await notices.stop();

@@ -327,14 +327,23 @@ function readInt(read: Read, name: string, fallback: number, min: number, max: n
   return value;
 }
 
+/**
+ * A plain path: segments of letters, digits and `._~-`, none `.` or `..`. Anything else would be
+ * read as route syntax (`/:tenant` matches any first segment) or normalised away by clients (`..`).
+ */
 function readBasePath(text: string | undefined): string {
   if (text === undefined || text === '/') return '';
-  if (!text.startsWith('/') || /[?#\s]/.test(text)) {
+  const segments = text.replace(/\/+$/, '').split('/').slice(1);
+  const plain =
+    text.startsWith('/') &&
+    segments.length > 0 &&
+    segments.every((segment) => /^[A-Za-z0-9._~-]+$/.test(segment) && segment !== '.' && segment !== '..');
+  if (!plain) {
     throw new EnvironmentError(
-      `BASE_PATH must start with '/' and be a plain path, e.g. /challenge (got '${text}')`,
+      `BASE_PATH must be a plain path of letters, digits and ._~- segments, e.g. /challenge (got '${text}')`,
     );
   }
-  return text.replace(/\/+$/, '');
+  return `/${segments.join('/')}`;
 }
 
 function readNamespace(text: string): string {
@@ -350,16 +359,32 @@ function readLogLevel(text: string | undefined): LogLevel {
   return found;
 }
 
-/** The original's DB_HOST/DB_PORT/… variables, used when DATABASE_URL is not given. */
+/**
+ * The original's DB_HOST/DB_PORT/… variables, used when DATABASE_URL is not given. Each is checked:
+ * the URL setters drop what they cannot take without a word (a port in DB_HOST, a port that is not
+ * a number), which would have the service connect, and migrate, somewhere else.
+ */
 function databaseUrlFromParts(read: Read): string | undefined {
   const host = read('DB_HOST');
   if (!host) return undefined;
+  // An IPv6 address has colons and goes in brackets; any other colon is a port in the wrong place.
+  const ipv6 = /^\[?[0-9a-fA-F:.]+\]?$/.test(host) && host.includes(':');
+  if (!ipv6 && !/^[A-Za-z0-9.-]+$/.test(host)) {
+    throw new EnvironmentError(
+      `DB_HOST must be a host name or an IP address, with the port in DB_PORT (got '${host}')`,
+    );
+  }
+  const port = read('DB_PORT') ?? '5432';
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65_535) {
+    throw new EnvironmentError(`DB_PORT must be a port number from 1 to 65535 (got '${port}')`);
+  }
   const url = new URL('postgres://localhost');
-  url.hostname = host;
-  url.port = read('DB_PORT') ?? '5432';
-  url.username = read('DB_USER') ?? 'postgres';
-  url.password = read('DB_PASSWORD') ?? '';
-  url.pathname = `/${read('DB_NAME') ?? 'challenge_service'}`;
+  url.hostname = ipv6 && !host.startsWith('[') ? `[${host}]` : host;
+  url.port = port;
+  // Percent-encoded, as the driver decodes them: a '%' in a password stays a '%'.
+  url.username = encodeURIComponent(read('DB_USER') ?? 'postgres');
+  url.password = encodeURIComponent(read('DB_PASSWORD') ?? '');
+  url.pathname = `/${encodeURIComponent(read('DB_NAME') ?? 'challenge_service')}`;
   const sslMode = read('DB_SSLMODE') ?? read('DB_SSL_MODE');
   if (sslMode) url.searchParams.set('sslmode', sslMode);
   return url.toString();

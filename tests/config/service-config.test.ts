@@ -70,6 +70,37 @@ describe('readServiceConfig', () => {
     );
   });
 
+  test.each([
+    [{ DB_HOST: 'db.example.com:6543' }, 'DB_HOST must be a host name or an IP address'],
+    [{ DB_HOST: 'db host' }, 'DB_HOST must be a host name'],
+    [{ DB_HOST: 'db', DB_PORT: 'abc' }, 'DB_PORT must be a port number'],
+    [{ DB_HOST: 'db', DB_PORT: '99999' }, 'DB_PORT must be a port number'],
+    [{ DB_HOST: 'db', DB_PORT: '5433x' }, 'DB_PORT must be a port number'],
+  ])('DB_* values a URL cannot carry are refused, not dropped: %j', (env, message) => {
+    expect(() => readServiceConfig(env)).toThrow(message);
+  });
+
+  test('DB_* values are percent-encoded, so the driver reads them back as given', () => {
+    const config = readServiceConfig({
+      DB_HOST: '::1',
+      DB_USER: 'a@b',
+      DB_PASSWORD: 'ab%41cd:/',
+      DB_NAME: 'n/x',
+    });
+    const url = new URL(config.databaseUrl ?? '');
+    expect(url.hostname).toBe('[::1]');
+    expect(decodeURIComponent(url.username)).toBe('a@b');
+    expect(decodeURIComponent(url.password)).toBe('ab%41cd:/');
+    expect(decodeURIComponent(url.pathname.slice(1))).toBe('n/x');
+  });
+
+  test.each(['/:tenant', '/a/../b', '//', '/a/./b', '/a b', '/a?b', 'challenge'])(
+    'BASE_PATH %p, route syntax or not a plain path, is refused',
+    (basePath) => {
+      expect(() => readServiceConfig({ BASE_PATH: basePath })).toThrow('BASE_PATH must be a plain path');
+    },
+  );
+
   test('BASE_PATH is normalised', () => {
     expect(readServiceConfig({ BASE_PATH: '/challenge/' }).basePath).toBe('/challenge');
     expect(readServiceConfig({ BASE_PATH: '/' }).basePath).toBe('');
