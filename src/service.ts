@@ -11,6 +11,7 @@ import type { ServiceConfig } from './config/service-config.ts';
 import { type ChangeNotices, createChangeNotices } from './db/change-notices.ts';
 import { type Pool, warmUp } from './db/client.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './db/embedded-postgres.ts';
+import { createDatabaseCheck } from './db/health-check.ts';
 import { migrate } from './db/migrate.ts';
 import { MIGRATIONS } from './db/migrations.ts';
 import { oldestUndeliveredAgeSeconds } from './db/outbox-delivery.ts';
@@ -55,6 +56,8 @@ import { startStreamThread } from './stream/stream-thread.ts';
 
 /** Webhook delivery's statements are small: one slower than this finds the database in trouble. */
 const DELIVERY_STATEMENT_TIMEOUT_MS = 5_000;
+/** `/healthz` answers 503 when PostgreSQL has not answered its check within this. */
+const HEALTH_CHECK_TIMEOUT_MS = 2_000;
 
 export interface RunningService {
   readonly httpUrl: string;
@@ -138,6 +141,16 @@ export async function startService(
     const pool = recyclable.pool;
     metrics.addPool('api', recyclable.usage);
     started.push(() => closePool(pool));
+    const databaseCheck = createDatabaseCheck({
+      url: databaseUrl,
+      transactionPooler: config.dbTransactionPooler,
+      timeoutMs: HEALTH_CHECK_TIMEOUT_MS,
+      onRecovered: () => {
+        logger.info('the database answers again; replacing the API connections opened before');
+        void recyclable.recycle();
+      },
+    });
+    started.push(() => databaseCheck.close());
     await warmUp(pool);
     const applied = await migrate(pool, MIGRATIONS);
     if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
@@ -374,7 +387,7 @@ export async function startService(
         logger,
       }),
       clock,
-      checkDatabase: async () => void (await pool`select 1`),
+      checkDatabase: () => databaseCheck.check(),
       metrics,
       logger,
       requestTimeoutMs: config.requestTimeoutMs,
@@ -407,7 +420,7 @@ export async function startService(
         outboxRetention.stop();
         await notices.stop();
         if (notifyPool) await closePool(notifyPool);
-        await closePool(pool);
+        await Promise.all([closePool(pool), databaseCheck.close()]);
         await embedded?.stop();
       })();
       return stopping;

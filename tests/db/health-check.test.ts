@@ -1,0 +1,61 @@
+/**
+ * The `/healthz` check runs on a connection of its own: it answers while the API's pool is busy,
+ * and a connection gone silent (a dropped network path: no reset, no answer) fails one check at
+ * its deadline and is replaced, so the next check answers again instead of every later one failing;
+ * the first answer after failures is announced, once.
+ */
+import { afterAll, expect, test } from 'bun:test';
+import { createDatabaseCheck } from '../../src/db/health-check.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { createTestDb } from '../helpers/test-db.ts';
+
+const db = await createTestDb({ maxConnections: 1 });
+const direct = new URL(db.url);
+const proxy = startTcpProxy({ hostname: direct.hostname, port: Number(direct.port) });
+afterAll(async () => {
+  proxy.stop();
+  await db.drop();
+});
+
+test('the check answers while the API pool is taken, and recovers from a silent connection', async () => {
+  const proxied = new URL(db.url);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String(proxy.port);
+  let recoveries = 0;
+  const databaseCheck = createDatabaseCheck({
+    url: proxied.toString(),
+    timeoutMs: 500,
+    onRecovered: () => recoveries++,
+  });
+  // The test's own one-connection pool, taken by a long transaction, as a busy API pool would be.
+  const busy = db.pool.begin(async (tx) => {
+    await tx`select pg_sleep(1.5)`;
+  });
+  try {
+    const started = performance.now();
+    await databaseCheck.check();
+    expect(performance.now() - started).toBeLessThan(500);
+
+    expect(proxy.silenceOpenConnections()).toBe(1);
+    const failedAt = performance.now();
+    await expect(databaseCheck.check()).rejects.toThrow('did not answer within 500 ms');
+    expect(performance.now() - failedAt).toBeLessThan(1_000);
+    // The silent connection was replaced: the next check goes over a new one.
+    const deadline = Date.now() + 5_000;
+    let answered = false;
+    while (!answered && Date.now() < deadline) {
+      answered = await databaseCheck.check().then(
+        () => true,
+        () => false,
+      );
+    }
+    expect(answered).toBe(true);
+    // Told once that the database answers again (the service then replaces the API's connections).
+    expect(recoveries).toBe(1);
+    await databaseCheck.check();
+    expect(recoveries).toBe(1);
+  } finally {
+    await busy;
+    await databaseCheck.close();
+  }
+}, 20_000);
