@@ -126,6 +126,17 @@ export async function startService(
         dataDir,
         database: 'challenge_service',
         persistent: true,
+        // Without its database the service can do nothing but answer 503: it exits, so that a
+        // supervisor restarts both, and the log says why.
+        onExit: (reason) => {
+          const error = new Error(`the embedded PostgreSQL stopped: ${reason}`);
+          if (!running) {
+            startupFailure ??= error;
+            return;
+          }
+          logger.fatal({ reason }, 'the embedded PostgreSQL stopped; the service cannot go on');
+          overrides.onFatal?.(error);
+        },
       });
       embedded = server;
       started.push(() => server.stop());

@@ -39,6 +39,11 @@ export interface EmbeddedPostgresOptions {
   /** Keep the data directory when stopped (dev data survives restarts; test data does not). */
   readonly persistent: boolean;
   readonly port?: number;
+  /**
+   * The server exited without being asked to (killed, out of memory, a PANIC on a full disk), with
+   * why and the end of its log: the service cannot go on without it.
+   */
+  readonly onExit?: (reason: string) => void;
 }
 
 const USER = 'postgres';
@@ -62,7 +67,7 @@ export async function startEmbeddedPostgres(
     const port = options.port ?? (await freePort());
     // A persistent (dev) server gets its own session: Ctrl-C in the terminal then reaches only the
     // service, which drains its work before stopping the database itself.
-    const stopServer = await startServer(runtime, dataDir, port, options.persistent);
+    const stopServer = await startServer(runtime, dataDir, port, options.persistent, options.onExit);
     const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
     try {
       await createDatabase(url('postgres'), options.database);
@@ -162,6 +167,7 @@ async function startServer(
   dataDir: string,
   port: number,
   detached: boolean,
+  onExit?: (reason: string) => void,
 ): Promise<() => Promise<void>> {
   const logFile = join(dataDir, 'postmaster.log');
   const log = openSync(logFile, 'w');
@@ -181,16 +187,20 @@ async function startServer(
     closeSync(log);
   }
   let failure: string | undefined;
+  let ready = false;
+  let stopRequested = false;
   const exited = new Promise<void>((resolveExit) => {
     child.once('exit', (code, signal) => {
       failure ??= `exited with ${signal ?? `code ${code}`}`;
       resolveExit();
+      if (ready && !stopRequested) onExit?.(`PostgreSQL ${failure}\n${lastLines(logFile)}`);
     });
   });
   child.once('error', (error) => {
     failure = error.message;
   });
   const stop = async () => {
+    stopRequested = true;
     if (child.exitCode !== null || child.signalCode !== null || failure) return;
     child.kill('SIGINT');
     if (!(await settlesWithin(exited, 15_000))) {
@@ -207,6 +217,7 @@ async function startServer(
     }
     await Bun.sleep(50);
   }
+  ready = true;
   // The server must not keep a test run's event loop alive; stop() is called explicitly.
   child.unref();
   return stop;

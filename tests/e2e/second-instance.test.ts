@@ -91,6 +91,17 @@ test('after the service is SIGKILLed, a new start takes over its orphaned databa
   expect(await next.terminate('SIGTERM')).toBe(0);
 }, 120_000);
 
+test('an embedded PostgreSQL that dies under the service takes it down, saying why', async () => {
+  const dataDir = `${root}/postgres-killed`;
+  const service = track(await startServiceProcess(embedded(dataDir)));
+  await service.waitForHealthy(60_000);
+  // As the kernel's OOM killer would.
+  process.kill(postmasterPid(`${dataDir}/pg`), 'SIGKILL');
+  expect(await exitWithin(service, 15_000)).toBe(1);
+  expect(service.output()).toContain('the embedded PostgreSQL stopped; the service cannot go on');
+  expect(service.output()).toContain('SIGKILL');
+}, 90_000);
+
 function track(service: ServiceProcess): ServiceProcess {
   others.push(service);
   return service;
