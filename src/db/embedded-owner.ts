@@ -17,9 +17,28 @@ export function ownerFile(dataDir: string): string {
   return `${dataDir}.owner`;
 }
 
-export function writeOwner(dataDir: string): void {
+/**
+ * Makes this process the owner, atomically: the record is created only if there is none, so of two
+ * services starting together on one directory exactly one gets it, before either looks at the
+ * server. A record left by a dead owner is replaced. Returns the live owner that holds it instead,
+ * if any.
+ */
+export function claimOwner(dataDir: string): OwnerRecord | undefined {
   const record: OwnerRecord = { pid: process.pid, startTime: processStartTime(process.pid) };
-  writeFileSync(ownerFile(dataDir), `${JSON.stringify(record)}\n`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(ownerFile(dataDir), `${JSON.stringify(record)}\n`, { flag: 'wx' });
+      return undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = readOwner(dataDir);
+    if (holder && isOwnerAlive(holder) && !isCurrentProcess(holder)) return holder;
+    if (holder && isCurrentProcess(holder)) return undefined;
+    // A dead owner's record (or one half written): gone, then claimed again.
+    rmSync(ownerFile(dataDir), { force: true });
+  }
+  return readOwner(dataDir);
 }
 
 export function readOwner(dataDir: string): OwnerRecord | undefined {
@@ -32,8 +51,10 @@ export function readOwner(dataDir: string): OwnerRecord | undefined {
   }
 }
 
+/** Removes the record if it is this process's: never another service's that claimed it since. */
 export function removeOwner(dataDir: string): void {
-  rmSync(ownerFile(dataDir), { force: true });
+  const holder = readOwner(dataDir);
+  if (holder === undefined || holder.pid === process.pid) rmSync(ownerFile(dataDir), { force: true });
 }
 
 /** Whether the recorded process is still the one that wrote the record. */

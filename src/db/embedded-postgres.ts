@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import postgres from 'postgres';
 import {
+  claimOwner,
   isAlive,
   isCurrentProcess,
   isOwnerAlive,
@@ -17,7 +18,6 @@ import {
   processName,
   readOwner,
   removeOwner,
-  writeOwner,
 } from './embedded-owner.ts';
 import { prepareDataDir, type RunAs, type Runtime, resolveRuntime } from './embedded-runtime.ts';
 import { embeddedSettingArgs } from './embedded-settings.ts';
@@ -56,13 +56,15 @@ export async function startEmbeddedPostgres(
   const requested = resolve(options.dataDir);
   const runtime = resolveRuntime();
   const dataDir = prepareDataDir(requested, runtime.runAs);
-  await takeOver(dataDir);
-  writeOwner(dataDir);
+  const holder = claimOwner(dataDir);
+  if (holder) throw anotherService(holder.pid, dataDir);
   const discard = () => {
     removeOwner(dataDir);
     if (!options.persistent) removeData(requested, dataDir);
   };
   try {
+    // A postmaster still running here was left by a service that died: this one owns the data now.
+    await takeOver(dataDir);
     if (!existsSync(join(dataDir, 'PG_VERSION'))) initialise(runtime, dataDir);
     const port = options.port ?? (await freePort());
     // A persistent (dev) server gets its own session: Ctrl-C in the terminal then reaches only the
@@ -105,6 +107,11 @@ export async function removeAbandonedData(requestedDir: string): Promise<boolean
   return true;
 }
 
+const anotherService = (pid: number, dataDir: string) =>
+  new Error(
+    `another challenge service (pid ${pid}) is using the embedded database in ${dataDir}; stop it, or set DATA_DIR (to another directory) or DATABASE_URL`,
+  );
+
 /**
  * A server left running by a service that was killed (SIGKILL leaves the postmaster behind) holds
  * the data directory's lock: stop it so this start can take over. One whose owner still runs is
@@ -115,9 +122,7 @@ async function takeOver(dataDir: string): Promise<void> {
   if (pid === undefined) return;
   const owner = readOwner(dataDir);
   if (isPostmaster(pid) && owner && isOwnerAlive(owner) && !isCurrentProcess(owner)) {
-    throw new Error(
-      `another challenge service (pid ${owner.pid}) is using the embedded database in ${dataDir}; stop it, or set DATA_DIR (to another directory) or DATABASE_URL`,
-    );
+    throw anotherService(owner.pid, dataDir);
   }
   await stopPostmaster(dataDir);
 }

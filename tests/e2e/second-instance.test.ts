@@ -91,6 +91,31 @@ test('after the service is SIGKILLed, a new start takes over its orphaned databa
   expect(await next.terminate('SIGTERM')).toBe(0);
 }, 120_000);
 
+test('two starts at once on new data: one runs, the other refuses, and a third leaves the first alone', async () => {
+  const dataDir = `${root}/together`;
+  const [a, b] = await Promise.all([
+    startServiceProcess(embedded(dataDir)).then(track),
+    startServiceProcess(embedded(dataDir)).then(track),
+  ]);
+  const refused = await Promise.race([
+    a.process.exited.then(() => a),
+    b.process.exited.then(() => b),
+    Bun.sleep(30_000).then(() => undefined),
+  ]);
+  if (!refused) throw new Error('neither start was refused');
+  const running = refused === a ? b : a;
+  expect(refused.output()).toContain(`another challenge service (pid ${running.process.pid})`);
+  await running.waitForHealthy(60_000);
+  expect(running.process.exitCode).toBeNull();
+  // A retry by the operator is refused as well, and the running service keeps its database.
+  const third = track(await startServiceProcess(embedded(dataDir)));
+  expect(await exitWithin(third, 15_000)).toBe(1);
+  expect(third.output()).toContain(`another challenge service (pid ${running.process.pid})`);
+  const init = await fetch(`${running.baseUrl}/v1/challenges/initialize`, { method: 'POST', headers });
+  expect(init.status).toBe(200);
+  expect(await running.terminate('SIGTERM')).toBe(0);
+}, 120_000);
+
 test('an embedded PostgreSQL that dies under the service takes it down, saying why', async () => {
   const dataDir = `${root}/postgres-killed`;
   const service = track(await startServiceProcess(embedded(dataDir)));
