@@ -56,7 +56,15 @@ const server = createEventServer({
 
 parent.on('message', async (message: ControlMessage) => {
   if (message.type === 'connect') {
-    router = createShardRouter(message.ports, epochClock(data.clockOffset));
+    router = createShardRouter(message.ports, {
+      answerWithinMs: data.answerWithinMs,
+      now: epochClock(data.clockOffset),
+      onGivenUp: (count) =>
+        logger.error(
+          { count, answerWithinMs: data.answerWithinMs },
+          'a shard did not answer events in time; they were answered UNAVAILABLE for redelivery',
+        ),
+    });
     try {
       const port = await server.listen(data.host, data.port);
       send({ type: 'ready', port });
@@ -74,6 +82,7 @@ parent.on('message', async (message: ControlMessage) => {
     send({ type: 'metrics', request: message.request, snapshot: await takeSnapshot(metrics, 'ingress') });
   } else if (message.type === 'shutdown') {
     await server.shutdown(SHUTDOWN_GRACE_MS);
+    router?.stop();
     send({ type: 'stopped', snapshot: await takeSnapshot(metrics, 'ingress') });
   }
 });

@@ -17,6 +17,9 @@ import type {
   StatusMessage,
 } from './protocol.ts';
 
+/** How much later than its own wait a shard may answer before the ingress gives its calls up. */
+const SHARD_ANSWER_MARGIN_MS = 5_000;
+
 export interface EventPipelineOptions {
   readonly databaseUrl: string;
   readonly challenges: readonly Challenge[];
@@ -128,6 +131,8 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
         challenges: options.challenges,
         shards: options.shards,
         maxInFlight: options.maxInFlight,
+        // The shard answers every event by its wait (EVENT_DB_WAIT_MS); past that and a margin it is stuck.
+        answerWithinMs: options.settings.maxWaitMs + SHARD_ANSWER_MARGIN_MS,
         audit: options.settings.audit,
         clockOffset: options.clockOffset,
       } satisfies IngressWorkerData,

@@ -41,6 +41,8 @@ export interface IngressWorkerData {
   readonly shards: number;
   /** Calls waiting for their commit at most; see `EventServerDeps.maxInFlight`. */
   readonly maxInFlight: number;
+  /** A call its shard has not answered this long after it arrived is answered UNAVAILABLE (shard-router.ts). */
+  readonly answerWithinMs: number;
   /** Events that cannot matter still go to a shard, so the audit records them. */
   readonly audit: boolean;
   /** Tests only: the shared clock offset (src/clock.ts); absent in production. */

@@ -29,16 +29,50 @@ export type RoutableEvent =
 
 export interface ShardRouter {
   route(event: RoutableEvent): Promise<void>;
+  /** Ends the sweep that gives up calls a shard does not answer. */
+  stop(): void;
 }
 
 interface Waiter {
   readonly resolve: () => void;
   readonly reject: (error: AppError) => void;
+  /** `performance.now()` after which the call is given up. */
+  readonly deadline: number;
 }
 
-/** `now` is when an event counts as received (epoch ms); tests pass a shared movable clock. */
-export function createShardRouter(ports: readonly MessagePort[], now: () => number = Date.now): ShardRouter {
+export interface ShardRouterOptions {
+  /**
+   * A shard answers every event within its own wait; one that has not answered a call this long
+   * after it arrived is stuck (its thread hangs), and the call is answered UNAVAILABLE so that the
+   * platform redelivers it: a commit that still comes is then a duplicate, acknowledged as such.
+   */
+  readonly answerWithinMs: number;
+  /** Calls given up in one sweep, for the log. */
+  readonly onGivenUp?: (count: number) => void;
+  /** When an event counts as received (epoch ms); tests pass a shared movable clock. */
+  readonly now?: () => number;
+}
+
+const GIVE_UP_SWEEP_MS = 1_000;
+
+export function createShardRouter(ports: readonly MessagePort[], options: ShardRouterOptions): ShardRouter {
+  const now = options.now ?? Date.now;
+  // In arrival order, so each sweep stops at the first call still in time.
   const waiters = new Map<number, Waiter>();
+  const sweep = setInterval(() => {
+    const at = performance.now();
+    let givenUp = 0;
+    for (const [id, waiter] of waiters) {
+      if (waiter.deadline > at) break;
+      waiters.delete(id);
+      givenUp += 1;
+      waiter.reject(
+        new AppError('UNAVAILABLE', 'the event pipeline did not answer in time; redeliver the event'),
+      );
+    }
+    if (givenUp > 0) options.onGivenUp?.(givenUp);
+  }, GIVE_UP_SWEEP_MS);
+  sweep.unref?.();
   const queues: PipelineEvent[][] = ports.map(() => []);
   let seq = 0;
   let scheduled = false;
@@ -95,7 +129,9 @@ export function createShardRouter(ports: readonly MessagePort[], now: () => numb
         scheduled = true;
         setImmediate(flushQueues);
       }
-      return new Promise<void>((resolve, reject) => waiters.set(id, { resolve, reject }));
+      const deadline = performance.now() + options.answerWithinMs;
+      return new Promise<void>((resolve, reject) => waiters.set(id, { resolve, reject, deadline }));
     },
+    stop: () => clearInterval(sweep),
   };
 }
