@@ -3,6 +3,7 @@
  * process.env; every other module receives its slice as a parameter. Accepts the original's
  * variable names where they mean the same thing.
  */
+import { isIPv6 } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { AuthMode } from '../auth/types.ts';
 import { MAX_HTTP_IDLE_SECONDS } from '../http/socket-idle-timeout.ts';
@@ -367,9 +368,10 @@ function readLogLevel(text: string | undefined): LogLevel {
 function databaseUrlFromParts(read: Read): string | undefined {
   const host = read('DB_HOST');
   if (!host) return undefined;
-  // An IPv6 address has colons and goes in brackets; any other colon is a port in the wrong place.
-  const ipv6 = /^\[?[0-9a-fA-F:.]+\]?$/.test(host) && host.includes(':');
-  if (!ipv6 && !/^[A-Za-z0-9.-]+$/.test(host)) {
+  // An IPv6 address goes in brackets; any other colon is a port in the wrong place.
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  const ipv6 = isIPv6(bare);
+  if (!ipv6 && !/^[A-Za-z0-9._-]+$/.test(host)) {
     throw new EnvironmentError(
       `DB_HOST must be a host name or an IP address, with the port in DB_PORT (got '${host}')`,
     );
@@ -378,14 +380,26 @@ function databaseUrlFromParts(read: Read): string | undefined {
   if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65_535) {
     throw new EnvironmentError(`DB_PORT must be a port number from 1 to 65535 (got '${port}')`);
   }
+  // The driver takes the database name from the path as it is, without decoding it.
+  const database = read('DB_NAME') ?? 'challenge_service';
+  if (!/^[A-Za-z0-9_.$-]+$/.test(database)) {
+    throw new EnvironmentError(
+      `DB_NAME must be letters, digits and _ . $ - (got '${database}'); set DATABASE_URL for any other name`,
+    );
+  }
   const url = new URL('postgres://localhost');
-  url.hostname = ipv6 && !host.startsWith('[') ? `[${host}]` : host;
+  url.hostname = ipv6 ? `[${bare}]` : host;
   url.port = port;
   // Percent-encoded, as the driver decodes them: a '%' in a password stays a '%'.
   url.username = encodeURIComponent(read('DB_USER') ?? 'postgres');
   url.password = encodeURIComponent(read('DB_PASSWORD') ?? '');
-  url.pathname = `/${encodeURIComponent(read('DB_NAME') ?? 'challenge_service')}`;
+  url.pathname = `/${database}`;
   const sslMode = read('DB_SSLMODE') ?? read('DB_SSL_MODE');
   if (sslMode) url.searchParams.set('sslmode', sslMode);
+  // The setters drop what they cannot take without a word: the host must be the one asked for.
+  const expected = ipv6 ? `[${bare}]` : host;
+  if (url.hostname.toLowerCase() !== expected.toLowerCase() && !ipv6) {
+    throw new EnvironmentError(`DB_HOST '${host}' cannot be used in a connection URL; set DATABASE_URL`);
+  }
   return url.toString();
 }

@@ -42,6 +42,16 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /**
+ * The connection itself was lost or refused, or the server is shutting down or starting (SQLSTATE
+ * class 08, 57P01–57P03): other connections opened before are likely broken too.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const code = codeOf(error);
+  if (code === undefined) return false;
+  return CONNECTION_CODES.has(code) || /^08/.test(code) || /^57P0[123]$/.test(code);
+}
+
+/**
  * A lock wait ran past `lock_timeout` (SQLSTATE 55P03): another session holds a row this work
  * needs, which says nothing about the rest of the work.
  */

@@ -76,6 +76,10 @@ describe('readServiceConfig', () => {
     [{ DB_HOST: 'db', DB_PORT: 'abc' }, 'DB_PORT must be a port number'],
     [{ DB_HOST: 'db', DB_PORT: '99999' }, 'DB_PORT must be a port number'],
     [{ DB_HOST: 'db', DB_PORT: '5433x' }, 'DB_PORT must be a port number'],
+    [{ DB_HOST: '10.0.0.5:5432' }, 'DB_HOST must be a host name or an IP address'],
+    [{ DB_HOST: 'cafe:5432' }, 'DB_HOST must be a host name or an IP address'],
+    [{ DB_HOST: '[::1' }, 'DB_HOST must be a host name or an IP address'],
+    [{ DB_HOST: 'db', DB_NAME: 'n/x' }, 'DB_NAME must be letters, digits'],
   ])('DB_* values a URL cannot carry are refused, not dropped: %j', (env, message) => {
     expect(() => readServiceConfig(env)).toThrow(message);
   });
@@ -85,13 +89,16 @@ describe('readServiceConfig', () => {
       DB_HOST: '::1',
       DB_USER: 'a@b',
       DB_PASSWORD: 'ab%41cd:/',
-      DB_NAME: 'n/x',
+      DB_NAME: 'n_x',
     });
     const url = new URL(config.databaseUrl ?? '');
     expect(url.hostname).toBe('[::1]');
     expect(decodeURIComponent(url.username)).toBe('a@b');
     expect(decodeURIComponent(url.password)).toBe('ab%41cd:/');
-    expect(decodeURIComponent(url.pathname.slice(1))).toBe('n/x');
+    expect(url.pathname).toBe('/n_x');
+    // Compose service names may have underscores; a bracketed IPv6 address is taken as it is.
+    expect(new URL(readServiceConfig({ DB_HOST: 'my_db' }).databaseUrl ?? '').hostname).toBe('my_db');
+    expect(new URL(readServiceConfig({ DB_HOST: '[::1]' }).databaseUrl ?? '').hostname).toBe('[::1]');
   });
 
   test.each(['/:tenant', '/a/../b', '//', '/a/./b', '/a b', '/a?b', 'challenge'])(
