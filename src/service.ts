@@ -116,6 +116,7 @@ export async function startService(
   };
   let running = false;
   let startupFailure: Error | undefined;
+  let stopping: Promise<void> | undefined;
   try {
     let embedded: EmbeddedPostgresHandle | undefined;
     let databaseUrl = config.databaseUrl;
@@ -129,6 +130,8 @@ export async function startService(
         // Without its database the service can do nothing but answer 503: it exits, so that a
         // supervisor restarts both, and the log says why.
         onExit: (reason) => {
+          // Stopping, the service may see its database go first (a supervisor signals the group).
+          if (stopping) return;
           const error = new Error(`the embedded PostgreSQL stopped: ${reason}`);
           if (!running) {
             startupFailure ??= error;
@@ -418,7 +421,6 @@ export async function startService(
     if (startupFailure) throw startupFailure;
     running = true;
 
-    let stopping: Promise<void> | undefined;
     const stop = () => {
       stopping ??= (async () => {
         // An open stream would hold the server's graceful stop until its client leaves: end them first.

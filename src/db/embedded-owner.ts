@@ -4,7 +4,7 @@
  * it: the owner record does. It holds the owner's pid and start time, so a recycled pid is not
  * mistaken for the owner.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 export interface OwnerRecord {
   readonly pid: number;
@@ -18,32 +18,65 @@ export function ownerFile(dataDir: string): string {
 }
 
 /**
- * Makes this process the owner, atomically: the record is created only if there is none, so of two
- * services starting together on one directory exactly one gets it, before either looks at the
- * server. A record left by a dead owner is replaced. Returns the live owner that holds it instead,
- * if any.
+ * Makes this process the owner, atomically: the record is linked into place only if there is none,
+ * so of two services starting together on one directory exactly one gets it, before either looks at
+ * the server, and nobody ever reads a half-written record. A record left by a dead owner is moved
+ * aside first (and put back if it turns out not to be the one judged dead). Returns the live owner
+ * holding it instead, if any. Where a pid's start time cannot be read (no /proc), a live pid could
+ * be a recycled one: it counts as an owner only while `serverRunning()`.
  */
-export function claimOwner(dataDir: string): OwnerRecord | undefined {
+export function claimOwner(dataDir: string, serverRunning: () => boolean): OwnerRecord | undefined {
+  const file = ownerFile(dataDir);
   const record: OwnerRecord = { pid: process.pid, startTime: processStartTime(process.pid) };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(ownerFile(dataDir), `${JSON.stringify(record)}\n`, { flag: 'wx' });
-      return undefined;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  const draft = `${file}.${process.pid}.tmp`;
+  writeFileSync(draft, `${JSON.stringify(record)}\n`);
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        linkSync(draft, file);
+        return undefined;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const holder = readOwner(dataDir);
+      if (holder && isCurrentProcess(holder)) return undefined;
+      if (holder && isOwnerAlive(holder) && (holder.startTime !== null || serverRunning())) return holder;
+      moveAsideIfStill(file, holder);
     }
-    const holder = readOwner(dataDir);
-    if (holder && isOwnerAlive(holder) && !isCurrentProcess(holder)) return holder;
-    if (holder && isCurrentProcess(holder)) return undefined;
-    // A dead owner's record (or one half written): gone, then claimed again.
-    rmSync(ownerFile(dataDir), { force: true });
+  } finally {
+    rmSync(draft, { force: true });
   }
-  return readOwner(dataDir);
+  throw new Error(`could not record this process as the owner of the embedded database in ${dataDir}`);
+}
+
+/** Moves the record aside if it is still `stale` (another start may have claimed it meanwhile). */
+function moveAsideIfStill(file: string, stale: OwnerRecord | undefined): void {
+  const aside = `${file}.${process.pid}.stale`;
+  try {
+    renameSync(file, aside);
+  } catch {
+    return; // gone already: claim again
+  }
+  const moved = readRecord(aside);
+  const same = moved?.pid === stale?.pid && moved?.startTime === stale?.startTime;
+  if (!same) {
+    // Someone else's fresh record: put it back, unless yet another start claimed since.
+    try {
+      linkSync(aside, file);
+    } catch {
+      // the newer record stands
+    }
+  }
+  rmSync(aside, { force: true });
 }
 
 export function readOwner(dataDir: string): OwnerRecord | undefined {
+  return readRecord(ownerFile(dataDir));
+}
+
+function readRecord(file: string): OwnerRecord | undefined {
   try {
-    const parsed = JSON.parse(readFileSync(ownerFile(dataDir), 'utf8')) as Partial<OwnerRecord>;
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<OwnerRecord>;
     if (typeof parsed.pid !== 'number') return undefined;
     return { pid: parsed.pid, startTime: typeof parsed.startTime === 'string' ? parsed.startTime : null };
   } catch {
@@ -53,8 +86,7 @@ export function readOwner(dataDir: string): OwnerRecord | undefined {
 
 /** Removes the record if it is this process's: never another service's that claimed it since. */
 export function removeOwner(dataDir: string): void {
-  const holder = readOwner(dataDir);
-  if (holder === undefined || holder.pid === process.pid) rmSync(ownerFile(dataDir), { force: true });
+  if (readOwner(dataDir)?.pid === process.pid) rmSync(ownerFile(dataDir), { force: true });
 }
 
 /** Whether the recorded process is still the one that wrote the record. */

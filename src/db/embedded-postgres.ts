@@ -56,7 +56,10 @@ export async function startEmbeddedPostgres(
   const requested = resolve(options.dataDir);
   const runtime = resolveRuntime();
   const dataDir = prepareDataDir(requested, runtime.runAs);
-  const holder = claimOwner(dataDir);
+  const holder = claimOwner(dataDir, () => {
+    const pid = postmasterPid(dataDir);
+    return pid !== undefined && isPostmaster(pid);
+  });
   if (holder) throw anotherService(holder.pid, dataDir);
   const discard = () => {
     removeOwner(dataDir);
@@ -104,6 +107,7 @@ export async function removeAbandonedData(requestedDir: string): Promise<boolean
   if (owner && isOwnerAlive(owner)) return false;
   await stopPostmaster(dataDir);
   removeData(requested, dataDir);
+  rmSync(ownerFile(dataDir), { force: true });
   return true;
 }
 
@@ -268,7 +272,6 @@ function isPostmaster(pid: number): boolean {
 
 function removeData(requested: string, dataDir: string): void {
   rmSync(dataDir, { recursive: true, force: true });
-  rmSync(ownerFile(dataDir), { force: true });
   // The link a relocated data directory leaves at the requested path, and its record.
   if (requested !== dataDir) {
     rmSync(requested, { force: true });
