@@ -107,8 +107,9 @@ async function watch(options: WatchOptions): Promise<number> {
     clearTimeout(idle);
     if (response.status !== 200 || !response.body) {
       const text = await response.text();
-      // Once connected, a replica shutting down (503) or a full one (429) is a reason to come back.
-      if (options.reconnect && connected && (response.status === 429 || response.status >= 500)) {
+      // Once connected, a replica shutting down (503), a full one (429) or a proxy's gateway
+      // answer (502, 504) is a reason to come back; any other error is reported.
+      if (options.reconnect && connected && [429, 502, 503, 504].includes(response.status)) {
         console.error(`the service answered HTTP ${response.status}; reconnecting in ${retryMs} ms`);
         await Bun.sleep(retryMs);
         continue;
@@ -163,7 +164,10 @@ export async function* readEvents(
   try {
     for await (const chunk of body) {
       hooks.onData?.();
-      buffer += decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n');
+      // A CR at the end of a piece may be the first half of a CRLF: it waits for the next piece.
+      buffer += decoder.decode(chunk, { stream: true });
+      const held = buffer.endsWith('\r') ? '\r' : '';
+      buffer = buffer.slice(0, buffer.length - held.length).replace(/\r\n?/g, '\n');
       let start = 0;
       let end = buffer.indexOf('\n', start);
       while (end >= 0) {
@@ -189,7 +193,7 @@ export async function* readEvents(
           if (ms !== undefined) hooks.onRetry?.(ms);
         }
       }
-      buffer = buffer.slice(start);
+      buffer = buffer.slice(start) + held;
       if (buffer.length + data.reduce((sum, line) => sum + line.length, 0) > MAX_EVENT_CHARS) return;
     }
   } catch {

@@ -124,24 +124,28 @@ test('watch reconnects from a stream gone quiet and through a replica answering 
     idleTimeout: 0,
     fetch: (request) => {
       opens.push(request.headers.get('last-event-id'));
-      const sse = (text: string, end: boolean) =>
+      // Pieces a moment apart, so that each reaches the client on its own; the stream stays open.
+      const sse = (...pieces: string[]) =>
         new Response(
           new ReadableStream({
-            start(controller) {
-              controller.enqueue(new TextEncoder().encode(text));
-              if (end) controller.close();
+            async start(controller) {
+              for (const piece of pieces) {
+                controller.enqueue(new TextEncoder().encode(piece));
+                await Bun.sleep(50);
+              }
             },
           }),
           { headers: { 'content-type': 'text/event-stream' } },
         );
       if (opens.length === 1)
+        // The id's CRLF is split between two pieces.
         return sse(
-          'retry: 100\r\n\r\nevent: snapshot\r\ndata: {}\r\n\r\nid:7-1\r\nevent: goal.progress\r\ndata: {}\r\n\r\n',
-          false,
+          'retry: 100\r\n\r\nevent: snapshot\r\ndata: {}\r\n\r\nid:7-1\r',
+          '\nevent: goal.progress\r\ndata: {}\r\n\r\n',
         );
       if (opens.length === 2)
         return Response.json({ error: 'UNAVAILABLE', message: 'shutting down' }, { status: 503 });
-      return sse('id: 7-2\nevent: goal.completed\ndata: {}\n\n', false);
+      return sse('id: 7-2\nevent: goal.completed\ndata: {}\n\n');
     },
   });
   try {
