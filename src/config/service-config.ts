@@ -321,7 +321,8 @@ function readRewardMode(read: Read): RewardMode {
 function readInt(read: Read, name: string, fallback: number, min: number, max: number): number {
   const text = read(name);
   if (text === undefined) return fallback;
-  const value = Number(text);
+  // Decimal digits only: Number() would also take 0x1F90, 1e4 or ' 80 '.
+  const value = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new EnvironmentError(`${name} must be an integer from ${min} to ${max} (got '${text}')`);
   }

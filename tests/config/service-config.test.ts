@@ -101,6 +101,13 @@ describe('readServiceConfig', () => {
     expect(new URL(readServiceConfig({ DB_HOST: '[::1]' }).databaseUrl ?? '').hostname).toBe('[::1]');
   });
 
+  test.each(['0x1F90', '1e4', '8080.0', '+8080'])(
+    'a number that is not plain decimal digits is refused: %p',
+    (port) => {
+      expect(() => readServiceConfig({ HTTP_PORT: port })).toThrow('HTTP_PORT must be an integer');
+    },
+  );
+
   test.each(['/:tenant', '/a/../b', '//', '/a/./b', '/a b', '/a?b', 'challenge'])(
     'BASE_PATH %p, route syntax or not a plain path, is refused',
     (basePath) => {
