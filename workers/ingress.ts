@@ -64,6 +64,11 @@ parent.on('message', async (message: ControlMessage) => {
           { count, answerWithinMs: data.answerWithinMs },
           'a shard did not answer events in time; they were answered UNAVAILABLE for redelivery',
         ),
+      // A liveness probe on the gRPC health service then restarts the process.
+      onAnswering: (answering) => {
+        server.setServing(answering);
+        if (answering) logger.info('every shard answers again; the gRPC health service reports SERVING');
+      },
     });
     try {
       const port = await server.listen(data.host, data.port);

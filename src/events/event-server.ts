@@ -50,6 +50,8 @@ export interface EventServer {
   shutdown(graceMs: number): Promise<void>;
   /** Calls handed to `handle` and not yet answered (0 without `maxInFlight`). */
   callsInFlight(): number;
+  /** What the health service reports while running: NOT_SERVING while a shard is stuck. */
+  setServing(serving: boolean): void;
   readonly server: grpc.Server;
 }
 
@@ -101,6 +103,9 @@ export function createEventServer(deps: EventServerDeps): EventServer {
         });
       }),
     callsInFlight: () => inFlight?.inFlight ?? 0,
+    setServing: (serving) => {
+      if (!stopped) health.setAll(serving ? 'SERVING' : 'NOT_SERVING');
+    },
     shutdown: (graceMs) => {
       stopped ??= stop(graceMs);
       return stopped;

@@ -38,6 +38,7 @@ interface Waiter {
   readonly reject: (error: AppError) => void;
   /** `performance.now()` after which the call is given up. */
   readonly deadline: number;
+  readonly shard: number;
 }
 
 export interface ShardRouterOptions {
@@ -49,6 +50,11 @@ export interface ShardRouterOptions {
   readonly answerWithinMs: number;
   /** Calls given up in one sweep, for the log. */
   readonly onGivenUp?: (count: number) => void;
+  /**
+   * Whether every shard answers: false once a shard had a call given up, true again when every
+   * such shard answered since (the gRPC health service reports it).
+   */
+  readonly onAnswering?: (answering: boolean) => void;
   /** When an event counts as received (epoch ms); tests pass a shared movable clock. */
   readonly now?: () => number;
 }
@@ -59,18 +65,22 @@ export function createShardRouter(ports: readonly MessagePort[], options: ShardR
   const now = options.now ?? Date.now;
   // In arrival order, so each sweep stops at the first call still in time.
   const waiters = new Map<number, Waiter>();
+  const stuck = new Set<number>();
   const sweep = setInterval(() => {
     const at = performance.now();
     let givenUp = 0;
+    const wasAnswering = stuck.size === 0;
     for (const [id, waiter] of waiters) {
       if (waiter.deadline > at) break;
       waiters.delete(id);
       givenUp += 1;
+      stuck.add(waiter.shard);
       waiter.reject(
         new AppError('UNAVAILABLE', 'the event pipeline did not answer in time; redeliver the event'),
       );
     }
     if (givenUp > 0) options.onGivenUp?.(givenUp);
+    if (wasAnswering && stuck.size > 0) options.onAnswering?.(false);
   }, GIVE_UP_SWEEP_MS);
   sweep.unref?.();
   const queues: PipelineEvent[][] = ports.map(() => []);
@@ -88,8 +98,9 @@ export function createShardRouter(ports: readonly MessagePort[], options: ShardR
     }
   };
 
-  for (const port of ports) {
+  for (const [shard, port] of ports.entries()) {
     port.onmessage = (event) => {
+      if (stuck.delete(shard) && stuck.size === 0) options.onAnswering?.(true);
       const acks = event.data as AcksMessage;
       for (const id of acks.ok) {
         waiters.get(id)?.resolve();
@@ -130,7 +141,7 @@ export function createShardRouter(ports: readonly MessagePort[], options: ShardR
         setImmediate(flushQueues);
       }
       const deadline = performance.now() + options.answerWithinMs;
-      return new Promise<void>((resolve, reject) => waiters.set(id, { resolve, reject, deadline }));
+      return new Promise<void>((resolve, reject) => waiters.set(id, { resolve, reject, deadline, shard }));
     },
     stop: () => clearInterval(sweep),
   };
