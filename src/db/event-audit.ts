@@ -227,8 +227,8 @@ export async function readAuditEntries(
   options: {
     readonly goal?: {
       readonly goalId: string;
-      readonly kind: 'login' | 'statistic';
-      readonly statCode: string;
+      /** The events that count the goal under the configuration in force; none for a goal it lacks. */
+      readonly countedBy?: { readonly kind: 'login' | 'statistic'; readonly statCode: string } | undefined;
     };
     readonly limit: number;
     readonly catalogOf?: ((configId: number) => Promise<Catalog | undefined>) | undefined;
@@ -236,17 +236,20 @@ export async function readAuditEntries(
 ): Promise<AuditEntry[]> {
   const { goal } = options;
   const listing = goal === undefined ? null : JSON.stringify([[goal.goalId]]);
+  const counted = goal?.countedBy;
   const implied =
-    goal === undefined
+    counted === undefined
       ? null
-      : JSON.stringify(goal.kind === 'login' ? { k: 'l' } : { k: 's', c: goal.statCode });
+      : JSON.stringify(counted.kind === 'login' ? { k: 'l' } : { k: 's', c: counted.statCode });
   const rows = await db<{ event_id: string; processed_at: Date; audit: StoredAudit }[]>`
     select event_id, processed_at, audit from processed_events
     where user_id = ${userId} and audit is not null
       ${
         goal === undefined
           ? db``
-          : db`and (audit -> 'g' @> ${listing}::text::jsonb
+          : implied === null
+            ? db`and audit -> 'g' @> ${listing}::text::jsonb`
+            : db`and (audit -> 'g' @> ${listing}::text::jsonb
               or (audit ? 'cfg' and audit @> ${implied}::text::jsonb and not audit ? 'r'))`
       }
     order by processed_at desc, seq desc nulls last

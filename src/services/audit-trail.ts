@@ -76,9 +76,11 @@ export function createAuditTrail(deps: {
         : {
             goal: {
               goalId,
-              kind: goal?.eventSource ?? 'statistic',
               // An unknown goal is implied by no event: only entries that list it match.
-              statCode: goal === undefined ? '\u0000' : goal.requirement.statCode,
+              countedBy:
+                goal === undefined
+                  ? undefined
+                  : { kind: goal.eventSource, statCode: goal.requirement.statCode },
             },
           }),
       limit: checkedLimit(limit),

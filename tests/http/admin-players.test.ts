@@ -127,8 +127,13 @@ describe('GET /v1/admin/users/{userId}/events', () => {
         to: { progress: 5, status: 'in_progress' },
       },
     ]);
-    const again = await events(user, '?limit=2');
+    // A goal the configuration does not have (removed, or a typo) answers too: nothing implies it.
+    const unknown = await events(user, '?goalId=retired-goal');
+    expect(unknown.status).toBe(200);
+    expect(unknown.body.entries).toEqual([]);
+    const again = await events(user, '?limit=3');
     expect(again.body.entries.map((entry) => entry.action ?? entry.kind)).toEqual([
+      'view_events',
       'view_events',
       'view_events',
     ]);
