@@ -24,7 +24,7 @@ import { bounded, boundedService } from './deadline.ts';
 import { asAppError, errorResponse, internalError, validationError } from './error-response.ts';
 import { openApiDocs, type RouteLike } from './openapi.ts';
 import { createRepeatedParamCheck, type RouteWithQuery } from './query-params.ts';
-import { bodyLimitFor, checkDeclaredLength, readJsonBody } from './request-body.ts';
+import { bodyLimitFor, checkDeclaredLength, MAX_BODY_BYTES, readJsonBody } from './request-body.ts';
 import { adminConfigRoutes } from './routes/admin-config.ts';
 import { adminOutboxRoutes } from './routes/admin-outbox.ts';
 import { adminPlayerRoutes } from './routes/admin-players.ts';
@@ -135,7 +135,13 @@ export function createApp(deps: AppDeps) {
       set.headers['x-request-id'] = id;
       checkDeclaredLength(request, bodyLimitFor(request));
     })
-    .onParse(({ request }) => readJsonBody(request, bodyLimitFor(request)))
+    .onParse(async ({ request }) => {
+      const limit = bodyLimitFor(request);
+      // A configuration's larger body is read only for a caller allowed to send one.
+      if (limit > MAX_BODY_BYTES)
+        await deps.authorizeAdmin(request.headers, request.method === 'PUT' ? 'UPDATE' : 'READ');
+      return readJsonBody(request, limit);
+    })
     .onBeforeHandle({ as: 'global' }, ({ request, route }) =>
       rejectRepeatedQueryParams(request.method, route, request.url),
     )

@@ -62,6 +62,21 @@ describe('admin configuration routes', () => {
     expect((await call('PUT', '/v1/admin/config', readOnlyToken, withTarget(11))).status).toBe(403);
   });
 
+  test('a configuration body is read only for a caller allowed to send one: 401 or 403 before parsing', async () => {
+    // Not even JSON, and large: judged by the caller alone, never read.
+    const junk = `{${'x'.repeat(2 * 1024 * 1024)}`;
+    for (const [method, path] of [
+      ['PUT', '/v1/admin/config'],
+      ['POST', '/v1/admin/config/validate'],
+    ] as const) {
+      expect((await call(method, path, undefined, junk)).status).toBe(401);
+      expect((await call(method, path, playerToken, junk)).status).toBe(403);
+    }
+    expect((await call('PUT', '/v1/admin/config', readOnlyToken, junk)).status).toBe(403);
+    // An admin's malformed body is then the body's problem.
+    expect((await call('PUT', '/v1/admin/config', adminToken, junk)).status).toBe(400);
+  });
+
   test('validate reports the path of the first problem, or the diff; it changes nothing', async () => {
     const bad = structuredClone(base);
     bad.challenges[0].goals[0].requirement.targetValue = -3;
